@@ -1,0 +1,121 @@
+"""Settings: the one place that reads CLUBFLOW_* environment variables.
+
+Policy numbers from DOMAIN.md are defaults here, never literals in rules: the rules in
+domain/ take them as parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {
+    "",
+    "changethis",
+    "changeme",
+    "secret",
+    "password",
+    "xxx",
+    "todo",
+    "placeholder",
+}
+
+DEFAULT_POINTS_BY_CLASS = {"A": 300, "B": 200, "C": 100, "D": 50, "E": 20}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLUBFLOW_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./.clubflow/clubflow.db"
+    business_timezone: str = "Asia/Shanghai"
+    # Signs gate decisions (HMAC over the plan hash) so an edited audit row is detectable.
+    signing_key: SecretStr = SecretStr("changethis")
+
+    # Campaigns (DOMAIN §4)
+    campaign_lead_days: int = Field(45, ge=1)
+    signoff_before_launch_days: int = 30
+    feasibility_working_days: int = 2
+    golive_before_launch_working_days: int = 3
+    training_before_launch_working_days: int = 2
+    report_due_days: int = 7
+
+    # Activities (DOMAIN §3)
+    warmup_opens_before_days: int = 7
+    warmup_closes_before_days: int = 3
+    recap_due_days: int = 7
+    points_after_working_days: int = Field(10, ge=5, le=15)
+    points_by_class: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_POINTS_BY_CLASS))
+    organiser_points_bonus: int = 100
+
+    # Gates: a reminder on the due date, an escalation this many working days later.
+    escalate_after_working_days: int = Field(2, ge=1)
+
+    # Notifications
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
+    outbox_batch_size: int = Field(500, ge=1)
+    outbox_inline_attempts: int = Field(3, ge=1)
+    outbox_inline_backoff_seconds: float = Field(0.5, ge=0)
+    outbox_retry_backoff_seconds: float = Field(60.0, ge=0)
+    outbox_max_attempts: int = Field(12, ge=1)
+    outbox_send_timeout_seconds: float = Field(10.0, gt=0)
+
+    # Leads (DOMAIN §5)
+    lead_open_window_days: int = 30
+    lead_cutoff: time = time(18, 0)
+    handoff_accept_working_days: int = 1
+
+    # Members (DOMAIN §6)
+    silver_points: int = 5000
+    silver_services: int = 3
+    gold_points: int = 15000
+    points_expire_years: int = 2
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone name
+        return value
+
+    @field_validator("points_by_class")
+    @classmethod
+    def _all_classes(cls, value: dict[str, int]) -> dict[str, int]:
+        missing = set("ABCDE") - set(value)
+        if missing:
+            raise ValueError(f"points_by_class lacks classes {sorted(missing)}")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment == "development":
+            return self
+        if self.signing_key.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "CLUBFLOW_SIGNING_KEY is empty or a placeholder; set a real secret "
+                f"outside development (environment={self.environment})"
+            )
+        password = urlsplit(self.database_url).password
+        if password is not None and password.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "CLUBFLOW_DATABASE_URL carries a placeholder password; "
+                f"set a real one outside development (environment={self.environment})"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.business_timezone)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

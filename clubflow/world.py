@@ -1,0 +1,139 @@
+"""A world to run in: the seven regions always; a demo world of clubs, people, members, leads."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from clubflow.db import insert_ignoring_conflicts
+from domain.models import Club, ClubGrade, Dealer, Lead, Member, Person, Region, Role
+from domain.regions import REGIONS
+
+# Three dealer cities per region for the demo world.
+CITIES: dict[str, tuple[str, ...]] = {
+    "beijing": ("北京", "天津", "石家庄"),
+    "lanzhou": ("兰州", "西安", "银川"),
+    "chengdu": ("成都", "重庆", "昆明"),
+    "guangzhou": ("广州", "深圳", "福州"),
+    "nanjing": ("南京", "上海", "杭州"),
+    "jinan": ("济南", "青岛", "郑州"),
+    "shenyang": ("沈阳", "长春", "哈尔滨"),
+}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
+
+
+def seed_regions(*, session: Session) -> int:
+    rows = [
+        {
+            "code": r.code, "name": r.name, "name_zh": r.name_zh,
+            "signature_crossing": r.signature_crossing,
+            "signature_crossing_zh": r.signature_crossing_zh,
+            "terrain": r.terrain, "seasons": list(r.seasons),
+        }
+        for r in REGIONS
+    ]  # fmt: skip
+    existing = set(session.execute(select(Region.code)).scalars())
+    new = [row for row in rows if row["code"] not in existing]
+    session.add_all(Region(**row) for row in new)
+    session.flush()
+    return len(new)
+
+
+@dataclass
+class WorldSize:
+    clubs_per_region: int = 3
+    members: int = 200
+    leads: int = 500
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", *GIVEN])
+
+
+def seed_demo_world(*, session: Session, size: WorldSize | None = None, seed: int = 7) -> dict:
+    """Idempotent: natural keys (codes, usernames, phones) make a second run add nothing."""
+    size = size or WorldSize()
+    rng = random.Random(seed)
+    counts = {"regions": seed_regions(session=session)}
+    dealers, clubs = [], []
+    for region in REGIONS:
+        for i in range(size.clubs_per_region):
+            city = CITIES[region.code][i % 3]
+            code = f"{region.code[:2].upper()}{i + 1:03d}"
+            dealers.append({"code": code, "name": f"{city}越野4S店{i + 1}", "city": city,
+                            "region_code": region.code, "active": True})  # fmt: skip
+            clubs.append((code, city, region.code, i))
+    counts["dealers"] = len(insert_ignoring_conflicts(session, Dealer, dealers, on=["code"]))
+    dealer_ids = dict(session.execute(select(Dealer.code, Dealer.id)).all())
+    club_rows = [
+        {"code": f"C-{code}", "name": f"{REGIONS_ZH[region]}·{city}车友会", "city": city,
+         "region_code": region, "grade": ClubGrade.city if i else ClubGrade.province,
+         "dealer_id": dealer_ids[code]}
+        for code, city, region, i in clubs
+    ]  # fmt: skip
+    counts["clubs"] = len(insert_ignoring_conflicts(session, Club, club_rows, on=["code"]))
+    club_ids = dict(session.execute(select(Club.code, Club.id)).all())
+
+    people = [
+        {"username": "hq.manager", "name": "周经理", "role": Role.campaign_manager},
+        {"username": "hq.manager2", "name": "吴经理", "role": Role.campaign_manager},
+        {"username": "agency.lead", "name": "代理公司-林", "role": Role.agency},
+        {"username": "it.lead", "name": "IT-郭", "role": Role.it},
+        {"username": "finance", "name": "财务-何", "role": Role.finance},
+        {"username": "call.supervisor", "name": "客服主管-高", "role": Role.call_supervisor},
+    ]
+    for n in range(1, 7):
+        people.append({"username": f"agent{n}", "name": f"客服{n}号", "role": Role.call_agent,
+                       "daily_capacity": 150, "in_rotation": True})  # fmt: skip
+    for region in REGIONS:
+        people.append({"username": f"specialist.{region.code}", "name": f"{region.name_zh}专员",
+                       "role": Role.regional_specialist, "region_code": region.code})  # fmt: skip
+    for code, _city, region, _i in clubs:
+        people.append({"username": f"admin.{code.lower()}", "name": f"{code}俱乐部管理员",
+                       "role": Role.club_admin, "region_code": region,
+                       "club_id": club_ids[f"C-{code}"]})  # fmt: skip
+    for p in people:
+        p.setdefault("region_code", None)
+        p.setdefault("club_id", None)
+        p.setdefault("daily_capacity", 0)
+        p.setdefault("in_rotation", True)
+        p["active"] = True
+    counts["people"] = len(insert_ignoring_conflicts(session, Person, people, on=["username"]))
+
+    now = datetime.now(timezone.utc)
+    members = []
+    club_codes = sorted(club_ids)
+    for n in range(size.members):
+        members.append({
+            "member_no": f"M{n + 1:06d}", "name": _name(rng),
+            "phone": f"+86139{n + 1:08d}", "club_id": club_ids[club_codes[n % len(club_codes)]],
+            "tier": "ordinary", "points": 0, "rank": "陪戎校尉", "service_visits": 0,
+            "status": "active", "joined_at": now - timedelta(days=rng.randint(1, 900)),
+            "birthday": date(1970 + rng.randint(0, 35), rng.randint(1, 12), rng.randint(1, 28)),
+        })  # fmt: skip
+    counts["members"] = len(insert_ignoring_conflicts(session, Member, members, on=["member_no"]))
+
+    if size.leads and not session.execute(select(Lead.id).limit(1)).first():
+        leads = []
+        for n in range(size.leads):
+            region = REGIONS[n % 7]
+            arrived = now - timedelta(minutes=rng.randint(0, 60 * 24 * 3))
+            leads.append({
+                "phone": f"+86137{n + 1:08d}", "name": _name(rng), "model": "越野SUV",
+                "city": CITIES[region.code][n % 3], "region_code": region.code,
+                "source": rng.choice(["汽车之家", "懂车帝", "官网", "经销商"]), "sources": [],
+                "arrived_at": arrived, "business_day": arrived.date(), "status": "open",
+                "next_call_no": 1,
+            })  # fmt: skip
+        session.add_all(Lead(**row) for row in leads)
+        counts["leads"] = len(leads)
+    session.flush()
+    return counts
+
+
+REGIONS_ZH = {r.code: r.name_zh for r in REGIONS}

@@ -1,0 +1,482 @@
+"""The store: SQLModel tables for the whole domain.
+
+Unique constraints carry idempotency (a notification key, one points row per activity and
+member, one call attempt per lead and call number), so a re-run after a crash adds nothing.
+Timestamps are stored in UTC and always come back timezone-aware, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out (SQLite would drop the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def ts_field(*, nullable: bool = True, index: bool = False, default_now: bool = False) -> Any:
+    kwargs: dict[str, Any] = {
+        "sa_type": UTCDateTime,
+        "nullable": nullable,
+        "index": index,
+    }
+    if default_now:
+        kwargs["default_factory"] = utcnow
+    elif nullable:
+        kwargs["default"] = None
+    return Field(**kwargs)
+
+
+def enum_field(enum_cls: type[StrEnum], default: Any = ..., *, index: bool = False) -> Any:
+    """Enums stored as plain strings: adding a value later needs no PostgreSQL type change."""
+    sa_type = sa.Enum(enum_cls, native_enum=False, length=32, values_callable=_enum_values)
+    return Field(default=default, sa_type=sa_type, index=index)
+
+
+def _enum_values(enum_cls: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum_cls]
+
+
+def json_field(default_factory: Any = dict) -> Any:
+    return Field(default_factory=default_factory, sa_type=sa.JSON, nullable=False)
+
+
+# ---------------------------------------------------------------- organisation
+
+
+class Terrain(StrEnum):
+    grassland = "grassland"
+    desert = "desert"
+    rainforest = "rainforest"
+    beach = "beach"
+    water = "water"
+    mountain = "mountain"
+    snow = "snow"
+
+
+class Region(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=32)
+    name: str
+    name_zh: str
+    signature_crossing: str
+    signature_crossing_zh: str
+    terrain: Terrain = enum_field(Terrain)
+    seasons: list[str] = json_field(list)
+
+
+class ClubGrade(StrEnum):
+    province = "province"  # 所
+    city = "city"  # 营
+    county = "county"  # 队
+
+
+class Dealer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=32)
+    name: str
+    city: str = Field(index=True)
+    region_code: str = Field(foreign_key="region.code", index=True)
+    active: bool = True
+
+
+class Club(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=32)
+    name: str
+    city: str
+    region_code: str = Field(foreign_key="region.code", index=True)
+    grade: ClubGrade = enum_field(ClubGrade, ClubGrade.city)
+    # One club per dealer (DOMAIN §2).
+    dealer_id: int | None = Field(default=None, foreign_key="dealer.id", unique=True)
+
+
+class Role(StrEnum):
+    campaign_manager = "campaign_manager"
+    regional_specialist = "regional_specialist"
+    agency = "agency"
+    it = "it"
+    club_admin = "club_admin"
+    call_agent = "call_agent"
+    call_supervisor = "call_supervisor"
+    finance = "finance"
+
+
+class Person(SQLModel, table=True):
+    """Someone who works in the system; `username` is what `--as USER` names."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=64)
+    name: str
+    role: Role = enum_field(Role, index=True)
+    region_code: str | None = Field(default=None, foreign_key="region.code")
+    club_id: int | None = Field(default=None, foreign_key="club.id")
+    email: str | None = None
+    phone: str | None = None
+    active: bool = True
+    # Call agents: leads per day and whether they take new leads today.
+    daily_capacity: int = 0
+    in_rotation: bool = True
+
+
+class MemberTier(StrEnum):
+    ordinary = "ordinary"
+    silver = "silver"
+    gold = "gold"
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    member_no: str = Field(unique=True, index=True, max_length=32)
+    name: str
+    phone: str = Field(unique=True, index=True, max_length=32)  # normalised E.164
+    club_id: int | None = Field(default=None, foreign_key="club.id", index=True)
+    tier: MemberTier = enum_field(MemberTier, MemberTier.ordinary)
+    points: int = 0  # cache of sum(ledger); the ledger is the truth
+    rank: str = "陪戎校尉"
+    service_visits: int = 0
+    birthday: date | None = None
+    status: str = "active"  # registered / active / expired
+    joined_at: datetime = ts_field(nullable=False, default_now=True)
+    activated_at: datetime | None = ts_field()
+    last_interaction_at: datetime | None = ts_field()
+    referral_code: str | None = Field(default=None, unique=True)
+    referred_by_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=64)
+    name: str
+    kind: str
+    launch_date: date
+    end_date: date
+    regions: list[str] = json_field(list)
+    status: str = Field(default="planning", index=True)
+    plan_version: int = 1
+    rush_reason: str | None = None
+    created_by: str
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class CampaignPlanVersion(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    version: int
+    summary: str = ""
+    budget: list[dict[str, Any]] = json_field(list)  # [{"item", "amount"}]
+    kpis: list[dict[str, Any]] = json_field(list)  # [{"name", "target", "unit"}]
+    plan_hash: str
+    created_by: str
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class Milestone(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    key: str
+    title: str
+    owner_role: Role = enum_field(Role)
+    starts_on: date | None = None
+    due_on: date = Field(index=True)
+    status: str = "planned"  # planned / done / missed
+    done_at: datetime | None = ts_field()
+
+
+class CampaignKpiActual(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    name: str
+    actual: float
+    reported_by: str
+    reported_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+# ---------------------------------------------------------------- gates and decisions
+
+
+class GateStatus(StrEnum):
+    open = "open"
+    decided = "decided"
+    void = "void"
+
+
+class Gate(SQLModel, table=True):
+    """A human decision point (plan review, sign-off, activity review, claim approval...)."""
+
+    __table_args__ = (sa.UniqueConstraint("subject_type", "subject_id", "key", "round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_type: str = Field(index=True)  # campaign / activity / claim / quarter_plan
+    subject_id: int = Field(index=True)
+    key: str  # plan_review / signoff / feasibility / specialist_review / ...
+    round: int = 1
+    title: str
+    status: GateStatus = enum_field(GateStatus, GateStatus.open, index=True)
+    owner_role: Role = enum_field(Role)
+    owner_region: str | None = None
+    due_on: date = Field(index=True)
+    opened_at: datetime = ts_field(nullable=False, default_now=True)
+    decided_at: datetime | None = ts_field()
+    outcome: str | None = None
+    plan_version: int | None = None
+    flow_run_id: str | None = None
+    reminded_at: datetime | None = ts_field()
+    escalated_at: datetime | None = ts_field()
+
+
+class Decision(SQLModel, table=True):
+    """The audit trail: every decision given at a gate, refused ones included."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    gate_id: int = Field(foreign_key="gate.id", index=True)
+    decider: str
+    outcome: str
+    comment: str = ""
+    accepted: bool = True
+    refusal_reason: str | None = None
+    plan_version: int | None = None
+    plan_hash: str | None = None
+    signature: str | None = None
+    # The key of the input that carried this decision: a replay records nothing new.
+    input_key: str | None = Field(default=None, unique=True)
+    decided_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+# ---------------------------------------------------------------- activities
+
+
+class ActivityClass(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    E = "E"
+
+
+class Activity(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=64)
+    title: str
+    klass: ActivityClass = enum_field(ActivityClass, index=True)
+    theme: str = ""
+    region_code: str = Field(foreign_key="region.code", index=True)
+    club_id: int | None = Field(default=None, foreign_key="club.id", index=True)
+    starts_on: date = Field(index=True)
+    ends_on: date
+    place: str = ""
+    expected_participants: int = 0
+    budget: list[dict[str, Any]] = json_field(list)
+    subsidy_requested: float = 0
+    invited_regions: list[str] = json_field(list)
+    status: str = Field(default="proposed", index=True)
+    late: bool = False
+    proposed_by: str
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+    announced_at: datetime | None = ts_field()
+    points_issued_at: datetime | None = ts_field()
+
+
+class Registration(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("activity_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    registered_at: datetime = ts_field(nullable=False, default_now=True)
+    checked_in_at: datetime | None = ts_field()
+    is_organiser: bool = False
+    source: str = "app"
+
+
+class Recap(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", unique=True)
+    participants: int
+    media_links: list[str] = json_field(list)
+    media_posts: int = 0
+    media_reads: int = 0
+    feedback_score: float | None = None
+    notes: str = ""
+    filed_by: str
+    filed_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class SubsidyClaim(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", unique=True)
+    status: str = Field(default="submitted", index=True)  # submitted/decided/paid
+    total_requested: float = 0
+    total_approved: float | None = None
+    submitted_by: str
+    submitted_at: datetime = ts_field(nullable=False, default_now=True)
+    decided_at: datetime | None = ts_field()
+    paid_at: datetime | None = ts_field()
+
+
+class SubsidyLine(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("claim_id", "line_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="subsidyclaim.id", index=True)
+    line_no: int
+    category: str
+    description: str = ""
+    amount: float
+    evidence: list[str] = json_field(list)
+    proposed_action: str | None = None  # approve / reduce / reject
+    proposed_amount: float | None = None
+    proposal_reason: str | None = None
+    decided_amount: float | None = None
+    decision_comment: str | None = None
+
+
+# ---------------------------------------------------------------- points
+
+
+class PointsEntry(SQLModel, table=True):
+    """The ledger: a member's balance is the sum of their rows, never an edited number."""
+
+    __table_args__ = (sa.UniqueConstraint("activity_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    amount: int
+    reason: str  # activity / organiser / referral / expiry / adjustment
+    activity_id: int | None = Field(default=None, foreign_key="activity.id")
+    idem_key: str = Field(unique=True, max_length=200)
+    occurred_at: datetime = ts_field(nullable=False, default_now=True)
+    expires_on: date | None = None
+
+
+# ---------------------------------------------------------------- leads
+
+
+class LeadStatus(StrEnum):
+    open = "open"
+    valid = "valid"
+    invalid = "invalid"
+
+
+class LeadImport(SQLModel, table=True):
+    """One imported file or page; its content hash makes a second import a no-op."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    content_hash: str = Field(unique=True, max_length=64)
+    filename: str | None = None
+    rows: int = 0
+    created: int = 0
+    merged: int = 0
+    rejected: int = 0
+    imported_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class Lead(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_lead_phone_status", "phone", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=32)  # normalised E.164
+    name: str = ""
+    model: str = ""
+    city: str
+    region_code: str | None = Field(default=None, foreign_key="region.code")
+    source: str
+    sources: list[str] = json_field(list)
+    arrived_at: datetime = ts_field(nullable=False, index=True)
+    business_day: date = Field(index=True)
+    status: LeadStatus = enum_field(LeadStatus, LeadStatus.open, index=True)
+    outcome: str | None = None
+    agent_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    next_call_no: int = 1
+    next_call_due: date | None = Field(default=None, index=True)
+    appointment_at: datetime | None = ts_field()
+    dealer_id: int | None = Field(default=None, foreign_key="dealer.id", index=True)
+    handed_off_at: datetime | None = ts_field()
+    handoff_due_on: date | None = None
+    accepted_at: datetime | None = ts_field()
+    closed_at: datetime | None = ts_field()
+    import_id: int | None = Field(default=None, foreign_key="leadimport.id")
+
+
+class CallAttempt(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("lead_id", "call_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    call_no: int
+    outcome: str
+    agent_id: int | None = Field(default=None, foreign_key="person.id")
+    called_at: datetime = ts_field(nullable=False)
+    appointment_at: datetime | None = ts_field()
+
+
+# ---------------------------------------------------------------- notifications
+
+
+class NotificationStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    dead = "dead"
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: a message is a row first; the sender delivers it once."""
+
+    __table_args__ = (sa.Index("ix_notification_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idem_key: str = Field(unique=True, max_length=200)
+    recipient: str = Field(
+        index=True
+    )  # person:<username> / dealer:<code> / role:<role>[:<region>] / member:<no>
+    template: str
+    context: dict[str, Any] = json_field(dict)
+    title: str
+    body: str
+    urgent: bool = False
+    status: NotificationStatus = enum_field(NotificationStatus, NotificationStatus.pending)
+    attempts: int = 0
+    last_error: str | None = None
+    # Indexes of the recipient's channels already delivered: a retry skips them.
+    delivered_channels: list[int] = json_field(list)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+    next_attempt_at: datetime = ts_field(nullable=False, default_now=True)
+    lease_until: datetime | None = ts_field()
+    sent_at: datetime | None = ts_field()

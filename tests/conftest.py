@@ -1,0 +1,130 @@
+"""Shared fixtures: one Prefect test server per session, databases on SQLite and PostgreSQL,
+a loopback sink for real Apprise deliveries, and a small world to act in."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from prefect.settings import (
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
+    temporary_settings,
+)
+from prefect.testing.utilities import prefect_test_harness
+from sqlalchemy import select
+
+from blocks import register_block_types
+from blocks.channels import NotificationChannels
+from clubflow.db import get_engine, migrate, session_scope
+from clubflow.settings import get_settings
+from clubflow.world import WorldSize, seed_demo_world
+from domain.models import Dealer, Person
+from tests.support.sink import Sink, start_sink
+
+PG_ADMIN = os.environ.get("CLUBFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    # Flow heartbeats cost ~1 s per flow run; tests do not need them.
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore"}):
+        with prefect_test_harness(server_startup_timeout=120):
+            register_block_types()
+            yield
+
+
+def _pg_available() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'clubflow.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    if not _pg_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG_ADMIN} is required under CI=true")
+        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
+    name = f"clubflow_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    get_engine(url).dispose()
+    get_engine.cache_clear()
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_db_url(request) -> str:
+    """A fresh, empty database of each kind the project supports."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """Set CLUBFLOW_* settings for one test; the cache is cleared around it."""
+
+    def apply(**values) -> None:
+        for key, value in values.items():
+            monkeypatch.setenv(f"CLUBFLOW_{key.upper()}", str(value))
+        get_settings.cache_clear()
+
+    get_settings.cache_clear()
+    yield apply
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def db_url(sqlite_url, settings_env) -> str:
+    """A migrated SQLite database that the flows under test use."""
+    settings_env(database_url=sqlite_url, outbox_inline_backoff_seconds=0.01,
+                 outbox_retry_backoff_seconds=60)  # fmt: skip
+    migrate(sqlite_url)
+    return sqlite_url
+
+
+@pytest.fixture
+def world(db_url) -> dict:
+    with session_scope(db_url) as session:
+        return seed_demo_world(session=session, size=WorldSize(clubs_per_region=2, members=60,
+                                                                 leads=0))  # fmt: skip
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    sink, server = start_sink()
+    yield sink
+    server.shutdown()
+
+
+@pytest.fixture
+def channels(prefect_server, world, db_url, sink) -> NotificationChannels:
+    """Every person, dealer and role of the world reaches the sink at its own path."""
+    with session_scope(db_url) as session:
+        people = session.execute(select(Person.username, Person.role, Person.region_code)).all()
+        dealers = session.execute(select(Dealer.code)).scalars().all()
+    roles = {role: sink.url(f"role/{role}") for role in {str(p.role) for p in people}}
+    for p in people:
+        if p.region_code:
+            roles[f"{p.role}:{p.region_code}"] = sink.url(f"role/{p.role}/{p.region_code}")
+    block = NotificationChannels(
+        people={p.username: sink.url(f"person/{p.username}") for p in people},
+        dealers={code: sink.url(f"dealer/{code}") for code in dealers},
+        roles=roles,
+        member_sms_url=sink.url("sms/{phone}"),
+    )
+    block.save("default", overwrite=True)
+    return block
