@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -30,13 +30,16 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
 def seed_regions(*, session: Session) -> int:
     rows = [
         {
-            "code": r.code, "name": r.name, "name_zh": r.name_zh,
+            "code": r.code,
+            "name": r.name,
+            "name_zh": r.name_zh,
             "signature_crossing": r.signature_crossing,
             "signature_crossing_zh": r.signature_crossing_zh,
-            "terrain": r.terrain, "seasons": list(r.seasons),
+            "terrain": r.terrain,
+            "seasons": list(r.seasons),
         }
         for r in REGIONS
-    ]  # fmt: skip
+    ]
     existing = set(session.execute(select(Region.code)).scalars())
     new = [row for row in rows if row["code"] not in existing]
     session.add_all(Region(**row) for row in new)
@@ -65,17 +68,29 @@ def seed_demo_world(*, session: Session, size: WorldSize | None = None, seed: in
         for i in range(size.clubs_per_region):
             city = CITIES[region.code][i % 3]
             code = f"{region.code[:2].upper()}{i + 1:03d}"
-            dealers.append({"code": code, "name": f"{city}越野4S店{i + 1}", "city": city,
-                            "region_code": region.code, "active": True})  # fmt: skip
+            dealers.append(
+                {
+                    "code": code,
+                    "name": f"{city}越野4S店{i + 1}",
+                    "city": city,
+                    "region_code": region.code,
+                    "active": True,
+                }
+            )
             clubs.append((code, city, region.code, i))
     counts["dealers"] = len(insert_ignoring_conflicts(session, Dealer, dealers, on=["code"]))
     dealer_ids = dict(session.execute(select(Dealer.code, Dealer.id)).all())
     club_rows = [
-        {"code": f"C-{code}", "name": f"{REGIONS_ZH[region]}·{city}车友会", "city": city,
-         "region_code": region, "grade": ClubGrade.city if i else ClubGrade.province,
-         "dealer_id": dealer_ids[code]}
+        {
+            "code": f"C-{code}",
+            "name": f"{REGIONS_ZH[region]}·{city}车友会",
+            "city": city,
+            "region_code": region,
+            "grade": ClubGrade.city if i else ClubGrade.province,
+            "dealer_id": dealer_ids[code],
+        }
         for code, city, region, i in clubs
-    ]  # fmt: skip
+    ]
     counts["clubs"] = len(insert_ignoring_conflicts(session, Club, club_rows, on=["code"]))
     club_ids = dict(session.execute(select(Club.code, Club.id)).all())
 
@@ -88,15 +103,34 @@ def seed_demo_world(*, session: Session, size: WorldSize | None = None, seed: in
         {"username": "call.supervisor", "name": "客服主管-高", "role": Role.call_supervisor},
     ]
     for n in range(1, 7):
-        people.append({"username": f"agent{n}", "name": f"客服{n}号", "role": Role.call_agent,
-                       "daily_capacity": 150, "in_rotation": True})  # fmt: skip
+        people.append(
+            {
+                "username": f"agent{n}",
+                "name": f"客服{n}号",
+                "role": Role.call_agent,
+                "daily_capacity": 150,
+                "in_rotation": True,
+            }
+        )
     for region in REGIONS:
-        people.append({"username": f"specialist.{region.code}", "name": f"{region.name_zh}专员",
-                       "role": Role.regional_specialist, "region_code": region.code})  # fmt: skip
+        people.append(
+            {
+                "username": f"specialist.{region.code}",
+                "name": f"{region.name_zh}专员",
+                "role": Role.regional_specialist,
+                "region_code": region.code,
+            }
+        )
     for code, _city, region, _i in clubs:
-        people.append({"username": f"admin.{code.lower()}", "name": f"{code}俱乐部管理员",
-                       "role": Role.club_admin, "region_code": region,
-                       "club_id": club_ids[f"C-{code}"]})  # fmt: skip
+        people.append(
+            {
+                "username": f"admin.{code.lower()}",
+                "name": f"{code}俱乐部管理员",
+                "role": Role.club_admin,
+                "region_code": region,
+                "club_id": club_ids[f"C-{code}"],
+            }
+        )
     for p in people:
         p.setdefault("region_code", None)
         p.setdefault("club_id", None)
@@ -105,17 +139,25 @@ def seed_demo_world(*, session: Session, size: WorldSize | None = None, seed: in
         p["active"] = True
     counts["people"] = len(insert_ignoring_conflicts(session, Person, people, on=["username"]))
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     members = []
     club_codes = sorted(club_ids)
     for n in range(size.members):
-        members.append({
-            "member_no": f"M{n + 1:06d}", "name": _name(rng),
-            "phone": f"+86139{n + 1:08d}", "club_id": club_ids[club_codes[n % len(club_codes)]],
-            "tier": "ordinary", "points": 0, "rank": "陪戎校尉", "service_visits": 0,
-            "status": "active", "joined_at": now - timedelta(days=rng.randint(1, 900)),
-            "birthday": date(1970 + rng.randint(0, 35), rng.randint(1, 12), rng.randint(1, 28)),
-        })  # fmt: skip
+        members.append(
+            {
+                "member_no": f"M{n + 1:06d}",
+                "name": _name(rng),
+                "phone": f"+86139{n + 1:08d}",
+                "club_id": club_ids[club_codes[n % len(club_codes)]],
+                "tier": "ordinary",
+                "points": 0,
+                "rank": "陪戎校尉",
+                "service_visits": 0,
+                "status": "active",
+                "joined_at": now - timedelta(days=rng.randint(1, 900)),
+                "birthday": date(1970 + rng.randint(0, 35), rng.randint(1, 12), rng.randint(1, 28)),
+            }
+        )
     counts["members"] = len(insert_ignoring_conflicts(session, Member, members, on=["member_no"]))
 
     if size.leads and not session.execute(select(Lead.id).limit(1)).first():
@@ -123,13 +165,21 @@ def seed_demo_world(*, session: Session, size: WorldSize | None = None, seed: in
         for n in range(size.leads):
             region = REGIONS[n % 7]
             arrived = now - timedelta(minutes=rng.randint(0, 60 * 24 * 3))
-            leads.append({
-                "phone": f"+86137{n + 1:08d}", "name": _name(rng), "model": "越野SUV",
-                "city": CITIES[region.code][n % 3], "region_code": region.code,
-                "source": rng.choice(["汽车之家", "懂车帝", "官网", "经销商"]), "sources": [],
-                "arrived_at": arrived, "business_day": arrived.date(), "status": "open",
-                "next_call_no": 1,
-            })  # fmt: skip
+            leads.append(
+                {
+                    "phone": f"+86137{n + 1:08d}",
+                    "name": _name(rng),
+                    "model": "越野SUV",
+                    "city": CITIES[region.code][n % 3],
+                    "region_code": region.code,
+                    "source": rng.choice(["汽车之家", "懂车帝", "官网", "经销商"]),
+                    "sources": [],
+                    "arrived_at": arrived,
+                    "business_day": arrived.date(),
+                    "status": "open",
+                    "next_call_no": 1,
+                }
+            )
         session.add_all(Lead(**row) for row in leads)
         counts["leads"] = len(leads)
     session.flush()
@@ -137,3 +187,23 @@ def seed_demo_world(*, session: Session, size: WorldSize | None = None, seed: in
 
 
 REGIONS_ZH = {r.code: r.name_zh for r in REGIONS}
+
+
+def inbox_channels(*, session: Session, inbox_url: str):
+    """A channels block that routes every person, dealer and role of the store to one inbox
+    (json://host:port), each at its own path: person/<username>, dealer/<code>, role/<role>."""
+    from blocks.channels import NotificationChannels
+
+    base = inbox_url.rstrip("/")
+    people = session.execute(select(Person.username, Person.role, Person.region_code)).all()
+    dealers = session.execute(select(Dealer.code)).scalars().all()
+    roles = {str(role): f"{base}/role/{role}" for role in Role}
+    for p in people:
+        if p.region_code:
+            roles[f"{p.role}:{p.region_code}"] = f"{base}/role/{p.role}/{p.region_code}"
+    return NotificationChannels(
+        people={p.username: f"{base}/person/{p.username}" for p in people},
+        dealers={code: f"{base}/dealer/{code}" for code in dealers},
+        roles=roles,
+        member_sms_url=f"{base}/sms/{{phone}}",
+    )

@@ -215,13 +215,13 @@ class WorkingCalendar:
             with self._lock:
                 table = self._tables.get(year)
                 if table is None:
-                    table = self._tables[year] = self._build(year)
+                    table = self._build(year)
         return table
 
     def _build(self, year: int) -> _YearTable:
         first = date(year, 1, 1)
         days = [first + timedelta(i) for i in range((date(year + 1, 1, 1) - first).days)]
-        if False:
+        if year in self._overrides:
             working = map(self._overrides[year].is_working_day, days)
         elif year in _PACKAGE_YEARS:
             working = map(chinese_calendar.is_workday, days)

@@ -21,5 +21,9 @@ def deliver_notifications(now: datetime | None = None) -> dict[str, int]:
             markdown=f"### Outbox: {report.retried} to retry, {report.dead} given up\n\n{lines}",
             description="Notifications that could not be delivered this minute",
         )
-    return {"sent": report.sent, "retried": report.retried, "dead": report.dead,
-            "waiting": report.waiting}  # fmt: skip
+    return {
+        "sent": report.sent,
+        "retried": report.retried,
+        "dead": report.dead,
+        "waiting": report.waiting,
+    }

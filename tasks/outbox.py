@@ -89,8 +89,11 @@ def check_recipients(*, session: Session, recipients: set[str]) -> None:
         if not sep or not name:
             raise RecipientError(f"recipient {recipient!r}: expected <kind>:<name>")
         by_kind.setdefault(kind, set()).add(name)
-    lookups = {"person": (Person, Person.username), "dealer": (Dealer, Dealer.code),
-               "member": (Member, Member.member_no)}  # fmt: skip
+    lookups = {
+        "person": (Person, Person.username),
+        "dealer": (Dealer, Dealer.code),
+        "member": (Member, Member.member_no),
+    }
     for kind, names in by_kind.items():
         if kind == "role":
             for name in names:

@@ -15,15 +15,13 @@ from prefect.settings import (
     temporary_settings,
 )
 from prefect.testing.utilities import prefect_test_harness
-from sqlalchemy import select
 
 from blocks import register_block_types
 from blocks.channels import NotificationChannels
 from clubflow.db import get_engine, migrate, session_scope
+from clubflow.inbox import Sink, start_sink
 from clubflow.settings import get_settings
-from clubflow.world import WorldSize, seed_demo_world
-from domain.models import Dealer, Person
-from tests.support.sink import Sink, start_sink
+from clubflow.world import WorldSize, inbox_channels, seed_demo_world
 
 PG_ADMIN = os.environ.get("CLUBFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -31,7 +29,12 @@ PG_ADMIN = os.environ.get("CLUBFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     # Flow heartbeats cost ~1 s per flow run; tests do not need them.
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore"}):
+    with temporary_settings(
+        {
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+            PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore",
+        }
+    ):
         with prefect_test_harness(server_startup_timeout=120):
             register_block_types()
             yield
@@ -90,8 +93,9 @@ def settings_env(monkeypatch):
 @pytest.fixture
 def db_url(sqlite_url, settings_env) -> str:
     """A migrated SQLite database that the flows under test use."""
-    settings_env(database_url=sqlite_url, outbox_inline_backoff_seconds=0.01,
-                 outbox_retry_backoff_seconds=60)  # fmt: skip
+    settings_env(
+        database_url=sqlite_url, outbox_inline_backoff_seconds=0.01, outbox_retry_backoff_seconds=60
+    )
     migrate(sqlite_url)
     return sqlite_url
 
@@ -99,8 +103,9 @@ def db_url(sqlite_url, settings_env) -> str:
 @pytest.fixture
 def world(db_url) -> dict:
     with session_scope(db_url) as session:
-        return seed_demo_world(session=session, size=WorldSize(clubs_per_region=2, members=60,
-                                                                 leads=0))  # fmt: skip
+        return seed_demo_world(
+            session=session, size=WorldSize(clubs_per_region=2, members=60, leads=0)
+        )
 
 
 @pytest.fixture
@@ -114,17 +119,6 @@ def sink() -> Iterator[Sink]:
 def channels(prefect_server, world, db_url, sink) -> NotificationChannels:
     """Every person, dealer and role of the world reaches the sink at its own path."""
     with session_scope(db_url) as session:
-        people = session.execute(select(Person.username, Person.role, Person.region_code)).all()
-        dealers = session.execute(select(Dealer.code)).scalars().all()
-    roles = {role: sink.url(f"role/{role}") for role in {str(p.role) for p in people}}
-    for p in people:
-        if p.region_code:
-            roles[f"{p.role}:{p.region_code}"] = sink.url(f"role/{p.role}/{p.region_code}")
-    block = NotificationChannels(
-        people={p.username: sink.url(f"person/{p.username}") for p in people},
-        dealers={code: sink.url(f"dealer/{code}") for code in dealers},
-        roles=roles,
-        member_sms_url=sink.url("sms/{phone}"),
-    )
+        block = inbox_channels(session=session, inbox_url=sink.base)
     block.save("default", overwrite=True)
     return block

@@ -5,11 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import domain.models  # noqa: F401  (registers the tables)
 from clubflow.db import get_engine
+from domain import load_all_models
 from domain.models import UTCDateTime
 
 config = context.config
+load_all_models()
 
 
 def render_item(type_, obj, autogen_context):

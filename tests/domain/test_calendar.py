@@ -390,7 +390,12 @@ def test_override_takes_precedence_over_the_package(
     tmp_path: Path, day: date, working: bool
 ) -> None:
     assert PACKAGE_ONLY.is_working_day(day) is not working  # the package says otherwise
-    content = {"year": 2026, "source": "test", "holidays": ["2026-03-02"], "workdays": ["2026-03-07"]}
+    content = {
+        "year": 2026,
+        "source": "test",
+        "holidays": ["2026-03-02"],
+        "workdays": ["2026-03-07"],
+    }
     _write(tmp_path, "2026.json", content)
     cal = WorkingCalendar(load_overrides(tmp_path))
     assert cal.is_working_day(day) is working

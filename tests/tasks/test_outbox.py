@@ -2,15 +2,15 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from clubflow.db import session_scope
-from flows.notifications import deliver_notifications
 from domain.models import Notification, NotificationStatus
+from flows.notifications import deliver_notifications
 from tasks.outbox import NotificationRequest, RecipientError, queue_notifications_task
 from tasks.render import TemplateError
 
@@ -20,10 +20,15 @@ NOON = datetime(2026, 3, 2, 12, 0, tzinfo=SHANGHAI)
 
 def _requests(n: int, recipient: str = "person:hq.manager", **extra) -> list[NotificationRequest]:
     return [
-        NotificationRequest(recipient=recipient, template="test_message",
-                            context={"name": "周经理", "seq": i}, idem_key=f"test:{i}", **extra)
+        NotificationRequest(
+            recipient=recipient,
+            template="test_message",
+            context={"name": "周经理", "seq": i},
+            idem_key=f"test:{i}",
+            **extra,
+        )
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def _rows(db_url: str) -> list[Notification]:
@@ -42,7 +47,9 @@ def test_200_messages_through_a_flaky_channel_arrive_exactly_once(channels, sink
             break
         now += timedelta(hours=1)
 
-    seqs = Counter(int(m.body.split("编号 ")[1].split("）")[0]) for m in sink.to("person/hq.manager"))
+    seqs = Counter(
+        int(m.body.split("编号 ")[1].split("）")[0]) for m in sink.to("person/hq.manager")
+    )
     assert sink.failures > 0, "the sink should have refused some requests"
     assert sorted(seqs) == list(range(200))
     assert set(seqs.values()) == {1}
@@ -70,10 +77,17 @@ def test_non_urgent_messages_wait_out_quiet_hours(channels, sink, db_url):
     late = datetime(2026, 3, 2, 22, 30, tzinfo=SHANGHAI)
     queue_notifications_task(_requests(1), now=late)
     queue_notifications_task(
-        [NotificationRequest(recipient="person:hq.manager", template="test_message",
-                             context={"name": "急", "seq": 99}, idem_key="urgent:1", urgent=True)],
+        [
+            NotificationRequest(
+                recipient="person:hq.manager",
+                template="test_message",
+                context={"name": "急", "seq": 99},
+                idem_key="urgent:1",
+                urgent=True,
+            )
+        ],
         now=late,
-    )  # fmt: skip
+    )
 
     deliver_notifications(now=late + timedelta(minutes=1))
     assert [m.body.count("编号 99") for m in sink.messages] == [1]
@@ -85,8 +99,12 @@ def test_non_urgent_messages_wait_out_quiet_hours(channels, sink, db_url):
 
 
 def test_a_missing_template_variable_is_refused_at_queue_time(channels, db_url):
-    bad = NotificationRequest(recipient="person:hq.manager", template="test_message",
-                              context={"name": "x"}, idem_key="bad:1")  # fmt: skip
+    bad = NotificationRequest(
+        recipient="person:hq.manager",
+        template="test_message",
+        context={"name": "x"},
+        idem_key="bad:1",
+    )
     with pytest.raises(TemplateError, match="'seq' is undefined"):
         queue_notifications_task.fn([bad], now=NOON)
     assert _rows(db_url) == []
@@ -125,8 +143,16 @@ def test_a_channel_that_stays_down_gives_up_and_keeps_the_row(channels, sink, db
 def test_member_sms_goes_to_the_members_phone_and_logs_mask_it(channels, sink, db_url, caplog):
     caplog.set_level(logging.INFO)
     queue_notifications_task(
-        [NotificationRequest(recipient="member:M000001", template="test_message",
-                             context={"name": "车主", "seq": 1}, idem_key="sms:1")], now=NOON)  # fmt: skip
+        [
+            NotificationRequest(
+                recipient="member:M000001",
+                template="test_message",
+                context={"name": "车主", "seq": 1},
+                idem_key="sms:1",
+            )
+        ],
+        now=NOON,
+    )
     deliver_notifications(now=NOON)
 
     [message] = sink.messages

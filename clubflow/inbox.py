@@ -1,12 +1,19 @@
-"""A loopback HTTP sink that Apprise's json:// URLs post to; it can fail a share of requests."""
+"""A loopback inbox that Apprise's json:// URLs post to.
+
+`clubflow up` routes the demo world's channels here (and appends each message to a JSONL file)
+so a demo shows what would have been sent; the tests use it as their sink, with a share of
+requests failing on purpose.
+"""
 
 from __future__ import annotations
 
 import json
 import random
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 @dataclass
@@ -24,6 +31,8 @@ class Sink:
     seed: int = 1
     messages: list[Message] = field(default_factory=list)
     failures: int = 0
+    journal: Path | None = None
+    on_message: Callable[[Message], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -50,14 +59,22 @@ class Sink:
                 self.failures += 1
                 return 500  # failed before anything was accepted
             data = json.loads(payload or b"{}")
-            self.messages.append(
-                Message(path=path, title=data.get("title", ""), body=data.get("message", ""),
-                        headers=headers)  # fmt: skip
+            message = Message(
+                path=path,
+                title=data.get("title", ""),
+                body=data.get("message", ""),
+                headers=headers,
             )
-            return 200
+            self.messages.append(message)
+            if self.journal is not None:
+                with self.journal.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(asdict(message), ensure_ascii=False) + "\n")
+        if self.on_message is not None:
+            self.on_message(message)
+        return 200
 
 
-def start_sink(**kwargs) -> tuple[Sink, ThreadingHTTPServer]:
+def start_sink(port: int = 0, **kwargs) -> tuple[Sink, ThreadingHTTPServer]:
     sink = Sink(**kwargs)
 
     class Handler(BaseHTTPRequestHandler):
@@ -71,7 +88,7 @@ def start_sink(**kwargs) -> tuple[Sink, ThreadingHTTPServer]:
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     sink.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return sink, server

@@ -1,0 +1,24 @@
+# clubflow: `make up` starts the whole system, `make test` runs every test.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+
+.PHONY: up test lint bench env
+
+$(UV):
+	python3 -m pip install --user --quiet uv
+
+env: $(UV)
+	$(UV) sync --frozen
+
+up: env
+	$(UV) run clubflow up
+
+lint: env
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+test: env lint
+	$(UV) run pytest -q
+
+bench: env
+	$(UV) run python -m benchmarks

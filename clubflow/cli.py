@@ -1,0 +1,119 @@
+"""`clubflow`: start the system, seed the demo world, see what is waiting.
+
+Area command groups (campaign, activity, leads, ...) register at the bottom, one line each.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from clubflow.db import DatabaseError, migrate, safe_url, session_scope
+from clubflow.settings import get_settings
+
+app = typer.Typer(
+    help="clubflow: owner clubs, campaigns and leads on Prefect.", no_args_is_help=True
+)
+console = Console()
+
+
+def fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Bring the project database to the newest schema."""
+    settings = get_settings()
+    try:
+        migrate(settings.database_url)
+    except DatabaseError as exc:
+        fail(str(exc))
+    console.print(f"database {safe_url(settings.database_url)} is up to date")
+
+
+@app.command()
+def demo(
+    clubs_per_region: int = typer.Option(3, min=1),
+    members: int = typer.Option(200, min=0),
+    leads: int = typer.Option(500, min=0),
+) -> None:
+    """Seed the demo world (7 regions, clubs and dealers, people for every role, members, leads)."""
+    from clubflow.world import WorldSize, seed_demo_world
+
+    settings = get_settings()
+    try:
+        migrate(settings.database_url)
+    except DatabaseError as exc:
+        fail(str(exc))
+    with session_scope(settings.database_url) as session:
+        counts = seed_demo_world(
+            session=session,
+            size=WorldSize(clubs_per_region=clubs_per_region, members=members, leads=leads),
+        )
+    added = ", ".join(f"{v} {k}" for k, v in counts.items())
+    console.print(f"demo world ready in {safe_url(settings.database_url)} (added: {added})")
+
+
+@app.command()
+def status() -> None:
+    """What is waiting: open gates (overdue first), queued notifications, open leads."""
+    from domain.models import Gate, GateStatus, Lead, LeadStatus
+    from tasks.outbox import outbox_counts
+
+    settings = get_settings()
+    today = datetime.now(UTC).astimezone(settings.tz).date()
+    with session_scope(settings.database_url) as session:
+        gates = (
+            session.execute(
+                select(Gate).where(Gate.status == GateStatus.open).order_by(Gate.due_on).limit(50)
+            )
+            .scalars()
+            .all()
+        )
+        counts = outbox_counts(session=session)
+        open_leads = session.execute(
+            select(func.count()).select_from(Lead).where(Lead.status == LeadStatus.open)
+        ).scalar_one()
+
+    table = Table(title=f"Open gates ({len(gates)})")
+    for col in ("due", "gate", "subject", "owner", ""):
+        table.add_column(col)
+    for gate in gates:
+        late = "[red]overdue[/red]" if gate.due_on < today else ""
+        owner = gate.owner_role + (f":{gate.owner_region}" if gate.owner_region else "")
+        table.add_row(
+            gate.due_on.isoformat(),
+            gate.title,
+            f"{gate.subject_type} #{gate.subject_id}",
+            owner,
+            late,
+        )
+    console.print(table)
+
+    outbox = Table(title="Notifications")
+    outbox.add_column("status")
+    outbox.add_column("count", justify="right")
+    for key in ("pending", "sending", "sent", "dead"):
+        outbox.add_row(key, str(counts.get(key, 0)))
+    console.print(outbox)
+    console.print(f"open leads: {open_leads}")
+
+
+@app.command()
+def up(
+    port: int = typer.Option(4200, help="Prefect server port on 127.0.0.1"),
+    seed: bool = typer.Option(True, help="Seed the demo world"),
+) -> None:
+    """Start everything: Prefect server, database, blocks, demo world, every deployment."""
+    from clubflow.stack import run_stack
+
+    raise typer.Exit(run_stack(port=port, seed=seed, console=console))
+
+
+# -- area command groups --

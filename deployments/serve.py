@@ -1,0 +1,52 @@
+"""The one place that wires clubflow: settings, database, blocks, and every deployment.
+
+`clubflow up` runs this after the server is up; it serves every deployment of prefect.yaml
+from this single process (no work pool needed on one machine).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from prefect import serve
+
+from blocks import register_block_types
+from clubflow.db import migrate
+from clubflow.logging import install_masking
+from clubflow.settings import get_settings
+from deployments.catalog import load_catalog
+
+log = logging.getLogger("clubflow.serve")
+
+
+def prepare() -> None:
+    """Everything a deployment run needs before it starts: schema, block types, masking."""
+    install_masking()
+    settings = get_settings()
+    migrate(settings.database_url)
+    register_block_types()
+
+
+def runner_deployments():
+    return [
+        spec.load_flow().to_deployment(
+            name=spec.name,
+            description=spec.description or None,
+            tags=list(spec.tags),
+            parameters=spec.parameters or None,
+            schedules=spec.prefect_schedules() or None,
+        )
+        for spec in load_catalog()
+    ]
+
+
+def main() -> None:
+    prepare()
+    deployments = runner_deployments()
+    log.info("serving %s deployments", len(deployments))
+    # Schedules stay active when this process stops: a restart picks up where it left off.
+    serve(*deployments, pause_on_shutdown=False)
+
+
+if __name__ == "__main__":
+    main()
