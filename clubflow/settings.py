@@ -10,10 +10,12 @@ from datetime import time
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.subsidy import SubsidyPolicy
 
 PLACEHOLDER_SECRETS = {
     "",
@@ -56,6 +58,18 @@ class Settings(BaseSettings):
     points_by_class: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_POINTS_BY_CLASS))
     organiser_points_bonus: int = 100
 
+    # Activities area (issue 4): subsidy policy. Caps per class and category, per-participant
+    # caps for materials, categories allowed per class (those with a cap), class total cap.
+    # Defaults in domain/subsidy.py; override as JSON, e.g.
+    # CLUBFLOW_SUBSIDY_POLICY='{"classes": {"C": {"total_cap": 6000, "caps": {"venue": 2000}}}}'
+    # (a class given replaces that class's defaults; classes not given keep theirs).
+    subsidy_policy: SubsidyPolicy = Field(default_factory=SubsidyPolicy)
+    # Where rendered recaps and claim decisions are written (HTML files).
+    reports_dir: str = "./.clubflow/reports"
+    # Recap overdue: remind the club on the due date, escalate to the specialist this many
+    # working days later.
+    recap_escalate_after_working_days: int = Field(2, ge=1)
+
     # Gates: a reminder on the due date, an escalation this many working days later.
     escalate_after_working_days: int = Field(2, ge=1)
 
@@ -80,10 +94,32 @@ class Settings(BaseSettings):
     gold_points: int = 15000
     points_expire_years: int = 2
 
+    # Members area (issue 7): lifecycle policy.
+    # Activation: the code works from registration day 0 up to day window-1; a reminder on
+    # `activation_reminder_day`; the registration expires on day `activation_window_days`.
+    activation_window_days: int = Field(7, ge=3, le=7)
+    activation_reminder_day: int = Field(3, ge=1, le=6)
+    # The monthly run warns about points expiring within this many days, then expires them.
+    points_expiry_warning_days: int = Field(30, ge=1)
+    # Segments by days since the last interaction: active ≤ 90 < sleeping ≤ 365 < lost.
+    segment_active_days: int = Field(90, ge=1)
+    segment_lost_days: int = Field(365, ge=2)
+    # Referral rewards: points per event for each side, and how many events a referrer is
+    # rewarded for per calendar year (the referred member is rewarded regardless).
+    referral_points: dict[str, int] = Field(
+        default_factory=lambda: {"register": 200, "purchase": 2000}
+    )
+    referral_yearly_cap: int = Field(5, ge=0)
+    # The birthday-month benefit named in the greeting.
+    birthday_benefit: str = "生日当月到店保养享工时费八折，并可领取车友会生日礼品一份"
+
     @field_validator("business_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone name
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
         return value
 
     @field_validator("points_by_class")

@@ -1,0 +1,44 @@
+"""Every deployment of prefect.yaml can be served: its entrypoint imports and is a flow."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from prefect import Flow
+
+from deployments.catalog import PREFECT_YAML, load_catalog
+
+SPECS = load_catalog()
+
+
+def test_prefect_yaml_declares_the_outbox_delivery_every_minute():
+    by_name = {s.name: s for s in SPECS}
+    assert by_name["deliver-notifications"].schedules == ({"interval": 60},)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_every_entrypoint_imports_and_is_a_flow_with_valid_schedules(spec):
+    flow = spec.load_flow()
+    assert isinstance(flow, Flow)
+    assert flow.name, spec.entrypoint
+    schedules = spec.prefect_schedules()
+    assert len(schedules) == len(spec.schedules)
+    for raw, schedule in zip(spec.schedules, schedules, strict=True):
+        if "cron" in raw:
+            assert schedule.timezone == "Asia/Shanghai", f"{spec.name}: crons run on business time"
+
+
+def test_cron_schedules_name_their_timezone_explicitly():
+    data = yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8"))
+    for entry in data["deployments"]:
+        for schedule in entry.get("schedules") or []:
+            if "cron" in schedule:
+                assert schedule.get("timezone") == "Asia/Shanghai", entry["name"]
+
+
+def test_a_bad_entrypoint_is_named(tmp_path):
+    bad = tmp_path / "prefect.yaml"
+    bad.write_text("deployments:\n  - name: x\n    entrypoint: flows/nope.py:missing\n")
+    [spec] = load_catalog(bad)
+    with pytest.raises(ImportError, match="deployment x: no module 'flows.nope'"):
+        spec.load_flow()
