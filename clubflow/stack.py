@@ -47,6 +47,10 @@ def wait_healthy(port: int, timeout: float = 90.0) -> None:
     raise RuntimeError(f"Prefect server did not answer on 127.0.0.1:{port} within {timeout:.0f}s")
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def _stop(processes: list[subprocess.Popen]) -> None:
     for proc in reversed(processes):
         if proc.poll() is None:
@@ -65,6 +69,7 @@ def run_stack(*, port: int, seed: bool, console: Console) -> int:
     from domain.privacy import mask_text
 
     HOME.mkdir(exist_ok=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the stack like Ctrl-C does
     os.environ.update(prefect_env(port))
     settings = get_settings()
     prefect_bin = shutil.which("prefect") or str(Path(sys.executable).with_name("prefect"))

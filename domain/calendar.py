@@ -215,7 +215,7 @@ class WorkingCalendar:
             with self._lock:
                 table = self._tables.get(year)
                 if table is None:
-                    table = self._build(year)
+                    table = self._tables[year] = self._build(year)
         return table
 
     def _build(self, year: int) -> _YearTable:
