@@ -20,5 +20,6 @@ lint: env
 test: env lint
 	$(UV) run pytest -q
 
+# `make bench` runs every benchmark; `make bench BENCH=leads` one of them.
 bench: env
-	$(UV) run python -m benchmarks
+	$(UV) run python -m benchmarks $(BENCH)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from clubflow.db import insert_ignoring_conflicts
+from domain.calendar import business_date
 from domain.models import Club, ClubGrade, Dealer, Lead, Member, Person, Region, Role
 from domain.regions import REGIONS
 
@@ -175,7 +176,7 @@ def seed_demo_world(*, session: Session, size: WorldSize | None = None, seed: in
                     "source": rng.choice(["汽车之家", "懂车帝", "官网", "经销商"]),
                     "sources": [],
                     "arrived_at": arrived,
-                    "business_day": arrived.date(),
+                    "business_day": business_date(arrived),
                     "status": "open",
                     "next_call_no": 1,
                 }
