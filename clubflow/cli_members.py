@@ -1,0 +1,197 @@
+"""`clubflow members ...`: import registrations, activate a member, show a member's card.
+
+Phones are always shown masked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from clubflow.db import session_scope
+from clubflow.settings import get_settings
+from domain.calendar import BUSINESS_TZ
+from domain.privacy import mask_phone, mask_text
+
+app = typer.Typer(help="Members: registration, activation, points.", no_args_is_help=True)
+console = Console()
+
+# CSV headers accepted for each field (English or the Chinese a dealer's sheet uses).
+COLUMNS = {
+    "name": ("name", "姓名"),
+    "phone": ("phone", "手机", "手机号"),
+    "club_code": ("club", "club_code", "俱乐部"),
+    "dealer_code": ("dealer", "dealer_code", "经销商"),
+    "birthday": ("birthday", "生日"),
+    "referral_code": ("referral_code", "推荐码"),
+}
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+def _when(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=BUSINESS_TZ)
+
+
+def _read_text(file: Path) -> str:
+    raw = file.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves GBK
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    _fail(f"{file}: neither UTF-8 nor GBK text")
+    return ""
+
+
+def read_registrations(file: Path) -> tuple[list, list[str]]:
+    """Rows of a registration CSV as inputs, and the rows refused with line and field."""
+    from tasks.members.registration import RegistrationInput
+
+    reader = csv.DictReader(io.StringIO(_read_text(file)))
+    headers = {(h or "").strip(): h for h in reader.fieldnames or []}
+    mapping = {}
+    for field, names in COLUMNS.items():
+        found = next((headers[n] for n in names if n in headers), None)
+        if found is not None:
+            mapping[field] = found
+    missing = [f for f in ("name", "phone") if f not in mapping]
+    if missing:
+        _fail(f"{file}: missing column(s) {', '.join(missing)} (header: {list(headers)})")
+    rows, refused = [], []
+    for line, record in enumerate(reader, start=2):
+        values = {f: (record.get(col) or "").strip() or None for f, col in mapping.items()}
+        try:
+            if values.get("birthday"):
+                try:
+                    values["birthday"] = date.fromisoformat(values["birthday"])
+                except ValueError as exc:
+                    raise ValueError(f"birthday {values['birthday']!r}: {exc}") from exc
+            rows.append(RegistrationInput(**{k: v for k, v in values.items() if v is not None}))
+        except ValidationError as exc:
+            reason = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+            refused.append(f"line {line}: {mask_text(reason)}")
+        except ValueError as exc:
+            refused.append(f"line {line}: {mask_text(str(exc))}")
+    return rows, refused
+
+
+@app.command("import")
+def import_file(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Registration CSV"),
+    source: str = typer.Option("import", help="Source recorded on the registrations"),
+    now: str | None = typer.Option(None, help="Business time, e.g. 2027-03-01T10:00"),
+) -> None:
+    """Register the members of a CSV (name, phone, club or dealer, birthday, referral_code);
+    a phone already known merges into its member. Activation codes are queued for sending."""
+    from tasks.members.registration import register_members
+
+    registrations, refused = read_registrations(file)
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        result = register_members(
+            session=session,
+            registrations=registrations,
+            now=_when(now),
+            source=source,
+            settings=settings,
+        )
+    console.print(
+        f"{len(result.created)} new, {len(result.merged)} merged, {len(result.reopened)} "
+        f"reopened, {len(result.rejected) + len(refused)} rejected; "
+        f"{result.queued} activation codes queued"
+    )
+    for reason in refused + result.rejected:
+        console.print(f"  [yellow]rejected[/yellow] {reason}")
+    for warning in result.warnings:
+        console.print(f"  [yellow]warning[/yellow] {warning}")
+
+
+@app.command("activate")
+def activate(
+    member_no: str = typer.Argument(..., help="Member number, e.g. M000061"),
+    code: str | None = typer.Option(None, help="The activation code the member received"),
+    dealer: str | None = typer.Option(None, help="Dealer code confirming at the store"),
+    now: str | None = typer.Option(None, help="Business time, e.g. 2027-03-01T10:00"),
+) -> None:
+    """Activate a member by code or by a dealer's store confirmation."""
+    from tasks.members.registration import ActivationError, activate_member
+
+    settings = get_settings()
+    try:
+        with session_scope(settings.database_url) as session:
+            outcome = activate_member(
+                session=session,
+                member_no=member_no,
+                code=code,
+                dealer_code=dealer,
+                now=_when(now),
+                settings=settings,
+            )
+    except ActivationError as exc:
+        _fail(str(exc))
+    console.print(f"member {member_no}: {outcome}")
+
+
+@app.command("show")
+def show(member_no: str = typer.Argument(..., help="Member number, e.g. M000061")) -> None:
+    """A member's card: status, tier, rank, points, segment, and the last ledger rows."""
+    from domain.models import Club, Member, PointsEntry
+
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        member = session.execute(
+            select(Member).where(Member.member_no == member_no)
+        ).scalar_one_or_none()
+        if member is None:
+            _fail(f"member {member_no!r} is unknown")
+        club = session.get(Club, member.club_id) if member.club_id else None
+        rows = session.execute(
+            select(PointsEntry)
+            .where(PointsEntry.member_id == member.id)
+            .order_by(PointsEntry.occurred_at.desc(), PointsEntry.id.desc())
+            .limit(10)
+        ).scalars()
+        card = Table(title=f"member {member.member_no}", show_header=False)
+        card.add_column("field")
+        card.add_column("value")
+        for field, value in (
+            ("name", member.name),
+            ("phone", mask_phone(member.phone)),
+            ("club", club.name if club else "—"),
+            ("status", member.status),
+            ("tier", str(member.tier)),
+            ("rank", member.rank),
+            ("points", str(member.points)),
+            ("service visits", str(member.service_visits)),
+            ("segment", f"{member.segment or '—'} since {member.segment_since or '—'}"),
+            ("birthday", member.birthday.strftime("%m-%d") if member.birthday else "—"),
+            ("referral code", member.referral_code or "—"),
+        ):
+            card.add_row(field, value)
+        console.print(card)
+        ledger = Table(title="last points")
+        for column in ("when", "amount", "reason", "expires"):
+            ledger.add_column(column)
+        for row in rows:
+            ledger.add_row(
+                row.occurred_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d"),
+                f"{row.amount:+d}",
+                row.reason,
+                row.expires_on.isoformat() if row.expires_on else "",
+            )
+        console.print(ledger)

@@ -1,0 +1,143 @@
+"""Member lifecycle rules (DOMAIN §6): phones, activation window, birthdays, segments,
+referral caps. Pure: time and policy numbers are parameters."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+import phonenumbers
+
+
+class MemberStatus(StrEnum):
+    registered = "registered"  # waiting for activation
+    active = "active"
+    expired = "expired"  # did not activate within the window
+
+
+class Segment(StrEnum):
+    active = "active"
+    sleeping = "sleeping"
+    lost = "lost"
+
+
+class InvalidPhoneError(ValueError):
+    pass
+
+
+# ---------------------------------------------------------------- phones
+
+
+def normalise_phone(raw: str, *, region: str = "CN") -> str:
+    """E.164 form of a phone number written any usual way (spaces, dashes, +86, 0086)."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhoneError("phone is empty")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneError(f"phone {text!r} is not a phone number") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneError(f"phone {text!r} is not a valid number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# ---------------------------------------------------------------- activation
+
+
+@dataclass(frozen=True)
+class ActivationWindow:
+    """Registration on day 0; a reminder on `reminder_day`; the code works until the end of
+    day `window_days - 1`; on day `window_days` the registration expires."""
+
+    registered_on: date
+    reminder_on: date
+    expires_on: date
+
+    @property
+    def last_day(self) -> date:
+        return self.expires_on - timedelta(days=1)
+
+    def open_on(self, day: date) -> bool:
+        return self.registered_on <= day < self.expires_on
+
+
+def activation_window(
+    registered_on: date, *, window_days: int, reminder_day: int
+) -> ActivationWindow:
+    if not 0 < reminder_day < window_days:
+        raise ValueError(
+            f"activation reminder day {reminder_day} must fall inside the window of "
+            f"{window_days} days"
+        )
+    return ActivationWindow(
+        registered_on=registered_on,
+        reminder_on=registered_on + timedelta(days=reminder_day),
+        expires_on=registered_on + timedelta(days=window_days),
+    )
+
+
+def activation_code(secret: str, member_no: str, round_no: int) -> str:
+    """The 6-digit code of one activation round, derived (HMAC) rather than stored, so the
+    database never holds a usable code and the reminder can repeat it."""
+    digest = hmac.new(
+        secret.encode(), f"activation:{member_no}:{round_no}".encode(), hashlib.sha256
+    ).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+
+
+def code_matches(secret: str, member_no: str, round_no: int, given: str) -> bool:
+    expected = activation_code(secret, member_no, round_no)
+    return hmac.compare_digest(expected, (given or "").strip())
+
+
+# ---------------------------------------------------------------- birthdays
+
+
+def same_day_in_year(day: date, year: int) -> date:
+    """`day` moved to `year`; 29 February becomes 28 February in a non-leap year."""
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February in a non-leap year
+        return date(year, 2, 28)
+
+
+def birthday_in(birthday: date, year: int) -> date:
+    """The day a member's birthday is celebrated in `year`."""
+    return same_day_in_year(birthday, year)
+
+
+# ---------------------------------------------------------------- segments
+
+
+def segment_for(
+    last_interaction: date, today: date, *, active_days: int, lost_days: int
+) -> Segment:
+    """active: an interaction within the last `active_days` days (that day included);
+    lost: the last one more than `lost_days` ago; sleeping: in between."""
+    if not 0 < active_days < lost_days:
+        raise ValueError(f"segment thresholds must grow: active {active_days}, lost {lost_days}")
+    idle = (today - last_interaction).days
+    if idle <= active_days:
+        return Segment.active
+    if idle > lost_days:
+        return Segment.lost
+    return Segment.sleeping
+
+
+def sleeping_since(last_interaction: date, *, active_days: int) -> date:
+    """The first day a member without further interaction counts as sleeping: it names the
+    sleep episode, so one episode gets one reactivation invitation however often we look."""
+    return last_interaction + timedelta(days=active_days + 1)
+
+
+# ---------------------------------------------------------------- referrals
+
+
+def referral_reward_for_referrer(points: int, rewarded_this_year: int, yearly_cap: int) -> int:
+    """The referrer's points for one more referral event: nothing once the year's cap of
+    rewarded events is reached (the referred member is rewarded regardless)."""
+    return points if rewarded_this_year < yearly_cap else 0

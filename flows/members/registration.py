@@ -1,0 +1,63 @@
+"""Registration (online, file import, at a dealer) and activation (code or store confirmation)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from flows.members.naming import clock, run_name
+from tasks.members.referrals import reward_referrals_task
+from tasks.members.registration import (
+    RegistrationInput,
+    activate_member_task,
+    register_members_task,
+)
+from tasks.outbox import deliver_notifications_task
+
+
+@flow(name="register-members", flow_run_name=run_name("register"), log_prints=False)
+def register_members_flow(
+    registrations: list[RegistrationInput],
+    source: str = "online",
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Register members (a known phone merges into its member) and send activation codes."""
+    now = clock(now)
+    result = register_members_task(registrations, now, source)
+    deliver_notifications_task(now)
+    lines = [
+        f"- new members: {len(result.created)}",
+        f"- merged into known members: {len(result.merged)}",
+        f"- expired registrations reopened: {len(result.reopened)}",
+        f"- rejected: {len(result.rejected)}",
+        *[f"  - {reason}" for reason in result.rejected[:50]],
+        *[f"- warning: {warning}" for warning in result.warnings[:50]],
+    ]
+    create_markdown_artifact(
+        key="member-registrations",
+        markdown="### Member registrations\n\n" + "\n".join(lines),
+        description="Registrations of this run (phones masked)",
+    )
+    return {
+        "created": len(result.created),
+        "merged": len(result.merged),
+        "reopened": len(result.reopened),
+        "rejected": len(result.rejected),
+    }
+
+
+@flow(name="activate-member", flow_run_name="members · activate {member_no}", log_prints=False)
+def activate_member_flow(
+    member_no: str,
+    code: str | None = None,
+    dealer_code: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Activate a member with their code or a dealer's confirmation; a referral pays out."""
+    now = clock(now)
+    outcome = activate_member_task(member_no, now, code, dealer_code)
+    reward_referrals_task(now)
+    deliver_notifications_task(now)
+    return outcome

@@ -1,0 +1,98 @@
+"""Birthdays (daily) and segmentation with reactivation invitations (weekly)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from members_support import add_member, at
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from sqlalchemy import select
+
+from clubflow.db import session_scope
+from domain.models import Activity, Club
+from flows.members.birthdays import send_birthday_greetings
+from flows.members.segmentation import segment_members
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_29_february_birthday_is_greeted_on_28_february_once(members_world, sink):
+    add_member(
+        members_world,
+        "B1",
+        "+8613600000201",
+        status="active",
+        name="周敏",
+        birthday=date(1992, 2, 29),
+    )
+    for day in (27, 28, 28):
+        send_birthday_greetings(now=at(2027, 2, day, 9))
+    send_birthday_greetings(now=at(2027, 3, 1, 9))
+
+    [greeting] = sink.to("sms/13600000201")
+    assert greeting.title == "羽林车友俱乐部祝您生日快乐"
+    assert "周敏，您好" in greeting.body and "2月生日月专属权益" in greeting.body
+    assert len(sink.messages) == 1
+
+
+def _artifacts(keys):
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
+        )
+    return {a.key: a for a in found}
+
+
+def test_weekly_segmentation_reports_by_club_and_region_and_invites_once(members_world, sink):
+    with session_scope(members_world) as session:
+        club = session.execute(select(Club).where(Club.code == "C-SH001")).scalar_one()
+        session.add(
+            Activity(
+                code="SH-W1",
+                title="长白山冰雪挑战",
+                klass="C",
+                region_code="shenyang",
+                club_id=club.id,
+                starts_on=date(2026, 12, 19),
+                ends_on=date(2026, 12, 20),
+                place="长白山",
+                status="approved",
+                proposed_by="admin.sh001",
+            )
+        )
+        club_id = club.id
+    joined = at(2025, 1, 1)
+    for i, last in enumerate([at(2026, 11, 1), at(2026, 8, 1), at(2025, 6, 1)]):
+        add_member(
+            members_world,
+            f"G{i}",
+            f"+86136000003{i:02d}",
+            status="active",
+            name=f"车友{i}",
+            club_id=club_id,
+            joined_at=joined,
+            activated_at=joined,
+            last_interaction_at=last,
+        )
+
+    week = at(2026, 12, 7, 8)
+    first = segment_members(now=week)
+    again = segment_members(now=week)
+    assert first == {"changed": 3, "invited": 1, "reactivated": 0}
+    assert again == {"changed": 0, "invited": 0, "reactivated": 0}
+    [invitation] = sink.to("sms/13600000301")
+    assert invitation.title == "沈阳卫·沈阳车友会想念您了"
+    assert "诚邀您参加「长白山冰雪挑战」，2026年12月19日在长白山相聚" in invitation.body
+    assert len(sink.messages) == 1
+
+    artifacts = _artifacts(["member-segments-shenyang", "member-segments"])
+    table = json.loads(artifacts["member-segments-shenyang"].data)
+    [row] = [r for r in table if r["club"] == club.name]
+    assert (row["active"], row["sleeping"], row["lost"]) == (1, 1, 1)
+    assert "| 沈阳卫 | 1 | 1 | 1 |" in artifacts["member-segments"].data
+
+    segment_members(now=week + timedelta(days=7))
+    assert len(sink.messages) == 1
