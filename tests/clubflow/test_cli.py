@@ -16,12 +16,22 @@ def test_demo_seeds_the_world_once_and_status_shows_what_waits(sqlite_url, setti
     first = runner.invoke(app, ["demo", "--members", "30", "--leads", "40"])
     second = runner.invoke(app, ["demo", "--members", "30", "--leads", "40"])
     assert first.exit_code == 0, first.output
-    assert "7 regions" in first.output and "21 clubs" in first.output and "30 members" in first.output
+    assert (
+        "7 regions" in first.output and "21 clubs" in first.output and "30 members" in first.output
+    )
     assert "0 regions" in second.output and "0 members" in second.output
 
     with session_scope(sqlite_url) as session:
-        session.add(Gate(subject_type="campaign", subject_id=1, key="signoff", title="签字确认 双十一",
-                         owner_role=Role.campaign_manager, due_on=date(2020, 1, 6)))
+        session.add(
+            Gate(
+                subject_type="campaign",
+                subject_id=1,
+                key="signoff",
+                title="签字确认 双十一",
+                owner_role=Role.campaign_manager,
+                due_on=date(2020, 1, 6),
+            )
+        )
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
     assert "签字确认 双十一" in result.output

@@ -13,8 +13,16 @@ def test_defaults_carry_the_policy_of_the_domain(monkeypatch):
     s = Settings(_env_file=None)
     assert s.database_url == "sqlite:///./.clubflow/clubflow.db"
     assert s.business_timezone == "Asia/Shanghai"
-    assert (s.campaign_lead_days, s.warmup_opens_before_days, s.warmup_closes_before_days) == (45, 7, 3)
-    assert (s.recap_due_days, s.points_after_working_days, s.escalate_after_working_days) == (7, 10, 2)
+    assert (s.campaign_lead_days, s.warmup_opens_before_days, s.warmup_closes_before_days) == (
+        45,
+        7,
+        3,
+    )
+    assert (s.recap_due_days, s.points_after_working_days, s.escalate_after_working_days) == (
+        7,
+        10,
+        2,
+    )
     assert (s.quiet_hours_start, s.quiet_hours_end) == (time(21), time(8))
 
 
@@ -34,10 +42,18 @@ def test_a_placeholder_signing_key_is_refused_outside_development(key):
 
 def test_a_placeholder_database_password_is_refused_in_production():
     with pytest.raises(ValidationError, match="placeholder password"):
-        Settings(_env_file=None, environment="production", signing_key="k-9f2c81",
-                 database_url="postgresql://app:changethis@db/clubflow")
-    ok = Settings(_env_file=None, environment="production", signing_key="k-9f2c81",
-                  database_url="postgresql://app:Xk2v9q@db/clubflow")
+        Settings(
+            _env_file=None,
+            environment="production",
+            signing_key="k-9f2c81",
+            database_url="postgresql://app:changethis@db/clubflow",
+        )
+    ok = Settings(
+        _env_file=None,
+        environment="production",
+        signing_key="k-9f2c81",
+        database_url="postgresql://app:Xk2v9q@db/clubflow",
+    )
     assert ok.environment == "production"
 
 

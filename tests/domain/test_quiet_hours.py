@@ -11,8 +11,15 @@ QUIET = {"start": time(21), "end": time(8), "tz": SH}
 
 @pytest.mark.parametrize(
     ("local", "quiet"),
-    [((20, 59), False), ((21, 0), True), ((23, 30), True), ((0, 0), True), ((7, 59), True),
-     ((8, 0), False), ((12, 0), False)],
+    [
+        ((20, 59), False),
+        ((21, 0), True),
+        ((23, 30), True),
+        ((0, 0), True),
+        ((7, 59), True),
+        ((8, 0), False),
+        ((12, 0), False),
+    ],
 )
 def test_quiet_hours_span_midnight(local, quiet):
     moment = datetime(2026, 3, 2, *local, tzinfo=SH)
