@@ -1,0 +1,307 @@
+"""`clubflow activity ...`: propose, check in, file the recap and the claim, decide a claim
+line by line, mark it paid, and see where an activity stands.
+
+Steps that wait for a human (review, claim approval) start a deployment run, which suspends
+at its gate; the others run their flow here and print what it did.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session
+
+app = typer.Typer(no_args_is_help=True, help="The activity lifecycle: proposal to archive.")
+console = Console(soft_wrap=True)  # commands printed whole, for copy and paste
+
+NOW_HELP = "Business time to act at (ISO, e.g. 2026-10-11T18:00+08:00); default: now"
+
+
+def fail(message: str) -> NoReturn:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+def _now(value: str) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        fail(f"--now {value!r} needs a timezone, e.g. +08:00")
+    return moment
+
+
+def _read_data(path: Path) -> Any:
+    """A JSON or YAML file (by extension; YAML is a superset of JSON anyway)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror}")
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        fail(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}")
+
+
+def _model(model: type, data: Any, path: Path):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"{path}: {problems}")
+
+
+def _start_deployment(name: str, parameters: dict[str, Any]):
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        return run_deployment(f"{name}/{name}", parameters=parameters, timeout=0)
+    except ObjectNotFound:
+        fail(f"deployment {name!r} is not served: start the system with `clubflow up`")
+
+
+def _dry_run_proposal(proposal, now: datetime) -> str:
+    """Check the proposal against the store without keeping anything; returns its code."""
+    from clubflow.db import get_engine
+    from clubflow.settings import get_settings
+    from domain.activities import ProposalRefused
+    from tasks.activities.store import register_proposal
+
+    settings = get_settings()
+    with Session(get_engine(settings.database_url)) as session:
+        try:
+            activity = register_proposal(
+                session=session, proposal=proposal, now=now, settings=settings
+            )
+        except ProposalRefused as exc:
+            for problem in exc.problems:
+                console.print(f"[red]refused[/red] {problem.field}: {problem.reason}")
+            raise typer.Exit(code=2) from None
+        finally:
+            session.rollback()
+    return activity.code
+
+
+@app.command()
+def propose(
+    file: Path = typer.Argument(..., help="The proposal (JSON or YAML): title, class, ..."),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
+    """Propose an activity; B and C wait for their reviewers, D and E are registered."""
+    from domain.activities import ActivityProposal, review_chain
+
+    proposal = _model(ActivityProposal, _read_data(file), file)
+    moment = _now(now)
+    code = _dry_run_proposal(proposal, moment)
+    run = _start_deployment(
+        "activity-lifecycle",
+        {"proposal": proposal.model_dump(mode="json"), "now": now or None},
+    )
+    console.print(f"activity {code}: lifecycle run {run.id} started")
+    chain = review_chain(proposal.activity_class, proposal.region)
+    if chain:
+        step = chain[0]
+        console.print(
+            f"waiting for {step.title} ({step.role}"
+            + (f" of {step.region}" if step.region else "")
+            + f"): clubflow decide activity:{code} {step.key} approve --as USER"
+        )
+    else:
+        console.print(f"class {proposal.activity_class}: no review needed")
+
+
+@app.command()
+def register(
+    code: str = typer.Argument(..., help="The activity code"),
+    members: list[str] = typer.Argument(..., help="Member numbers, e.g. M000001 M000002"),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
+    """Register members for an activity (before or at the event)."""
+    from flows.activities.registration import activity_registration
+    from tasks.activities.checkin import CheckinError
+    from tasks.activities.store import ActivityError
+
+    try:
+        new = activity_registration(code, members, now=_now(now))
+    except (CheckinError, ActivityError, LookupError) as exc:
+        fail(str(exc))
+    console.print(f"{code}: {new} newly registered ({len(members) - new} already were)")
+
+
+@app.command()
+def checkin(
+    code: str = typer.Argument(..., help="The activity code, e.g. C-CH001-20261011"),
+    file: Path = typer.Argument(..., help="CSV: member_no or phone, checked_in_at, organiser"),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
+    """Import check-ins; unregistered members are registered, doubles count once."""
+    from flows.activities.checkin import activity_checkin
+    from tasks.activities.checkin import CheckinError, parse_checkin_csv
+    from tasks.activities.store import ActivityError
+
+    try:
+        rows = parse_checkin_csv(file.read_text(encoding="utf-8-sig"))
+        report = activity_checkin(code, rows, now=_now(now), source="csv")
+    except (CheckinError, ActivityError, LookupError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{file}: {exc.strerror}")
+    console.print(
+        f"{code}: {report['rows']} rows, {report['newly_checked_in']} new check-ins "
+        f"({report['newly_registered']} registered on the spot), "
+        f"{report['participants']} participants"
+    )
+
+
+@app.command()
+def recap(
+    code: str = typer.Argument(...),
+    file: Path = typer.Argument(..., help="The recap (JSON or YAML): filed_by, media_links, ..."),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
+    """File the recap; the report is rendered to an HTML file and a markdown artifact."""
+    from flows.activities.recap import activity_recap
+    from tasks.activities.recap import RecapInput
+    from tasks.activities.store import ActivityError
+
+    data = _model(RecapInput, _read_data(file), file)
+    try:
+        path = activity_recap(code, data, now=_now(now))
+    except (ActivityError, LookupError) as exc:
+        fail(str(exc))
+    console.print(f"{code}: recap filed; report {path}")
+
+
+@app.command()
+def claim(
+    code: str = typer.Argument(...),
+    file: Path = typer.Argument(..., help="The claim (JSON or YAML): submitted_by, lines"),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
+    """File a subsidy claim; the region's specialist decides it line by line."""
+    from clubflow.settings import get_settings
+    from tasks.activities.claims import ClaimInput
+
+    data = _model(ClaimInput, _read_data(file), file)
+    unknown = sorted(
+        {line.category for line in data.lines} - set(get_settings().subsidy_policy.categories)
+    )
+    if unknown:
+        console.print(f"[yellow]note:[/yellow] unknown categories {unknown} will be rejected")
+    run = _start_deployment(
+        "activity-claim",
+        {"code": code, "claim": data.model_dump(mode="json"), "now": now or None},
+    )
+    console.print(
+        f"{code}: claim run {run.id} started; the specialist decides with "
+        f"clubflow activity decide-claim {code} approve --as USER [--line N=AMOUNT:comment]"
+    )
+
+
+def _parse_line(value: str) -> dict[str, Any]:
+    number, _, rest = value.partition("=")
+    amount, _, comment = rest.partition(":")
+    try:
+        return {"line_no": int(number), "amount": float(amount), "comment": comment.strip()}
+    except ValueError:
+        fail(f"--line {value!r}: expected N=AMOUNT or N=AMOUNT:comment, e.g. 3=1200:按实际")
+
+
+@app.command("decide-claim")
+def decide_claim(
+    code: str = typer.Argument(...),
+    outcome: str = typer.Argument(..., help="approve | reject"),
+    user: str = typer.Option(..., "--as", help="Your username (the region's specialist)"),
+    line: list[str] = typer.Option([], "--line", help="N=AMOUNT[:comment]; others as proposed"),
+    comment: str = typer.Option("", "--comment", "-m"),
+) -> None:
+    """Decide a claim line by line (lines not named keep the engine's proposal)."""
+    from clubflow.decisions import DecisionRefused, GateRunError, OutcomeError, decide
+
+    try:
+        decide(
+            f"claim:{code}",
+            "claim_approval",
+            decider=user,
+            outcome=outcome,
+            comment=comment,
+            extra={"lines": [_parse_line(v) for v in line]},
+        )
+    except DecisionRefused as exc:
+        console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(code=1) from None
+    except (LookupError, OutcomeError, GateRunError) as exc:
+        fail(str(exc))
+    console.print(f"{code}: claim {outcome} by {user}; the run resumes")
+
+
+@app.command()
+def pay(
+    code: str = typer.Argument(...),
+    user: str = typer.Option(..., "--as", help="Your username (finance)"),
+    ref: str = typer.Option(..., "--ref", help="The payment reference"),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
+    """Finance: mark an approved claim paid; the club is told."""
+    from flows.activities.payment import activity_payment
+    from tasks.activities.claims import ClaimRefused
+
+    try:
+        amount = activity_payment(code, user, ref, now=_now(now))
+    except (ClaimRefused, LookupError) as exc:
+        fail(str(exc))
+    console.print(f"{code}: paid ¥{amount:,.2f} ({ref})")
+
+
+@app.command()
+def show(code: str = typer.Argument(...)) -> None:
+    """Where an activity stands: status, dated steps, participants, claim."""
+    from clubflow.db import session_scope
+    from clubflow.settings import get_settings
+    from tasks.activities.checkin import participant_count
+    from tasks.activities.claims import read_claim
+    from tasks.activities.store import read_activity, upcoming_steps
+
+    with session_scope(get_settings().database_url) as session:
+        try:
+            activity = read_activity(session=session, code=code)
+        except LookupError as exc:
+            fail(str(exc))
+        participants = participant_count(session=session, activity_id=activity.id)
+        try:
+            claim_view = read_claim(session=session, code=code)
+        except LookupError:
+            claim_view = None
+    console.print(f"{activity.run_label} ({code}): [bold]{activity.status}[/bold]")
+    console.print(f"{activity.starts_on} – {activity.ends_on}, {participants} participants")
+    table = Table(title="Dated steps")
+    for col in ("step", "date", "state"):
+        table.add_column(col)
+    for row in upcoming_steps(activity):
+        table.add_row(row["step"], row["date"], row["state"])
+    console.print(table)
+    if claim_view is not None:
+        lines = Table(title=f"Claim: {claim_view.status}")
+        for col in ("line", "category", "asked", "proposed", "decided", "reason"):
+            lines.add_column(col)
+        for x in claim_view.lines:
+            lines.add_row(
+                str(x.line_no),
+                x.category,
+                f"{x.amount:,.2f}",
+                f"{x.proposed_amount or 0:,.2f}",
+                "" if x.decided_amount is None else f"{x.decided_amount:,.2f}",
+                x.decision_comment or x.proposal_reason or "",
+            )
+        console.print(lines)

@@ -1,0 +1,100 @@
+"""The subsidy claim (补贴申报): stored with the rules engine's proposal per line, then the
+region's specialist decides line by line at a suspended gate; the club gets the table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from pydantic import BaseModel, Field
+
+from clubflow.settings import get_settings
+from domain import calendar
+from domain.models import Role
+from domain.subsidy import LineDecision
+from flows.activities.naming import code_run_name
+from flows.gates import GateInput, current_flow_run_id, wait_for_decision
+from tasks.activities.claims import ClaimInput, claim_review_requests
+from tasks.activities.steps import (
+    check_claim_decision_task,
+    claim_markdown_task,
+    decide_claim_task,
+    file_claim_task,
+    read_activity_task,
+)
+from tasks.gates import GateSpec, label_run_task
+
+
+class LineDecisionInput(BaseModel):
+    line_no: int
+    amount: float = Field(ge=0, description="Yuan approved for this line")
+    comment: str = Field("", description="Required above the engine's proposal")
+
+
+class ClaimDecisionInput(GateInput):
+    """The specialist's form: lines not listed keep the engine's proposed amount."""
+
+    outcome: Literal["approve", "reject"] = Field(
+        description="approve (with the amounts below) or reject the whole claim (with reason)"
+    )
+    lines: list[LineDecisionInput] = Field(
+        default_factory=list, description="Only the lines you change"
+    )
+
+
+@flow(name="activity-claim", flow_run_name=code_run_name("claim"), log_prints=False)
+def activity_claim(code: str, claim: ClaimInput, now: datetime | None = None) -> str:
+    """File the claim (after the recap only) and wait for the specialist's decision."""
+    activity = read_activity_task(code)
+    run_id = current_flow_run_id()
+    label_run_task(run_id, f"{activity.run_label} · claim", activity.tags)
+    filed = file_claim_task(code, claim, now)
+    proposal_md = claim_markdown_task(code)
+    today = calendar.business_date(now or datetime.now(UTC))
+
+    # A decision the rules refuse (e.g. approving a line without evidence) opens the next
+    # round of the gate, whose notice says why; replaying the history gives the same rounds.
+    round_no, problems = 1, []
+    while True:
+        result = wait_for_decision(
+            GateSpec(
+                subject_type="claim",
+                subject_id=filed.id,
+                subject_code=code,
+                subject_title=activity.title,
+                key="claim_approval",
+                round=round_no,
+                title="补贴审批",
+                owner_role=Role.regional_specialist,
+                owner_region=activity.region_code,
+                due_on=calendar.add_working_days(today, get_settings().claim_review_working_days),
+            ),
+            description=proposal_md,
+            input_model=ClaimDecisionInput,
+            run_label=activity.run_label,
+            tags=activity.tags,
+            on_open=claim_review_requests(activity, filed, round_no=round_no, problems=problems),
+            now=now,
+        )
+        if result.void:
+            round_no += 1
+            continue
+        decision = result.decision
+        lines = [LineDecision(**line) for line in decision.payload.get("lines", [])]
+        problems = [] if decision.outcome == "reject" else check_claim_decision_task(code, lines)
+        if not problems:
+            break
+        round_no += 1
+
+    decided = decide_claim_task(
+        code, decision.decider, decision.outcome, lines, decision.comment, now
+    )
+    label_run_task(run_id, f"{activity.run_label} · claim {decided.status}", activity.tags)
+    create_markdown_artifact(
+        key=f"activity-{code.lower()}-claim",
+        markdown=claim_markdown_task(code),
+        description=f"{activity.run_label}: claim approved ¥{decided.total_approved:,.2f}",
+    )
+    return decided.status

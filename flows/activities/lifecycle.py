@@ -1,0 +1,99 @@
+"""One activity from proposal to approval: register, review by class (each step a suspended
+gate), then approve: the dated steps are derived and the warm-up is scheduled, sent at once,
+sent late with a warning, or the activity is cancelled."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prefect import flow
+from prefect.artifacts import create_table_artifact
+
+from clubflow.settings import get_settings
+from domain import calendar
+from domain.activities import ActivityProposal, review_chain
+from flows.activities.naming import proposal_run_name
+from flows.gates import ApprovalInput, current_flow_run_id, wait_for_decision
+from tasks.activities.steps import (
+    approve_activity_task,
+    mark_in_review_task,
+    record_review_outcome_task,
+    register_proposal_task,
+)
+from tasks.activities.store import ActivityView, review_due_on, review_requests, upcoming_steps
+from tasks.gates import GateSpec, label_run_task
+
+
+def review_description(activity: ActivityView, step_title: str) -> str:
+    late = (
+        "\n\n**迟报**：已错过预热窗口；批准即接受迟报，预热通知将立即发出并提醒组织者。"
+        if activity.late
+        else ""
+    )
+    return (
+        f"### {step_title}：{activity.region_zh} {activity.title}\n\n"
+        f"| | |\n|---|---|\n| 编号 | {activity.code} |\n| 等级 | {activity.klass} |\n"
+        f"| 时间 | {activity.starts_on} 至 {activity.ends_on} |\n| 地点 | {activity.place} |\n"
+        f"| 预计人数 | {activity.expected_participants} |\n| 提报人 | {activity.proposed_by} |"
+        f"{late}\n\napprove, revise (send back with comments) or reject (with the reason)."
+    )
+
+
+@flow(
+    name="activity-lifecycle",
+    flow_run_name=proposal_run_name("proposal"),
+    log_prints=False,
+)
+def activity_lifecycle(proposal: ActivityProposal, now: datetime | None = None) -> str:
+    """Register the proposal and take it through its class's review; returns the status."""
+    activity = register_proposal_task(proposal, now)
+    run_id = current_flow_run_id()
+    label_run_task(run_id, f"{activity.run_label} · proposal", activity.tags)
+
+    today = calendar.business_date(now or datetime.now(UTC))
+    for step in review_chain(activity.klass, activity.region_code):
+        activity = mark_in_review_task(activity.code)
+        review = wait_for_decision(
+            GateSpec(
+                subject_type="activity",
+                subject_id=activity.id,
+                subject_code=activity.code,
+                subject_title=activity.title,
+                key=step.key,
+                round=activity.review_round,
+                title=step.title,
+                owner_role=step.role,
+                owner_region=step.region,
+                due_on=review_due_on(
+                    today=today, starts_on=activity.starts_on, settings=get_settings()
+                ),
+            ),
+            description=review_description(activity, step.title),
+            input_model=ApprovalInput,
+            run_label=activity.run_label,
+            tags=activity.tags,
+            on_open=review_requests(activity, step_key=step.key),
+            now=now,
+        )
+        if review.void:
+            return "void"
+        if review.outcome != "approve":
+            activity = record_review_outcome_task(
+                activity.code,
+                step.key,
+                review.outcome,
+                review.decision.decider,
+                review.decision.comment,
+                now,
+            )
+            label_run_task(run_id, f"{activity.run_label} · {activity.status}", activity.tags)
+            return activity.status
+
+    activity, plan = approve_activity_task(activity.code, now)
+    label_run_task(run_id, f"{activity.run_label} · {plan.action}", activity.tags)
+    create_table_artifact(
+        key=f"activity-{activity.code.lower()}-steps",
+        table=upcoming_steps(activity),
+        description=f"{activity.run_label}: {plan.reason}",
+    )
+    return activity.status
