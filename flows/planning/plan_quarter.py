@@ -1,0 +1,89 @@
+"""Plan a quarter one month ahead (DOMAIN §3): the crossing host by the fair rotation, the
+national gathering when it falls in the quarter, three monthly slots per club; store it,
+publish it (artifacts, ICS calendar) and ask every club admin for their monthly plans."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
+
+from domain.rotation import Override, Quarter
+from tasks.outbox import queue_notifications_task
+from tasks.planning.notify import compose_plan_messages_task
+from tasks.planning.plans import (
+    build_quarter_plan_task,
+    choose_crossing_host_task,
+    next_quarter,
+    publish_plan_artifacts_task,
+    store_quarter_plan_task,
+    write_plan_calendar_task,
+)
+
+
+def _run_name() -> str:
+    # A scheduled run has no quarter parameter: name it after the quarter it will plan.
+    params = flow_run.parameters
+    quarter = params.get("quarter") or next_quarter(params.get("now") or datetime.now(UTC))
+    return f"planning {quarter}"
+
+
+@flow(
+    name="plan-quarter",
+    flow_run_name=_run_name,
+    description="Plan the next quarter: crossing host, gathering, club slots; ask for plans.",
+    log_prints=False,
+)
+def plan_quarter(
+    quarter: str | None = None,
+    override_host: str | None = None,
+    override_reason: str | None = None,
+    requested_by: str = "scheduler",
+    now: datetime | None = None,
+    ics_dir: str | None = None,
+) -> dict:
+    """Plan one quarter; running it again for the same quarter changes nothing.
+
+    Args:
+        quarter: e.g. 2027Q2; empty: the quarter after the current one.
+        override_host: region code that hosts the crossing instead of the rotation's choice.
+        override_reason: why (required with an override; kept in the rotation history).
+        requested_by: username of whoever started the run by hand.
+        now: the time the run acts at (tests and replays); empty: now.
+        ics_dir: where the ICS calendar goes; empty: the plans_dir setting.
+    """
+    now = now or datetime.now(UTC)
+    target = str(Quarter.parse(quarter) if quarter else next_quarter(now))
+    override = None
+    if override_host:
+        override = Override(region=override_host, reason=override_reason or "")
+
+    choice = choose_crossing_host_task(target, override, requested_by, now)
+    plan = build_quarter_plan_task(target, choice.hosting)
+    # quote(): the plan holds a slot per club and month; Prefect need not walk it looking
+    # for futures (that walk alone costs seconds at 3,500 clubs).
+    stored = store_quarter_plan_task(quote(plan), requested_by, now, flow_run.id)
+    # The first run's time stamps the calendar: a re-run writes the same bytes.
+    ics_path = write_plan_calendar_task(quote(plan), stored.planned_at, ics_dir)
+    publish_plan_artifacts_task(quote(plan), choice.why, ics_path)
+    messages = compose_plan_messages_task(quote(plan))
+    queued = queue_notifications_task(quote(messages.requests), now)
+    if messages.clubs_without_recipient:
+        get_run_logger().warning(
+            "clubs without an admin or dealer to ask for plans: %s",
+            ", ".join(messages.clubs_without_recipient),
+        )
+    c = plan.crossing
+    return {
+        "quarter": target,
+        "host": c.region,
+        "month": c.month,
+        "theme": c.theme,
+        "gathering": plan.gathering.starts_on.isoformat() if plan.gathering else None,
+        "slots": len(plan.slots),
+        "slots_added": stored.slots_added,
+        "ics": ics_path,
+        "notifications_queued": queued.queued,
+    }

@@ -1,0 +1,1 @@
+"""I/O steps of quarterly planning, the crossing rotation and the monthly club report."""

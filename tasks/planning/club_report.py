@@ -1,0 +1,234 @@
+"""The monthly club report (DOMAIN §7) and the dealers' feedback reminder: the store's facts
+gathered with one GROUP BY per kind, the figures from domain.club_report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import distinct, func, select
+from sqlmodel import Session
+
+from clubflow.db import session_scope
+from clubflow.settings import get_settings
+from domain.calendar import BUSINESS_TZ
+from domain.club_report import ClubFacts, Kpis, club_kpis, percent, region_kpis
+from domain.models import Activity, Club, Dealer, Member, Recap, Registration
+from domain.models_planning import ClubContent, DealerFeedback
+from domain.planning import next_month
+from domain.regions import REGIONS
+from tasks.outbox import NotificationRequest
+
+REGION_ZH = {r.code: r.name_zh for r in REGIONS}
+# Activities that did not take place (or not yet): never counted, even with stray check-ins.
+NOT_HELD = ("proposed", "in_review", "sent_back", "rejected", "cancelled")
+
+
+def _start_of(day: date) -> datetime:
+    """Midnight in Asia/Shanghai: a member who joined at 23:30 on the 31st joined that month."""
+    return datetime.combine(day, time(0), tzinfo=BUSINESS_TZ)
+
+
+def gather_club_facts(*, session: Session, month: date) -> list[ClubFacts]:
+    start, end = month, next_month(month)
+    clubs = session.execute(
+        select(Club.id, Club.code, Club.name, Club.region_code, Dealer.code.label("dealer"))
+        .outerjoin(Dealer, Dealer.id == Club.dealer_id)
+        .order_by(Club.region_code, Club.code)
+    ).all()
+    in_month = (
+        Activity.club_id.is_not(None),
+        Activity.starts_on >= start,
+        Activity.starts_on < end,
+        Activity.status.not_in(NOT_HELD),
+    )
+    held = {
+        club_id: (activities, participants)
+        for club_id, activities, participants in session.execute(
+            select(Activity.club_id, func.count(distinct(Activity.id)), func.count(Registration.id))
+            .join(Registration, Registration.activity_id == Activity.id)
+            .where(*in_month, Registration.checked_in_at.is_not(None))
+            .group_by(Activity.club_id)
+        ).all()
+    }
+    content: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for club_id, posts, reads in session.execute(
+        select(ClubContent.club_id, func.count(), func.coalesce(func.sum(ClubContent.reads), 0))
+        .where(ClubContent.published_on >= start, ClubContent.published_on < end)
+        .group_by(ClubContent.club_id)
+    ).all():
+        content[club_id][0] += posts
+        content[club_id][1] += reads
+    # The recaps of the month's activities report their media posts and reads too.
+    for club_id, posts, reads in session.execute(
+        select(
+            Activity.club_id,
+            func.coalesce(func.sum(Recap.media_posts), 0),
+            func.coalesce(func.sum(Recap.media_reads), 0),
+        )
+        .join(Recap, Recap.activity_id == Activity.id)
+        .where(*in_month)
+        .group_by(Activity.club_id)
+    ).all():
+        content[club_id][0] += posts
+        content[club_id][1] += reads
+    month_start, month_end = _start_of(start), _start_of(end)
+    members = {
+        club_id: (at_start, new)
+        for club_id, at_start, new in session.execute(
+            select(
+                Member.club_id,
+                func.count().filter(Member.joined_at < month_start),
+                func.count().filter(Member.joined_at >= month_start, Member.joined_at < month_end),
+            )
+            .where(Member.club_id.is_not(None))
+            .group_by(Member.club_id)
+        ).all()
+    }
+    returns = {
+        row.dealer_id: row
+        for row in session.execute(select(DealerFeedback).where(DealerFeedback.month == start))
+        .scalars()
+        .all()
+    }
+    dealer_ids = dict(session.execute(select(Dealer.code, Dealer.id)).all())
+    facts = []
+    for c in clubs:
+        activities, participants = held.get(c.id, (0, 0))
+        posts, reads = content.get(c.id, (0, 0))
+        at_start, new = members.get(c.id, (0, 0))
+        ret = returns.get(dealer_ids.get(c.dealer)) if c.dealer else None
+        facts.append(
+            ClubFacts(
+                club_id=c.id,
+                club_code=c.code,
+                club_name=c.name,
+                region_code=c.region_code,
+                dealer_code=c.dealer,
+                activities=activities,
+                participants=participants,
+                posts=posts,
+                reads=reads,
+                members_at_start=at_start,
+                new_members=new,
+                sales_units=ret.sales_units if ret else None,
+                referral_sales_units=ret.referral_sales_units if ret else None,
+                service_revenue=ret.service_revenue if ret else None,
+                member_service_revenue=ret.member_service_revenue if ret else None,
+            )
+        )
+    return facts
+
+
+def kpi_row(k: Kpis, label: str) -> dict[str, Any]:
+    return {
+        label: k.name,
+        "activities": k.activities,
+        "participants": k.participants,
+        "posts": k.posts,
+        "reads": k.reads,
+        "members at start": k.members_at_start,
+        "new members": k.new_members,
+        "growth": percent(k.member_growth),
+        "referral share": percent(k.referral_share),
+        "after-sales share": percent(k.after_sales_share),
+    }
+
+
+def feedback_due(month: date) -> date:
+    """The return about `month` is due on the policy day of the following month."""
+    return next_month(month).replace(day=get_settings().dealer_feedback_due_day)
+
+
+def dealer_report_requests(facts: list[ClubFacts], month: date) -> list[NotificationRequest]:
+    """One message per dealer with their own club's figures only."""
+    by_code = {k.key: k for k in club_kpis(facts)}
+    requests = []
+    for f in facts:
+        if not f.dealer_code:
+            continue
+        k = by_code[f.club_code]
+        requests.append(
+            NotificationRequest(
+                recipient=f"dealer:{f.dealer_code}",
+                template="planning_club_report",
+                context={
+                    "club": f.club_name,
+                    "region": REGION_ZH.get(f.region_code, f.region_code),
+                    "month": f"{month:%Y-%m}",
+                    "activities": k.activities,
+                    "participants": k.participants,
+                    "posts": k.posts,
+                    "reads": k.reads,
+                    "members_at_start": k.members_at_start,
+                    "new_members": k.new_members,
+                    "growth": percent(k.member_growth),
+                    "referral_share": percent(k.referral_share),
+                    "after_sales_share": percent(k.after_sales_share),
+                    "feedback_due": feedback_due(month).isoformat(),
+                },
+                idem_key=f"club-report:{month:%Y-%m}:dealer:{f.dealer_code}",
+            )
+        )
+    return requests
+
+
+def missing_feedback_requests(*, session: Session, month: date) -> list[NotificationRequest]:
+    """Active dealers whose return about `month` is not in: one reminder each, ever."""
+    handed_in = select(DealerFeedback.dealer_id).where(DealerFeedback.month == month)
+    dealers = session.execute(
+        select(Dealer.code, Dealer.name)
+        .where(Dealer.active.is_(True), Dealer.id.not_in(handed_in))
+        .order_by(Dealer.code)
+    ).all()
+    due = feedback_due(month)
+    return [
+        NotificationRequest(
+            recipient=f"dealer:{code}",
+            template="planning_feedback_reminder",
+            context={"dealer": name, "month": f"{month:%Y-%m}", "due_on": due.isoformat()},
+            idem_key=f"feedback:{month:%Y-%m}:dealer:{code}:reminder",
+        )
+        for code, name in dealers
+    ]
+
+
+# ---------------------------------------------------------------- tasks
+
+
+@task(name="gather-club-facts", cache_policy=NO_CACHE, retries=2)
+def gather_club_facts_task(month: date) -> list[ClubFacts]:
+    with session_scope(get_settings().database_url) as session:
+        return gather_club_facts(session=session, month=month)
+
+
+@task(name="publish-club-report", cache_policy=NO_CACHE)
+def publish_club_report_task(facts: list[ClubFacts], month: date) -> dict[str, int]:
+    key = f"club-report-{month:%Y-%m}"
+    regions = region_kpis(facts, REGION_ZH)
+    create_table_artifact(
+        key=f"{key}-regions",
+        table=[{**kpi_row(k, "region"), "clubs": k.clubs} for k in regions],
+        description=f"Club KPIs {month:%Y-%m} by region (DOMAIN §7)",
+    )
+    create_table_artifact(
+        key=f"{key}-clubs",
+        table=[{"code": k.key, **kpi_row(k, "club")} for k in club_kpis(facts)],
+        description=f"Club KPIs {month:%Y-%m} by club",
+    )
+    return {"clubs": len(facts), "regions": len(regions)}
+
+
+@task(name="compose-dealer-reports", cache_policy=NO_CACHE)
+def compose_dealer_reports_task(facts: list[ClubFacts], month: date) -> list[NotificationRequest]:
+    return dealer_report_requests(facts, month)
+
+
+@task(name="find-missing-feedback", cache_policy=NO_CACHE)
+def find_missing_feedback_task(month: date) -> list[NotificationRequest]:
+    with session_scope(get_settings().database_url) as session:
+        return missing_feedback_requests(session=session, month=month)

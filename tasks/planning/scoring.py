@@ -1,0 +1,151 @@
+"""Year-end best crossing: each quarter's crossing scored from the activity lifecycle's
+records (checked-in participants, the recap's feedback score and media reads)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import delete, func, select
+from sqlmodel import Session
+
+from clubflow.db import session_scope
+from clubflow.settings import get_settings
+from domain.models import Activity, Recap, Registration
+from domain.models_planning import CrossingScore, QuarterPlanRecord
+from domain.planning import CrossingResult, RankedCrossing, score_crossings
+from domain.regions import REGIONS
+from tasks.outbox import NotificationRequest
+from tasks.render import render
+
+REGION_ZH = {r.code: r.name_zh for r in REGIONS}
+
+
+def crossing_results(*, session: Session, year: int) -> tuple[list[CrossingResult], dict]:
+    """The year's crossings (from the quarter plans) with their activity's figures; a crossing
+    without an activity record scores zero and is listed as missing."""
+    plans = (
+        session.execute(
+            select(QuarterPlanRecord)
+            .where(QuarterPlanRecord.quarter.like(f"{year}Q%"))
+            .order_by(QuarterPlanRecord.quarter)
+        )
+        .scalars()
+        .all()
+    )
+    codes = [p.crossing_activity_code for p in plans]
+    activities = dict(
+        session.execute(select(Activity.code, Activity.id).where(Activity.code.in_(codes))).all()
+    )
+    checked_in = dict(
+        session.execute(
+            select(Registration.activity_id, func.count())
+            .where(
+                Registration.activity_id.in_(activities.values()),
+                Registration.checked_in_at.is_not(None),
+            )
+            .group_by(Registration.activity_id)
+        ).all()
+    )
+    recaps = {
+        r.activity_id: r
+        for r in session.execute(
+            select(Recap).where(Recap.activity_id.in_(activities.values()))
+        ).scalars()
+    }
+    results, themes = [], {}
+    for p in plans:
+        activity_id = activities.get(p.crossing_activity_code)
+        recap = recaps.get(activity_id)
+        themes[p.quarter] = p.crossing_theme
+        results.append(
+            CrossingResult(
+                quarter=p.quarter,
+                region_code=p.crossing_region,
+                activity_code=p.crossing_activity_code if activity_id else None,
+                participants=checked_in.get(activity_id, 0),
+                feedback_score=recap.feedback_score if recap else None,
+                media_reach=recap.media_reads if recap else 0,
+            )
+        )
+    return results, themes
+
+
+def store_scores(
+    *, session: Session, year: int, ranking: list[RankedCrossing], now: datetime
+) -> None:
+    """Replace the year's scores: scoring again (a late recap) re-ranks, never duplicates."""
+    session.execute(delete(CrossingScore).where(CrossingScore.year == year))
+    session.add_all(
+        CrossingScore(
+            year=year,
+            quarter=r.result.quarter,
+            region_code=r.result.region_code,
+            activity_code=r.result.activity_code,
+            participants=r.result.participants,
+            feedback_score=r.result.feedback_score,
+            media_reach=r.result.media_reach,
+            score=r.score,
+            rank=r.rank,
+            scored_at=now,
+        )
+        for r in ranking
+    )
+
+
+def ranking_rows(ranking: list[RankedCrossing], themes: dict) -> list[dict]:
+    return [
+        {
+            "rank": r.rank,
+            "quarter": r.result.quarter,
+            "region": REGION_ZH.get(r.result.region_code, r.result.region_code),
+            "theme": themes.get(r.result.quarter, ""),
+            "participants": r.result.participants,
+            "feedback": "—" if r.result.feedback_score is None else r.result.feedback_score,
+            "media_reach": r.result.media_reach,
+            "score": r.score,
+        }
+        for r in ranking
+    ]
+
+
+def best_crossing_requests(year: int, rows: list[dict]) -> list[NotificationRequest]:
+    recipients = [f"role:regional_specialist:{r.code}" for r in REGIONS]
+    recipients.append("role:campaign_manager")
+    context = {"year": year, "best": rows[0], "ranking": rows}
+    return [
+        NotificationRequest(
+            recipient=to,
+            template="planning_best_crossing",
+            context=context,
+            idem_key=f"best-crossing:{year}:{to}",
+        )
+        for to in recipients
+    ]
+
+
+@task(name="score-crossings", cache_policy=NO_CACHE, retries=2)
+def score_crossings_task(year: int, now: datetime) -> list[dict]:
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        results, themes = crossing_results(session=session, year=year)
+        ranking = score_crossings(results, settings.crossing_score_weights)
+        store_scores(session=session, year=year, ranking=ranking, now=now)
+    rows = ranking_rows(ranking, themes)
+    if rows:
+        create_markdown_artifact(
+            key=f"best-crossing-{year}",
+            markdown=render(
+                "reports/planning_best_crossing.md.j2",
+                {
+                    "year": year,
+                    "ranking": rows,
+                    "weights": settings.crossing_score_weights,
+                    "missing": [r.quarter for r in results if r.activity_code is None],
+                },
+            ),
+            description=f"Best crossing of {year}",
+        )
+    return rows
