@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import apprise
@@ -24,9 +25,15 @@ def _split_urls(value: str) -> list[str]:
     return [u.strip() for u in value.replace("\n", " ").replace(",", " ").split() if u.strip()]
 
 
+@lru_cache(maxsize=100_000)
+def _parses(url: str) -> bool:
+    # Parsing costs ~0.3 ms a URL and the block is validated on every load: remember answers.
+    return apprise.Apprise.instantiate(url) is not None
+
+
 def check_apprise_url(url: str, where: str) -> None:
     """Raise naming `where` when Apprise cannot parse the URL (the URL itself stays secret)."""
-    if apprise.Apprise.instantiate(url) is None:
+    if not _parses(url):
         scheme = url.split("://", 1)[0] if "://" in url else "?"
         raise InvalidChannelError(f"{where}: not a valid Apprise URL (scheme {scheme!r})")
 
