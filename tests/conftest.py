@@ -12,6 +12,7 @@ import pytest
 from prefect.settings import (
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
+    PREFECT_SERVER_ANALYTICS_ENABLED,
     temporary_settings,
 )
 from prefect.testing.utilities import prefect_test_harness
@@ -33,6 +34,8 @@ def prefect_server() -> Iterator[None]:
         {
             PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
             PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore",
+            # Offline machine: telemetry would only log errors.
+            PREFECT_SERVER_ANALYTICS_ENABLED: False,
         }
     ):
         with prefect_test_harness(server_startup_timeout=120):
