@@ -1,0 +1,170 @@
+"""`clubflow campaign ...` (start, reschedule, revise, amend, kpi, show), and the gate
+commands `clubflow decide` / `clubflow inbox` (clubflow/cli_gates.py) at the top level."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clubflow import cli_gates
+
+campaign = typer.Typer(
+    help="Brand campaigns: the 45-day preparation pipeline.", no_args_is_help=True
+)
+console = Console()
+
+# What clubflow/cli.py adds: `campaign ...` plus `decide` and `inbox` at the top level.
+app = typer.Typer()
+app.add_typer(campaign, name="campaign")
+app.add_typer(cli_gates.app)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=code)
+
+
+@campaign.command("start")
+def start(file: Path = typer.Argument(..., exists=True, help="The plan, JSON or YAML")) -> None:
+    """Start the pipeline for a plan (refused, naming the field, if the plan is not valid)."""
+    from pydantic import ValidationError
+
+    from domain.campaigns import CampaignPlan, PlanError
+    from tasks.campaigns.operations import read_document, start_campaign
+
+    try:
+        plan = CampaignPlan.model_validate(read_document(file))
+        run = start_campaign(plan)
+    except ValidationError as exc:
+        _fail(
+            f"{file}: "
+            + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        )
+    except (PlanError, ValueError) as exc:
+        _fail(str(exc))
+    console.print(f"started {run.name!r} ({run.id}); it waits at plan review")
+
+
+@campaign.command("reschedule")
+def reschedule(
+    code: str,
+    new_launch: str = typer.Argument(..., metavar="NEW_L", help="The new launch date YYYY-MM-DD"),
+    rush_reason: str = typer.Option("", help="Needed if the new L is inside the lead time"),
+) -> None:
+    """Move the launch date L: milestones are derived again and everyone affected is told."""
+    from domain.campaigns import PlanError
+    from tasks.campaigns.operations import reschedule_campaign
+
+    try:
+        view = reschedule_campaign(
+            code, date.fromisoformat(new_launch), rush_reason=rush_reason or None
+        )
+    except (PlanError, LookupError, ValueError) as exc:
+        _fail(str(exc))
+    console.print(f"{view.name}: L = {view.launch_date}, end {view.end_date}")
+    _show_timeline(view)
+
+
+@campaign.command("revise")
+def revise(
+    code: str,
+    file: Path = typer.Argument(..., exists=True, help="summary, policy, budget, kpis, note"),
+    user: str = typer.Option(..., "--as", help="Your username (agency)"),
+) -> None:
+    """Hand in the revised plan the review asked for."""
+    from clubflow.decisions import DecisionRefused, GateRunError
+    from tasks.campaigns.operations import read_document, revise_plan
+
+    try:
+        revise_plan(code, read_document(file), by=user)
+    except DecisionRefused as exc:
+        _fail(str(exc), code=1)
+    except (LookupError, ValueError, GateRunError) as exc:
+        _fail(str(exc))
+    console.print(f"{code}: revised plan handed in; it goes back to plan review")
+
+
+@campaign.command("amend")
+def amend(
+    code: str,
+    file: Path = typer.Argument(..., exists=True, help="Any of summary, policy, budget, kpis"),
+    user: str = typer.Option(..., "--as", help="Your username"),
+) -> None:
+    """Change the plan outside the review loop; a sign-off of the old plan becomes void."""
+    from domain.campaigns import PlanError
+    from tasks.campaigns.operations import amend_campaign, read_document
+
+    try:
+        view, voided = amend_campaign(code, read_document(file), by=user)
+    except (PlanError, LookupError, ValueError) as exc:
+        _fail(str(exc))
+    console.print(
+        f"{code}: plan v{view.plan_version}"
+        + (f"; {voided} gate(s) void, sign-off opens again" if voided else "")
+    )
+
+
+@campaign.command("kpi")
+def kpi(
+    code: str,
+    file: Path = typer.Argument(..., exists=True, help="CSV with columns kpi,actual"),
+    user: str = typer.Option(..., "--as", help="Your username (agency)"),
+    spend: float = typer.Option(None, help="Total spend (or a spend_total row in the CSV)"),
+    competitors: str = typer.Option("", help="Competitors' moves"),
+    next_steps: str = typer.Option("", help="Next steps"),
+) -> None:
+    """Hand in the actual KPI figures; the post-campaign report is rendered."""
+    from clubflow.decisions import DecisionRefused, GateRunError
+    from tasks.campaigns.operations import parse_kpi_csv, submit_kpis
+
+    try:
+        actuals, csv_spend = parse_kpi_csv(file.read_text(encoding="utf-8"))
+        total = spend if spend is not None else csv_spend
+        if total is None:
+            raise ValueError("give the total spend: --spend or a spend_total row")
+        submit_kpis(
+            code,
+            actuals,
+            by=user,
+            spend_total=total,
+            competitors=competitors,
+            next_steps=next_steps,
+        )
+    except DecisionRefused as exc:
+        _fail(str(exc), code=1)
+    except (LookupError, ValueError, GateRunError) as exc:
+        _fail(f"{file}: {exc}")
+    console.print(f"{code}: {len(actuals)} KPI figures handed in; the report follows")
+
+
+@campaign.command("show")
+def show(code: str) -> None:
+    """The campaign's timeline and status."""
+    from clubflow.db import session_scope
+    from clubflow.settings import get_settings
+    from tasks.campaigns.store import load_campaign
+
+    try:
+        with session_scope(get_settings().database_url) as session:
+            view = load_campaign(session=session, code=code)
+    except LookupError as exc:
+        _fail(str(exc))
+    console.print(f"{view.name} ({view.code}) · {view.status} · plan v{view.plan_version}")
+    if view.rush:
+        console.print(f"[yellow]RUSH:[/yellow] {view.rush_reason}")
+    _show_timeline(view)
+
+
+def _show_timeline(view) -> None:
+    table = Table(title=f"{view.name}: timeline")
+    for col in ("step", "from", "due", "status"):
+        table.add_column(col)
+    for m in view.milestones:
+        table.add_row(
+            m.title, m.starts_on.isoformat() if m.starts_on else "", m.due_on.isoformat(), m.status
+        )
+    console.print(table)

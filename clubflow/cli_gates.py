@@ -1,0 +1,70 @@
+"""`clubflow decide` and `clubflow inbox`: answer a waiting gate, see what waits on you."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(no_args_is_help=True)
+console = Console()
+
+OUTCOME_HELP = "approve | revise | reject | feasible | not-feasible"
+
+
+@app.command()
+def decide(
+    subject: str = typer.Argument(..., help="What is decided: campaign:CODE, activity:CODE, CODE"),
+    gate: str = typer.Argument(..., help="The gate: plan_review, signoff, feasibility, ..."),
+    outcome: str = typer.Argument(..., help=OUTCOME_HELP),
+    user: str = typer.Option(..., "--as", help="Your username; checked against the gate"),
+    comment: str = typer.Option("", "--comment", "-m", help="Why (required to revise/reject)"),
+    wait: float = typer.Option(60.0, help="Seconds to wait for the run to be suspended here"),
+) -> None:
+    """Decide a gate: resumes the suspended run with your typed decision."""
+    from clubflow.decisions import DecisionRefused, GateRunError, OutcomeError
+    from clubflow.decisions import decide as give_decision
+
+    try:
+        done = give_decision(
+            subject, gate, decider=user, outcome=outcome, comment=comment, wait_seconds=wait
+        )
+    except DecisionRefused as exc:
+        console.print(f"[red]refused:[/red] {exc} (recorded; the gate still waits)")
+        raise typer.Exit(code=1) from None
+    except (LookupError, OutcomeError, GateRunError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+    console.print(
+        f"{done.gate.title} (round {done.gate.round}) of {subject}: "
+        f"{done.run_input['outcome']} by {user}; the run resumes"
+    )
+
+
+@app.command()
+def inbox(
+    user: str = typer.Option(..., "--as", help="Whose inbox"),
+    today: str = typer.Option("", help="Business date to judge overdue (default: today)"),
+) -> None:
+    """Everything waiting on you (gates to decide, claims, leads...), overdue first."""
+    from clubflow.decisions import inbox as read_inbox
+
+    try:
+        items = read_inbox(user, today=date.fromisoformat(today) if today else None)
+    except LookupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+    table = Table(title=f"Waiting on {user} ({len(items)})")
+    for col in ("due", "what", "subject", "", "how"):
+        table.add_column(col)
+    for item in items:
+        table.add_row(
+            item.due_on.isoformat() if item.due_on else "",
+            item.title,
+            item.subject,
+            "[red]overdue[/red]" if item.overdue else "",
+            item.command,
+        )
+    console.print(table)

@@ -1,0 +1,179 @@
+"""Deciding a gate from Python (and so from `clubflow decide`), and what waits on whom.
+
+`decide(...)` finds the open gate in the store, refuses and records a decider who may not
+decide it (the run stays suspended), and otherwise resumes the waiting run with the typed
+input, the same input the Prefect UI's Resume form sends. The flow checks the decider again
+and records the decision (flows/gates.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.responses import SetStateStatus
+from prefect.exceptions import ObjectNotFound
+from prefect.input.run_input import keyset_from_paused_state
+from prefect.states import Scheduled
+
+from clubflow.db import session_scope
+from clubflow.settings import get_settings
+from domain import calendar
+from domain.gates import OutcomeError, normalise_outcome
+from tasks.gates import (
+    GateView,
+    InboxItem,
+    check_decider,
+    find_open_gate,
+    record_decision,
+    waiting_on,
+)
+
+
+class DecisionRefused(PermissionError):
+    """The decider may not decide this gate; the refusal was recorded and the gate waits."""
+
+
+class GateRunError(RuntimeError):
+    """The run waiting at the gate cannot be resumed (gone, or not waiting there)."""
+
+
+@dataclass
+class Decided:
+    gate: GateView
+    flow_run_id: str
+    run_input: dict[str, Any]
+
+
+def decide(
+    subject: str,
+    gate_key: str,
+    *,
+    decider: str,
+    outcome: str,
+    comment: str = "",
+    extra: dict[str, Any] | None = None,
+    now: datetime | None = None,
+    wait_seconds: float = 60.0,
+) -> Decided:
+    """Give a decision at gate `gate_key` of `subject` (`campaign:CODE` or `CODE`).
+
+    Raises DecisionRefused (after recording the refusal) when `decider` may not decide it,
+    LookupError when no such gate waits, OutcomeError for an outcome the gate does not take.
+    """
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    with session_scope(settings.database_url) as session:
+        gate = find_open_gate(session=session, subject=subject, key=gate_key)
+        normalised = normalise_outcome(gate.kind, outcome)
+        if normalised in ("revise", "reject", "not_feasible") and not comment.strip():
+            raise OutcomeError(f"{normalised} needs a comment saying why (--comment)")
+        reason = check_decider(session=session, gate=gate, username=decider)
+        if reason is not None:
+            record_decision(
+                session=session,
+                gate_id=gate.id,
+                decider=decider,
+                outcome=normalised,
+                comment=comment,
+                now=now,
+                settings=settings,
+            )
+    if reason is not None:
+        raise DecisionRefused(f"{subject} {gate_key}: refused: {reason}")
+    if not gate.flow_run_id:
+        raise GateRunError(f"{subject} {gate_key}: no run waits at this gate")
+    run_input = {"decider": decider, "outcome": normalised, "comment": comment, **(extra or {})}
+    resume_at_gate(gate, run_input, wait_seconds=wait_seconds)
+    return Decided(gate=gate, flow_run_id=gate.flow_run_id, run_input=run_input)
+
+
+def resume_at_gate(gate: GateView, run_input: dict[str, Any], *, wait_seconds: float) -> None:
+    """Resume the run suspended at `gate` with `run_input`.
+
+    The run stores its input schema just after it suspends, and resume is refused ("Run input
+    schema not found") until then, so wait for the run to be suspended at this very gate.
+    """
+    run_id = UUID(gate.flow_run_id)
+    deadline = time.monotonic() + wait_seconds
+    last = "not suspended yet"
+    with get_client(sync_client=True) as client:
+        while True:
+            try:
+                run = client.read_flow_run(run_id)
+            except ObjectNotFound:
+                raise GateRunError(f"gate #{gate.id}: run {run_id} does not exist") from None
+            state = run.state
+            if state is not None and state.is_final():
+                raise GateRunError(
+                    f"gate #{gate.id}: run {run.name!r} is {state.name}; start the flow again"
+                )
+            if (
+                state is not None
+                and state.type == StateType.PAUSED
+                and str(state.state_details.pause_key or "").startswith(f"gate-{gate.id}-")
+            ):
+                keyset = keyset_from_paused_state(state)
+                if _has_input(client, run_id, keyset["schema"]):
+                    response = client.resume_flow_run(run_id, run_input=run_input)
+                    if response.status == SetStateStatus.ACCEPT:
+                        return
+                    last = response.details.reason if response.details else str(response.status)
+                    if "schema not found" not in str(last).lower():
+                        raise GateRunError(f"gate #{gate.id}: resume refused: {last}")
+            elif state is not None:
+                last = f"run is {state.name}"
+            if time.monotonic() > deadline:
+                raise GateRunError(f"gate #{gate.id}: run {run.name!r} is not waiting here: {last}")
+            time.sleep(0.25)
+
+
+def _has_input(client, run_id: UUID, key: str) -> bool:
+    try:
+        client.read_flow_run_input(run_id, key)
+    except Exception:  # noqa: BLE001 - 404 until the run stored it
+        return False
+    return True
+
+
+def wake_run(flow_run_id: str | None) -> bool:
+    """Start a suspended run again from the top without an answer (its subject changed, e.g.
+    the plan after sign-off or the launch date): the flow re-reads the store and opens what is
+    due now. A run that is not suspended is left alone. Returns whether it was woken."""
+    if not flow_run_id:
+        return False
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(UUID(flow_run_id))
+        except ObjectNotFound:
+            return False
+        if run.state is None or run.state.type != StateType.PAUSED:
+            return False
+        client.set_flow_run_state(run.id, Scheduled(name="Resuming"), force=True)
+    return True
+
+
+def inbox(username: str, *, today: date | None = None) -> list[InboxItem]:
+    """Everything waiting on `username` (gates to decide and what other areas register),
+    overdue first."""
+    settings = get_settings()
+    today = today or calendar.business_date(datetime.now(UTC))
+    with session_scope(settings.database_url) as session:
+        return waiting_on(session=session, username=username, today=today)
+
+
+__all__ = [
+    "Decided",
+    "DecisionRefused",
+    "GateRunError",
+    "OutcomeError",
+    "decide",
+    "inbox",
+    "resume_at_gate",
+    "wake_run",
+]

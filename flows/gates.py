@@ -1,0 +1,176 @@
+"""How a flow waits at a human gate: as a suspended deployment run that resumes with a typed
+decision. Used by the campaign pipeline and the activity lifecycle; see docs/gates.md.
+
+The wait holds no process: `suspend_flow_run` ends the process, and `clubflow decide` (or the
+UI's Resume form) starts the run again from the top. Everything before the gate is idempotent
+(store rows with natural keys, notifications with idempotency keys), and a gate already
+decided in the store returns its decision without suspending, so the replay is cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from prefect import get_run_logger, suspend_flow_run
+from prefect.artifacts import create_markdown_artifact
+from prefect.context import FlowRunContext
+from prefect.input import RunInput
+from pydantic import Field, ValidationError
+
+from clubflow.settings import get_settings
+from domain.gates import GateKind
+from domain.models import GateStatus
+from tasks.gates import (
+    DecisionResult,
+    GateSpec,
+    GateView,
+    label_run_task,
+    open_gate_task,
+    record_decision_task,
+)
+from tasks.outbox import NotificationRequest, queue_notifications_task
+
+
+class GateInput(RunInput):
+    """The form a waiting gate shows. Prefect does not record who resumed a run, so the
+    decider names themself and the flow checks them against who may decide the gate."""
+
+    decider: str = Field(description="Your clubflow username, e.g. hq.manager")
+    outcome: str
+    comment: str = Field("", description="Why: required to revise, reject or refuse")
+
+
+class ApprovalInput(GateInput):
+    outcome: Literal["approve", "revise", "reject"] = Field(
+        description="approve, revise (send back with comments) or reject"
+    )
+
+
+class FeasibilityInput(GateInput):
+    outcome: Literal["feasible", "not_feasible"] = Field(
+        description="feasible, or not_feasible with the reason in the comment"
+    )
+
+
+INPUT_FOR_KIND: dict[GateKind, type[GateInput]] = {
+    GateKind.approval: ApprovalInput,
+    GateKind.feasibility: FeasibilityInput,
+}
+
+# Fields of the base form; whatever else an input carries is stored as the decision's payload.
+BASE_FIELDS = {"decider", "outcome", "comment"}
+
+
+@dataclass
+class GateOutcome:
+    """How a gate ended for the flow: decided (with the accepted decision) or void."""
+
+    gate: GateView
+    decision: DecisionResult | None
+
+    @property
+    def void(self) -> bool:
+        return self.decision is None
+
+    @property
+    def outcome(self) -> str | None:
+        return self.decision.outcome if self.decision else None
+
+
+def current_flow_run_id() -> str:
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        raise RuntimeError("wait_for_decision must be called inside a flow run")
+    return str(context.flow_run.id)
+
+
+def wait_for_decision(
+    spec: GateSpec,
+    *,
+    description: str,
+    input_model: type[GateInput] | None = None,
+    run_label: str | None = None,
+    tags: list[str] | None = None,
+    plan_hash: str | None = None,
+    on_open: list[NotificationRequest] | None = None,
+    check: Callable[[GateInput], str | None] | None = None,
+    now: datetime | None = None,
+) -> GateOutcome:
+    """Open the gate of `spec` (once) and return its decision; suspend the run until there is
+    one. A decider who may not decide is refused and recorded, and the run suspends again.
+
+    - `description`: markdown shown above the Resume form (what is decided, budget, KPIs).
+    - `input_model`: a GateInput subclass (default: by the gate's kind). Fields beyond
+      decider/outcome/comment are stored in the decision's payload.
+    - `run_label`: renames the run to `<run_label> · <gate key>` while it waits here.
+    - `plan_hash`: stored and signed with an accepted decision (sign-off binds the plan).
+    - `on_open`: notifications queued when the gate is first reached (idempotency keys make
+      a replay queue nothing).
+    - `check`: a pure function of the answer returning what is wrong with it (or None); a
+      wrong answer is refused and recorded with that reason, and the gate waits again.
+    """
+    flow_run_id = current_flow_run_id()
+    gate, decided = open_gate_task(spec, flow_run_id=flow_run_id, now=now)
+    if gate.status == GateStatus.decided and decided is not None:
+        return GateOutcome(gate, decided)
+    if gate.status == GateStatus.void:
+        return GateOutcome(gate, None)
+
+    if run_label:
+        label_run_task(flow_run_id, f"{run_label} · {spec.key}", tags or [])
+    create_markdown_artifact(
+        key=f"{spec.subject_type}-{spec.subject_id}-gate".replace("_", "-").lower(),
+        markdown=(
+            f"### Waiting: {gate.title} (round {gate.round})\n\n"
+            f"**Due {gate.due_on.isoformat()}** · decided by `{gate.owner}`\n\n"
+            f"`clubflow decide {gate.subject_type}:{gate.subject_code} {gate.key} --as USER ...`"
+            f"\n\n---\n\n{description}"
+        ),
+        description=f"{gate.title}: due {gate.due_on.isoformat()}",
+    )
+    if on_open:
+        queue_notifications_task(on_open, now)
+
+    form = (input_model or INPUT_FOR_KIND[spec.kind]).with_initial_data(description=description)
+    # Long enough to outlive the due date by the policy's margin; the sweep escalates first.
+    days = max((gate.due_on - date.today()).days, 0) + get_settings().gate_wait_timeout_days
+    timeout = days * 24 * 3600
+    attempt = 0
+    while True:
+        # One pause key per attempt: a key that fired returns its stored answer on replay.
+        key = f"gate-{gate.id}-{attempt}"
+        try:
+            answer = suspend_flow_run(wait_for_input=form, key=key, timeout=timeout)
+        except ValidationError:
+            # The key fired but no answer was stored: the run was woken without input
+            # (e.g. after its plan changed); wait again under the next key.
+            get_run_logger().info("gate #%s: woken without an answer, waiting again", gate.id)
+            attempt += 1
+            continue
+        result = record_decision_task(
+            gate.id,
+            answer.decider,
+            answer.outcome,
+            answer.comment,
+            answer.model_dump(exclude=BASE_FIELDS, mode="json"),
+            input_key=f"{flow_run_id}:{key}",
+            plan_hash=plan_hash,
+            now=now,
+            problem=check(answer) if check else None,
+        )
+        if result.accepted:
+            return GateOutcome(gate.model_copy(update={"status": result.gate_status}), result)
+        if result.gate_status != GateStatus.open:
+            # Decided by someone else meanwhile, or voided: read it again from the store.
+            return wait_for_decision(
+                spec,
+                description=description,
+                input_model=input_model,
+                plan_hash=plan_hash,
+                check=check,
+                now=now,
+            )
+        attempt += 1

@@ -1,0 +1,1 @@
+"""The campaign pipeline's I/O steps: store, notifications, report, dated steps."""

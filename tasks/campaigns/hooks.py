@@ -1,0 +1,89 @@
+"""The campaigns' dated steps, run by the shared hourly sweep (flows/sweep.py):
+
+- dealer handbook and training notice at L-2 working days (to every dealer of the regions),
+- launch notice at L (the campaign goes live),
+- request for actual KPI figures at end+1 (the report is due at end+7: the waiting
+  `kpi_actuals` gate reminds and escalates through the sweep's ladder).
+
+Each step fires on or after its date for campaigns that reached that stage and have not had
+it yet (the milestone's status is the mark), so a sweep that missed a day catches up and a
+second sweep adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from clubflow.settings import Settings
+from domain.campaigns import MilestonePlan, step_date
+from domain.models import Campaign, Milestone
+from tasks.campaigns import messages
+from tasks.campaigns.store import (
+    CampaignView,
+    dealers_of,
+    load_campaign,
+    mark_milestone,
+    set_status,
+)
+from tasks.gates import StepRun, dated_step
+from tasks.outbox import NotificationRequest
+
+Step = Callable[[Session, CampaignView], list[NotificationRequest]]
+
+
+def _training(session: Session, view: CampaignView) -> list[NotificationRequest]:
+    return messages.training(view, dealers_of(session=session, regions=view.regions))
+
+
+def _launch(session: Session, view: CampaignView) -> list[NotificationRequest]:
+    set_status(session=session, campaign_id=view.id, status="live")
+    return messages.launch(view, dealers_of(session=session, regions=view.regions))
+
+
+def _kpi_request(session: Session, view: CampaignView) -> list[NotificationRequest]:
+    set_status(session=session, campaign_id=view.id, status="reporting")
+    return messages.kpi_request(view)
+
+
+# (milestone key, the campaign statuses it fires in, what it does), in business order.
+STEPS: tuple[tuple[str, tuple[str, ...], Step], ...] = (
+    ("training", ("ready",), _training),
+    ("launch", ("ready",), _launch),
+    ("kpi_request", ("live",), _kpi_request),
+)
+
+
+def _fire_date(row: Milestone) -> date:
+    return step_date(MilestonePlan(row.key, row.title, row.owner_role, row.due_on, row.starts_on))
+
+
+@dated_step("campaign-steps")
+def run_campaign_steps(
+    *, session: Session, now: datetime, today: date, settings: Settings
+) -> list[StepRun]:
+    runs = []
+    for key, statuses, step in STEPS:
+        due = session.execute(
+            select(Milestone)
+            .join(Campaign, Campaign.id == Milestone.campaign_id)
+            .where(
+                Milestone.key == key,
+                Milestone.status == "planned",
+                Campaign.status.in_(statuses),
+            )
+            .order_by(Milestone.campaign_id)
+        ).scalars()
+        for row in [m for m in due if _fire_date(m) <= today]:
+            view = load_campaign(session=session, campaign_id=row.campaign_id)
+            requests = step(session, view)
+            mark_milestone(session=session, campaign_id=view.id, key=key, now=now)
+            runs.append(
+                StepRun(
+                    f"campaign-{key}", f"campaign:{view.code}", f"{len(requests)} notices", requests
+                )
+            )
+    return runs

@@ -1,0 +1,208 @@
+"""What people do to a campaign from outside its run (the CLI calls these; so can Python):
+start it, move L, change the plan after sign-off, hand in the revised plan or the KPI figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from clubflow.db import session_scope
+from clubflow.decisions import Decided, decide, wake_run
+from clubflow.settings import get_settings
+from domain import calendar
+from domain.campaigns import CampaignPlan, PlanError, check_plan
+from tasks.campaigns import messages
+from tasks.campaigns.store import (
+    CampaignView,
+    amend_plan,
+    dealers_of,
+    known_regions,
+    load_campaign,
+    plan_change_problems,
+    reschedule,
+)
+from tasks.outbox import load_channels, queue_notifications
+
+PIPELINE = "campaign-pipeline/campaign-pipeline"
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """A JSON or YAML file as a mapping; the error names the file."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: cannot parse: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of plan fields")
+    return data
+
+
+def start_campaign(plan: CampaignPlan, *, now: datetime | None = None):
+    """Check the plan against today's date and the store, then start a pipeline run (the
+    run validates again before it stores anything)."""
+    from prefect.deployments import run_deployment
+
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    with session_scope(settings.database_url) as session:
+        check_plan(
+            plan,
+            today=calendar.business_date(now),
+            lead_days_required=settings.campaign_lead_days,
+            known_regions=known_regions(session=session),
+        )
+    parameters: dict[str, Any] = {"plan": plan.model_dump(mode="json")}
+    return run_deployment(
+        PIPELINE,
+        parameters=parameters,
+        timeout=0,
+        tags=["campaign", *(f"region:{code}" for code in plan.regions)],
+    )
+
+
+def reschedule_campaign(
+    code: str, new_launch: date, *, now: datetime | None = None, rush_reason: str | None = None
+) -> CampaignView:
+    """Move L: milestones and waiting gates follow, everyone affected is told, and the
+    waiting run is woken to show the new timeline."""
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    channels = load_channels()
+    with session_scope(settings.database_url) as session:
+        before, after = reschedule(
+            session=session,
+            code=code,
+            new_launch=new_launch,
+            now=now,
+            settings=settings,
+            rush_reason=rush_reason,
+        )
+        if after.launch_date != before.launch_date:
+            told = (
+                dealers_of(session=session, regions=after.regions)
+                if after.status in ("ready", "live")
+                else []
+            )
+            queue_notifications(
+                session=session,
+                requests=messages.rescheduled(after, before=before, dealers=told),
+                now=now,
+                settings=settings,
+                channels=channels,
+            )
+    if after.launch_date != before.launch_date:
+        # The waiting run replays: its timeline artifact and gate show the new dates.
+        wake_run(after.flow_run_id)
+    return after
+
+
+def amend_campaign(
+    code: str, changes: dict[str, Any], *, by: str, now: datetime | None = None
+) -> tuple[CampaignView, int]:
+    """Change plan, budget or KPIs outside the review loop. A sign-off of the old plan is
+    void: the waiting run is woken and asks for sign-off again. Returns (campaign, voided)."""
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    with session_scope(settings.database_url) as session:
+        view, voided = amend_plan(
+            session=session,
+            code=code,
+            by=by,
+            now=now,
+            note=str(changes.get("note", "")),
+            summary=changes.get("summary"),
+            policy=changes.get("policy"),
+            budget=changes.get("budget"),
+            kpis=changes.get("kpis"),
+        )
+    if voided:
+        wake_run(view.flow_run_id)
+    return view, len(voided)
+
+
+def _current(code: str) -> CampaignView:
+    with session_scope(get_settings().database_url) as session:
+        return load_campaign(session=session, code=code)
+
+
+def revise_plan(code: str, revision: dict[str, Any], *, by: str, **kwargs) -> Decided:
+    """The agency hands in the revised plan at the waiting `plan_revision` gate (checked
+    here first, naming the field, so a bad revision never reaches the run)."""
+    fields = {
+        k: revision[k] for k in ("summary", "policy", "budget", "kpis", "note") if k in revision
+    }
+    fields.setdefault("summary", _current(code).summary)
+    problems = plan_change_problems(fields.get("budget") or [], fields.get("kpis") or [])
+    if problems:
+        raise PlanError(problems)
+    return decide(
+        f"campaign:{code}",
+        "plan_revision",
+        decider=by,
+        outcome="submit",
+        comment=str(revision.get("comment", "")),
+        extra=fields,
+        **kwargs,
+    )
+
+
+def parse_kpi_csv(text: str) -> tuple[list[dict[str, Any]], float | None]:
+    """`kpi,actual` rows (a `spend_total` row gives the spend); errors name the line."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if not rows or not {"kpi", "actual"} <= set(rows[0]):
+        raise ValueError("KPI CSV needs the columns kpi,actual")
+    actuals, spend = [], None
+    for line, row in enumerate(rows, start=2):
+        name = (row["kpi"] or "").strip()
+        try:
+            value = float((row["actual"] or "").replace(",", ""))
+        except ValueError:
+            raise ValueError(f"line {line}: actual {row['actual']!r} is not a number") from None
+        if name == "spend_total":
+            spend = value
+        elif name:
+            actuals.append({"name": name, "actual": value})
+        else:
+            raise ValueError(f"line {line}: kpi is empty")
+    return actuals, spend
+
+
+def submit_kpis(
+    code: str,
+    actuals: list[dict[str, Any]],
+    *,
+    by: str,
+    spend_total: float,
+    competitors: str = "",
+    next_steps: str = "",
+    **kwargs,
+) -> Decided:
+    """Hand in the actual KPI figures at the waiting `kpi_actuals` gate; every figure must
+    name a KPI of the plan."""
+    planned = {k["name"] for k in _current(code).kpis}
+    unknown = sorted({a["name"] for a in actuals} - planned)
+    if unknown:
+        raise ValueError(
+            f"{code}: {', '.join(unknown)} not among the plan's KPIs {sorted(planned)}"
+        )
+    return decide(
+        f"campaign:{code}",
+        "kpi_actuals",
+        decider=by,
+        outcome="submit",
+        extra={
+            "actuals": actuals,
+            "spend_total": spend_total,
+            "competitors": competitors,
+            "next_steps": next_steps,
+        },
+        **kwargs,
+    )

@@ -1,0 +1,156 @@
+"""What the campaign pipeline shows: the plan above each gate's form, the timeline table
+artifact, and the post-campaign report (markdown artifact and an HTML file).
+
+Every view shows the rush flag when the campaign was started with less than the lead time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from clubflow.db import session_scope
+from clubflow.settings import get_settings
+from domain import calendar
+from domain.campaigns import kpi_rows, timeline_kept
+from domain.privacy import mask_text
+from tasks.campaigns.store import CampaignView, kpi_actuals, load_campaign
+from tasks.render import render
+
+
+def rush_line(view: CampaignView) -> str:
+    return f"**⚠ RUSH (加急)**: {mask_text(view.rush_reason)}\n\n" if view.rush else ""
+
+
+def artifact_key(view: CampaignView, what: str) -> str:
+    return f"campaign-{view.code}-{what}".lower()
+
+
+def plan_markdown(view: CampaignView, *, question: str) -> str:
+    """The description above a gate's Resume form: what is decided, budget, KPIs."""
+    budget = "\n".join(
+        f"| {mask_text(b['item'])} | ¥{float(b['amount']):,.2f} |" for b in view.budget
+    )
+    kpis = "\n".join(
+        f"| {mask_text(k['name'])} | {float(k['target']):,g} {k.get('unit') or ''} |"
+        for k in view.kpis
+    )
+    return (
+        f"## {view.name} (`{view.code}`) · plan v{view.plan_version}\n\n"
+        f"{rush_line(view)}"
+        f"**{question}**\n\n"
+        f"L = **{view.launch_date}**, end {view.end_date}, regions {', '.join(view.regions)}\n\n"
+        f"{mask_text(view.summary)}\n\n"
+        f"Policy: {mask_text(view.policy) or '—'}\n\n"
+        f"| budget line | amount |\n|---|---:|\n{budget}\n| **total** | "
+        f"**¥{view.budget_total:,.2f}** |\n\n"
+        f"| KPI | target |\n|---|---:|\n{kpis}\n"
+    )
+
+
+def timeline_rows(view: CampaignView) -> list[dict[str, str]]:
+    return [
+        {
+            "step": m.title,
+            "key": m.key,
+            "owner": m.owner_role,
+            "from": m.starts_on.isoformat() if m.starts_on else "",
+            "due": m.due_on.isoformat(),
+            "status": m.status,
+            "rush": "RUSH" if view.rush else "",
+        }
+        for m in view.milestones
+    ]
+
+
+def report_context(view: CampaignView, actuals: dict[str, float], form: dict[str, Any],
+                   now: datetime) -> dict[str, Any]:  # fmt: skip
+    spend = view.spend_total
+    return {
+        "campaign": {
+            "name": view.name,
+            "code": view.code,
+            "kind": view.kind,
+            "launch_date": view.launch_date.isoformat(),
+            "end_date": view.end_date.isoformat(),
+            "regions": view.regions,
+            "plan_version": view.plan_version,
+        },
+        "rush": view.rush,
+        "rush_reason": mask_text(view.rush_reason or ""),
+        "summary": mask_text(form.get("summary") or view.summary),
+        "competitors": mask_text(form.get("competitors") or ""),
+        "next_steps": mask_text(form.get("next_steps") or ""),
+        "timeline": [
+            {
+                "title": m.title,
+                "due_on": m.due_on.isoformat(),
+                "done_on": calendar.business_date(m.done_at).isoformat() if m.done_at else "",
+                "kept": timeline_kept(
+                    m.due_on, calendar.business_date(m.done_at) if m.done_at else None
+                ),
+            }
+            for m in view.milestones
+        ],
+        "kpis": [
+            {
+                "name": r.name,
+                "unit": r.unit,
+                "target": r.target,
+                "actual": r.actual,
+                "attainment": r.attainment,
+                "met": r.met,
+            }
+            for r in kpi_rows(view.kpis, actuals)
+        ],
+        "budget": view.budget,
+        "budget_total": view.budget_total,
+        "spend_total": spend,
+        "spend_delta": None if spend is None else round(spend - view.budget_total, 2),
+        "reported_by": form.get("decider", ""),
+        "generated_at": calendar.business_date(now).isoformat(),
+    }
+
+
+# ---------------------------------------------------------------- tasks
+
+
+@task(name="publish-timeline", cache_policy=NO_CACHE)
+def publish_timeline_task(view: CampaignView) -> None:
+    """The timeline as a table artifact (re-published when dates move)."""
+    create_table_artifact(
+        key=artifact_key(view, "timeline"),
+        table=timeline_rows(view),
+        description=(
+            f"{view.name}: timeline backwards from L = {view.launch_date}"
+            + (f" · RUSH: {mask_text(view.rush_reason)}" if view.rush else "")
+        ),
+    )
+
+
+@task(name="render-campaign-report", cache_policy=NO_CACHE, retries=1)
+def render_report_task(campaign_id: int, form: dict[str, Any], now: datetime | None = None) -> str:
+    """Render the post-campaign report: a markdown artifact and an HTML file; returns the
+    file's path. Rendering again writes the same file (the report is derived, not appended)."""
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    with session_scope(settings.database_url) as session:
+        view = load_campaign(session=session, campaign_id=campaign_id)
+        actuals = kpi_actuals(session=session, campaign_id=campaign_id)
+    context = report_context(view, actuals, form, now)
+    markdown = render("reports/campaign_report.md.j2", context)
+    html = render("reports/campaign_report.html.j2", context)
+    path = Path(settings.campaign_reports_dir) / f"campaign-{view.code}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    create_markdown_artifact(
+        key=artifact_key(view, "report"),
+        markdown=markdown,
+        description=f"{view.name}: post-campaign report" + (" · RUSH" if view.rush else ""),
+    )
+    return str(path)

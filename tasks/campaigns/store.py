@@ -1,0 +1,599 @@
+"""Campaigns in the store: register a plan (once per code), plan versions, the timeline's
+milestones, amendments after sign-off, rescheduling, KPI actuals.
+
+Data functions are plain and keyword-only; the @task wrappers at the bottom are what the
+pipeline calls.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlmodel import Session
+
+from clubflow.db import insert_ignoring_conflicts, session_scope
+from clubflow.settings import Settings, get_settings
+from domain import calendar
+from domain.campaigns import (
+    CampaignPlan,
+    PlanError,
+    PlanProblem,
+    TimelinePolicy,
+    check_plan,
+    lead_days,
+    plan_hash,
+    timeline,
+)
+from domain.models import (
+    Campaign,
+    CampaignKpiActual,
+    CampaignPlanVersion,
+    Dealer,
+    Milestone,
+    Region,
+)
+from tasks.gates import GateView, void_stale_signoffs
+
+
+class MilestoneView(BaseModel):
+    key: str
+    title: str
+    owner_role: str
+    starts_on: date | None
+    due_on: date
+    status: str
+    done_at: datetime | None = None
+
+
+class CampaignView(BaseModel):
+    """A campaign with its current plan version, as the pipeline and the CLI see it."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    launch_date: date
+    end_date: date
+    regions: list[str]
+    status: str
+    rush_reason: str | None
+    handbook_url: str
+    started_by: str
+    flow_run_id: str | None
+    plan_version: int
+    summary: str
+    policy: str
+    budget: list[dict[str, Any]]
+    kpis: list[dict[str, Any]]
+    plan_hash: str
+    milestones: list[MilestoneView]
+    spend_total: float | None = None
+    report_path: str | None = None
+    # Set when this run took the campaign over from another run (a re-run after a crash).
+    replaced_run_id: str | None = None
+
+    @property
+    def budget_total(self) -> float:
+        return round(sum(float(b["amount"]) for b in self.budget), 2)
+
+    @property
+    def rush(self) -> bool:
+        return bool(self.rush_reason)
+
+    def milestone(self, key: str) -> MilestoneView:
+        for m in self.milestones:
+            if m.key == key:
+                return m
+        raise KeyError(f"campaign {self.code}: no milestone {key!r}")
+
+    @property
+    def label(self) -> str:
+        return f"campaign {self.name}"
+
+    @property
+    def tags(self) -> list[str]:
+        return ["campaign", *(f"region:{code}" for code in self.regions)]
+
+
+def timeline_policy(settings: Settings) -> TimelinePolicy:
+    return TimelinePolicy(
+        lead_days=settings.campaign_lead_days,
+        signoff_before_launch_days=settings.signoff_before_launch_days,
+        feasibility_working_days=settings.feasibility_working_days,
+        golive_before_launch_working_days=settings.golive_before_launch_working_days,
+        training_before_launch_working_days=settings.training_before_launch_working_days,
+        report_due_days=settings.report_due_days,
+    )
+
+
+def known_regions(*, session: Session) -> set[str]:
+    return set(session.execute(select(Region.code)).scalars())
+
+
+def load_campaign(*, session: Session, campaign_id: int | None = None, code: str | None = None):
+    """The campaign by id or code, with its current plan version and milestones."""
+    query = select(Campaign)
+    query = (
+        query.where(Campaign.id == campaign_id)
+        if campaign_id
+        else query.where(Campaign.code == code)
+    )
+    campaign = session.execute(query).scalar_one_or_none()
+    if campaign is None:
+        raise LookupError(f"campaign {code or campaign_id!r} does not exist")
+    version = session.execute(
+        select(CampaignPlanVersion).where(
+            CampaignPlanVersion.campaign_id == campaign.id,
+            CampaignPlanVersion.version == campaign.plan_version,
+        )
+    ).scalar_one()
+    milestones = session.execute(
+        select(Milestone).where(Milestone.campaign_id == campaign.id).order_by(Milestone.id)
+    ).scalars()
+    return CampaignView(
+        id=campaign.id,
+        code=campaign.code,
+        name=campaign.name,
+        kind=campaign.kind,
+        launch_date=campaign.launch_date,
+        end_date=campaign.end_date,
+        regions=list(campaign.regions),
+        status=campaign.status,
+        rush_reason=campaign.rush_reason,
+        handbook_url=campaign.handbook_url,
+        started_by=campaign.created_by,
+        flow_run_id=campaign.flow_run_id,
+        plan_version=version.version,
+        summary=version.summary,
+        policy=version.policy,
+        budget=list(version.budget),
+        kpis=list(version.kpis),
+        plan_hash=version.plan_hash,
+        milestones=[MilestoneView.model_validate(m, from_attributes=True) for m in milestones],
+        spend_total=campaign.spend_total,
+        report_path=campaign.report_path,
+    )
+
+
+def register_campaign(
+    *,
+    session: Session,
+    plan: CampaignPlan,
+    now: datetime,
+    settings: Settings,
+    flow_run_id: str | None = None,
+) -> CampaignView:
+    """Store a new campaign with plan version 1 and its milestones, or return the one with
+    this code (a re-run or a resumed run). A new plan is validated first: nothing is stored
+    for a refused plan."""
+    existing = session.execute(
+        select(Campaign).where(Campaign.code == plan.code)
+    ).scalar_one_or_none()
+    if existing is None:
+        check_plan(
+            plan,
+            today=calendar.business_date(now),
+            lead_days_required=settings.campaign_lead_days,
+            known_regions=known_regions(session=session),
+        )
+        insert_ignoring_conflicts(
+            session,
+            Campaign,
+            [
+                {
+                    "code": plan.code,
+                    "name": plan.name.strip(),
+                    "kind": str(plan.kind),
+                    "launch_date": plan.launch_date,
+                    "end_date": plan.end_date,
+                    "regions": list(plan.regions),
+                    "status": "planning",
+                    "plan_version": 1,
+                    "rush_reason": (plan.rush_reason or "").strip() or None,
+                    "handbook_url": plan.handbook_url,
+                    "created_by": plan.started_by,
+                    "created_at": now,
+                    "flow_run_id": flow_run_id,
+                }
+            ],
+            on=["code"],
+        )
+        campaign = session.execute(select(Campaign).where(Campaign.code == plan.code)).scalar_one()
+        add_plan_version(
+            session=session,
+            campaign_id=campaign.id,
+            version=1,
+            summary=plan.summary,
+            policy=plan.policy,
+            budget=[b.model_dump() for b in plan.budget],
+            kpis=[k.model_dump() for k in plan.kpis],
+            created_by=plan.started_by,
+            note="first version",
+            now=now,
+        )
+        derive_milestones(session=session, campaign=campaign, settings=settings)
+    replaced = None
+    if existing is not None:
+        campaign = existing
+        if flow_run_id and campaign.flow_run_id != flow_run_id:
+            # This run carries the campaign from now on.
+            replaced, campaign.flow_run_id = campaign.flow_run_id, flow_run_id
+    session.flush()
+    view = load_campaign(session=session, campaign_id=campaign.id)
+    return view.model_copy(update={"replaced_run_id": replaced})
+
+
+def derive_milestones(*, session: Session, campaign: Campaign, settings: Settings) -> int:
+    """(Re)compute every milestone from L and the end date; returns how many dates moved."""
+    planned = timeline(campaign.launch_date, campaign.end_date, timeline_policy(settings))
+    existing = {
+        m.key: m
+        for m in session.execute(
+            select(Milestone).where(Milestone.campaign_id == campaign.id)
+        ).scalars()
+    }
+    moved = 0
+    for m in planned:
+        row = existing.get(m.key)
+        if row is None:
+            session.add(
+                Milestone(
+                    campaign_id=campaign.id,
+                    key=m.key,
+                    title=m.title,
+                    owner_role=m.owner_role,
+                    starts_on=m.starts_on,
+                    due_on=m.due_on,
+                )
+            )
+        elif (row.starts_on, row.due_on) != (m.starts_on, m.due_on):
+            row.starts_on, row.due_on = m.starts_on, m.due_on
+            moved += 1
+    session.flush()
+    return moved
+
+
+def add_plan_version(
+    *,
+    session: Session,
+    campaign_id: int,
+    summary: str,
+    policy: str,
+    budget: list[dict],
+    kpis: list[dict],
+    created_by: str,
+    now: datetime,
+    note: str = "",
+    version: int | None = None,
+) -> int:
+    """Store a plan version (once per number) and make it current; returns its number."""
+    campaign = session.get(Campaign, campaign_id)
+    if version is None:
+        latest = session.execute(
+            select(CampaignPlanVersion.version)
+            .where(CampaignPlanVersion.campaign_id == campaign_id)
+            .order_by(CampaignPlanVersion.version.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        version = (latest or 0) + 1
+    insert_ignoring_conflicts(
+        session,
+        CampaignPlanVersion,
+        [
+            {
+                "campaign_id": campaign_id,
+                "version": version,
+                "summary": summary,
+                "policy": policy,
+                "note": note,
+                "budget": budget,
+                "kpis": kpis,
+                "plan_hash": plan_hash(summary=summary, policy=policy, budget=budget, kpis=kpis),
+                "created_by": created_by,
+                "created_at": now,
+            }
+        ],
+        on=["campaign_id", "version"],
+    )
+    campaign.plan_version = max(campaign.plan_version, version)
+    session.flush()
+    return version
+
+
+def plan_change_problems(budget: list[dict], kpis: list[dict]) -> list[PlanProblem]:
+    problems = []
+    if not budget:
+        problems.append(PlanProblem("budget", "is empty; give at least one line"))
+    for i, line in enumerate(budget):
+        if float(line.get("amount") or 0) <= 0:
+            problems.append(
+                PlanProblem(f"budget[{i}].amount", f"{line.get('amount')} must be positive")
+            )
+    for i, kpi in enumerate(kpis):
+        if kpi.get("target") is None:
+            problems.append(
+                PlanProblem(f"kpis[{i}].target", f"KPI {kpi.get('name')!r} has no target")
+            )
+    return problems
+
+
+def amend_plan(
+    *,
+    session: Session,
+    code: str,
+    by: str,
+    now: datetime,
+    note: str,
+    summary: str | None = None,
+    policy: str | None = None,
+    budget: list[dict] | None = None,
+    kpis: list[dict] | None = None,
+) -> tuple[CampaignView, list[GateView]]:
+    """A new plan version outside the review loop (e.g. the budget changes after sign-off).
+    A sign-off of another plan hash is void, with the gates after it that still wait."""
+    current = load_campaign(session=session, code=code)
+    if current.status in CLOSED_FOR_CHANGES:
+        raise PlanError([PlanProblem("status", f"campaign {code} is {current.status}")])
+    new = {
+        "summary": current.summary if summary is None else summary,
+        "policy": current.policy if policy is None else policy,
+        "budget": current.budget if budget is None else budget,
+        "kpis": current.kpis if kpis is None else kpis,
+    }
+    problems = plan_change_problems(new["budget"], new["kpis"])
+    if problems:
+        raise PlanError(problems)
+    if plan_hash(**new) == current.plan_hash:
+        return current, []
+    add_plan_version(
+        session=session, campaign_id=current.id, created_by=by, now=now, note=note, **new
+    )
+    view = load_campaign(session=session, campaign_id=current.id)
+    voided = void_stale_signoffs(
+        session=session,
+        subject_type="campaign",
+        subject_id=current.id,
+        key="signoff",
+        current_hash=view.plan_hash,
+        now=now,
+        downstream=("feasibility",),
+    )
+    if voided:
+        session.get(Campaign, current.id).status = "planning"
+        session.flush()
+        view = load_campaign(session=session, campaign_id=current.id)
+    return view, voided
+
+
+def reschedule(
+    *,
+    session: Session,
+    code: str,
+    new_launch: date,
+    now: datetime,
+    settings: Settings,
+    rush_reason: str | None = None,
+) -> tuple[CampaignView, CampaignView]:
+    """Move L (the end moves with it); milestones and the due dates of waiting gates are
+    derived again. Returns (before, after)."""
+    from domain.models import Gate, GateStatus
+
+    before = load_campaign(session=session, code=code)
+    today = calendar.business_date(now)
+    problems = []
+    if before.status in CLOSED_FOR_CHANGES:
+        problems.append(PlanProblem("status", f"campaign {code} is {before.status}"))
+    if new_launch < today:
+        problems.append(
+            PlanProblem("launch_date", f"{new_launch} is in the past (today is {today})")
+        )
+    elif lead_days(new_launch, today) < settings.campaign_lead_days and not (
+        rush_reason or before.rush_reason
+    ):
+        problems.append(
+            PlanProblem(
+                "launch_date",
+                f"{new_launch} is {lead_days(new_launch, today)} days away; campaigns need "
+                f"{settings.campaign_lead_days} days of lead time, or a rush_reason",
+            )
+        )
+    if problems:
+        raise PlanError(problems)
+    campaign = session.get(Campaign, before.id)
+    shift = new_launch - campaign.launch_date
+    campaign.launch_date = new_launch
+    campaign.end_date = campaign.end_date + shift
+    if rush_reason:
+        campaign.rush_reason = rush_reason
+    derive_milestones(session=session, campaign=campaign, settings=settings)
+    after = load_campaign(session=session, campaign_id=campaign.id)
+    # Waiting gates follow their milestone (review and sign-off by L-30, report by end+7).
+    gate_milestone = {"plan_review": "signoff", "signoff": "signoff", "kpi_actuals": "report"}
+    for gate in session.execute(
+        select(Gate).where(
+            Gate.subject_type == "campaign",
+            Gate.subject_id == campaign.id,
+            Gate.status == GateStatus.open,
+            Gate.key.in_(gate_milestone),
+        )
+    ).scalars():
+        due = after.milestone(gate_milestone[gate.key]).due_on
+        if gate.key == "plan_review":
+            due = min(due, gate.due_on)  # a review round is quick; only an earlier L pulls it in
+        gate.due_on = max(due, calendar.next_working_day(today))
+    session.flush()
+    return before, after
+
+
+STATUS_ORDER = ("planning", "signed", "ready", "live", "reporting", "reported", "rejected")
+# Once live, the plan and its dates are history: the report compares against them.
+CLOSED_FOR_CHANGES = ("live", "reporting", "reported", "rejected")
+
+
+def set_status(*, session: Session, campaign_id: int, status: str) -> bool:
+    """Move the campaign forward to `status`; never back (a replayed run passes earlier
+    stages again). Only `amend_plan` sends a campaign back to planning."""
+    campaign = session.get(Campaign, campaign_id)
+    if STATUS_ORDER.index(status) <= STATUS_ORDER.index(campaign.status):
+        return False
+    campaign.status = status
+    session.flush()
+    return True
+
+
+def mark_milestone(
+    *, session: Session, campaign_id: int, key: str, now: datetime, status: str = "done"
+) -> bool:
+    """Mark a milestone done (once; the first time counts). Returns whether it changed."""
+    row = session.execute(
+        select(Milestone).where(Milestone.campaign_id == campaign_id, Milestone.key == key)
+    ).scalar_one()
+    if row.status != "planned":
+        return False
+    row.status, row.done_at = status, now
+    session.flush()
+    return True
+
+
+def record_kpi_actuals(
+    *,
+    session: Session,
+    campaign_id: int,
+    actuals: list[dict],
+    spend_total: float | None,
+    by: str,
+    now: datetime,
+) -> int:
+    """Store actual KPI figures (one row per KPI name; a re-run adds nothing)."""
+    rows = [
+        {
+            "campaign_id": campaign_id,
+            "name": a["name"],
+            "actual": float(a["actual"]),
+            "reported_by": by,
+            "reported_at": now,
+        }
+        for a in actuals
+    ]
+    added = insert_ignoring_conflicts(session, CampaignKpiActual, rows, on=["campaign_id", "name"])
+    campaign = session.get(Campaign, campaign_id)
+    if spend_total is not None and campaign.spend_total is None:
+        campaign.spend_total = float(spend_total)
+    session.flush()
+    return len(added)
+
+
+def kpi_actuals(*, session: Session, campaign_id: int) -> dict[str, float]:
+    rows = session.execute(
+        select(CampaignKpiActual.name, CampaignKpiActual.actual).where(
+            CampaignKpiActual.campaign_id == campaign_id
+        )
+    )
+    return dict(rows.all())
+
+
+def dealers_of(*, session: Session, regions: list[str]) -> list[str]:
+    return list(
+        session.execute(
+            select(Dealer.code)
+            .where(Dealer.region_code.in_(regions), Dealer.active.is_(True))
+            .order_by(Dealer.code)
+        ).scalars()
+    )
+
+
+def due_after(today: date, working_days: int) -> date:
+    return calendar.add_working_days(today, working_days)
+
+
+def gate_due(milestone_due: date, today: date) -> date:
+    """A gate is due by its milestone, or the next working day when that has passed."""
+    return max(milestone_due, calendar.next_working_day(today + timedelta(1)))
+
+
+# ---------------------------------------------------------------- tasks
+
+
+# No retries: a refused plan must fail the run at once, naming the field.
+@task(name="register-campaign", cache_policy=NO_CACHE)
+def register_campaign_task(
+    plan: CampaignPlan, flow_run_id: str | None = None, now: datetime | None = None
+) -> CampaignView:
+    """Validate and store a new campaign with its timeline, or return the stored one."""
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        return register_campaign(
+            session=session,
+            plan=plan,
+            now=now or datetime.now(UTC),
+            settings=settings,
+            flow_run_id=flow_run_id,
+        )
+
+
+@task(name="load-campaign", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def load_campaign_task(campaign_id: int) -> CampaignView:
+    with session_scope(get_settings().database_url) as session:
+        return load_campaign(session=session, campaign_id=campaign_id)
+
+
+@task(name="store-plan-revision", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def store_plan_revision_task(
+    campaign_id: int, version: int, revision: dict[str, Any], by: str, now: datetime | None = None
+) -> CampaignView:
+    """The agency's revised plan becomes version `version` (once)."""
+    with session_scope(get_settings().database_url) as session:
+        add_plan_version(
+            session=session,
+            campaign_id=campaign_id,
+            version=version,
+            summary=revision["summary"],
+            policy=revision.get("policy", ""),
+            budget=revision["budget"],
+            kpis=revision["kpis"],
+            created_by=by,
+            note=revision.get("note", ""),
+            now=now or datetime.now(UTC),
+        )
+        return load_campaign(session=session, campaign_id=campaign_id)
+
+
+@task(name="advance-campaign", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def advance_campaign_task(
+    campaign_id: int,
+    status: str | None = None,
+    milestones_done: list[str] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Move the campaign forward (never back) and mark milestones done (once)."""
+    with session_scope(get_settings().database_url) as session:
+        if status:
+            set_status(session=session, campaign_id=campaign_id, status=status)
+        for key in milestones_done or []:
+            mark_milestone(
+                session=session, campaign_id=campaign_id, key=key, now=now or datetime.now(UTC)
+            )
+
+
+@task(name="store-kpi-actuals", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def record_kpi_actuals_task(
+    campaign_id: int,
+    actuals: list[dict],
+    spend_total: float | None,
+    by: str,
+    now: datetime | None = None,
+) -> int:
+    with session_scope(get_settings().database_url) as session:
+        return record_kpi_actuals(
+            session=session,
+            campaign_id=campaign_id,
+            actuals=actuals,
+            spend_total=spend_total,
+            by=by,
+            now=now or datetime.now(UTC),
+        )
