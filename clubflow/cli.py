@@ -117,3 +117,20 @@ def up(
 
 
 # -- area command groups --
+from clubflow.cli_campaigns import app as campaigns_app  # noqa: E402 - campaign, decide, inbox
+
+app.add_typer(campaigns_app)
+from clubflow.cli_planning import crossing_app, plan_app, rotation_app  # noqa: E402
+
+app.add_typer(plan_app, name="plan")
+app.add_typer(rotation_app, name="rotation")
+app.add_typer(crossing_app, name="crossing")
+from clubflow.cli_leads import app as leads_app  # noqa: E402
+
+app.add_typer(leads_app, name="leads")
+from clubflow.cli_members import app as members_app  # noqa: E402
+
+app.add_typer(members_app, name="members")
+from clubflow.cli_activities import app as activity_app  # noqa: E402
+
+app.add_typer(activity_app, name="activity")

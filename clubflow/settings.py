@@ -69,9 +69,38 @@ class Settings(BaseSettings):
     # Recap overdue: remind the club on the due date, escalate to the specialist this many
     # working days later.
     recap_escalate_after_working_days: int = Field(2, ge=1)
+    # A review gate is due this many working days after it opens (never after the warm-up
+    # window opens, so a timely review keeps the announcement on time).
+    activity_review_working_days: int = Field(2, ge=1)
+    # The specialist decides a subsidy claim within this many working days.
+    claim_review_working_days: int = Field(5, ge=1)
 
     # Gates: a reminder on the due date, an escalation this many working days later.
     escalate_after_working_days: int = Field(2, ge=1)
+
+    # Campaign pipeline and gate machinery (issue 3). A suspended gate run fails when this
+    # runs out; the sweep reminds and escalates long before.
+    gate_wait_timeout_days: int = Field(120, ge=1)
+    # A plan review round or a revision is due this many working days after it opens
+    # (a review round at the latest by the sign-off date).
+    campaign_gate_working_days: int = Field(3, ge=1)
+    # Where post-campaign reports are written as HTML files.
+    campaign_reports_dir: str = "./.clubflow/reports"
+
+    # Quarterly planning, crossing rotation and club report (issue 5).
+    # The annual national gathering (集结令) month; not fixed in DOMAIN, autumn by default.
+    national_gathering_month: int = Field(9, ge=1, le=12)
+    # A club's monthly plan is due this many working days before its month starts.
+    monthly_plan_due_working_days: int = Field(5, ge=1)
+    # Where the quarter plan's ICS calendar files are written.
+    plans_dir: str = "./.clubflow/plans"
+    # Year-end best crossing: weights of checked-in participants, feedback score, media reach
+    # (each normalised to the year's best before weighting).
+    crossing_score_weights: dict[str, float] = Field(
+        default_factory=lambda: {"participants": 0.5, "feedback": 0.3, "media": 0.2}
+    )
+    # Dealers' monthly feedback is due on this day of the month (DOMAIN §7: before the 10th).
+    dealer_feedback_due_day: int = Field(10, ge=1, le=28)
 
     # Notifications
     quiet_hours_start: time = time(21, 0)
@@ -87,6 +116,17 @@ class Settings(BaseSettings):
     lead_open_window_days: int = 30
     lead_cutoff: time = time(18, 0)
     handoff_accept_working_days: int = 1
+    # Lead callbacks (issue 6). Lead CSV files dropped here are imported by the intake
+    # deployment (moved to done/ once stored); agents' call lists and reject files go to exports.
+    leads_inbox_dir: str = "./.clubflow/leads/inbox"
+    leads_export_dir: str = "./.clubflow/leads/exports"
+    # ExternalSystem block names of the paged HTTP lead source and of the call centre.
+    leads_source_block: str = "lead-source"
+    leads_call_centre_block: str = "call-centre"
+    # An overdue call reminds its agent; this many working days overdue, the supervisor.
+    leads_overdue_escalate_working_days: int = Field(1, ge=1)
+    # Weekly revisit of leads left unconverted this long (DOMAIN §5.7: two months).
+    leads_revisit_after_days: int = Field(60, ge=1)
 
     # Members (DOMAIN §6)
     silver_points: int = 5000
@@ -99,6 +139,7 @@ class Settings(BaseSettings):
     # `activation_reminder_day`; the registration expires on day `activation_window_days`.
     activation_window_days: int = Field(7, ge=3, le=7)
     activation_reminder_day: int = Field(3, ge=1, le=6)
+    activation_max_attempts: int = Field(5, ge=1)
     # The monthly run warns about points expiring within this many days, then expires them.
     points_expiry_warning_days: int = Field(30, ge=1)
     # Segments by days since the last interaction: active ≤ 90 < sleeping ≤ 365 < lost.

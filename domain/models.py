@@ -168,6 +168,9 @@ class Member(SQLModel, table=True):
     last_interaction_at: datetime | None = ts_field()
     referral_code: str | None = Field(default=None, unique=True)
     referred_by_id: int | None = Field(default=None, foreign_key="member.id")
+    # Weekly segmentation (active / sleeping / lost) and the day the member entered it.
+    segment: str | None = Field(default=None, index=True, max_length=16)
+    segment_since: date | None = None
 
 
 # ---------------------------------------------------------------- campaigns
@@ -183,9 +186,16 @@ class Campaign(SQLModel, table=True):
     regions: list[str] = json_field(list)
     status: str = Field(default="planning", index=True)
     plan_version: int = 1
+    # A start with less than the policy lead time needs a reason; it is shown on every artifact.
     rush_reason: str | None = None
+    handbook_url: str = ""
     created_by: str
     created_at: datetime = ts_field(nullable=False, default_now=True)
+    # The deployment run carrying the campaign now (woken when the plan or its dates change).
+    flow_run_id: str | None = None
+    spend_total: float | None = None
+    report_path: str | None = None
+    reported_at: datetime | None = ts_field()
 
 
 class CampaignPlanVersion(SQLModel, table=True):
@@ -195,6 +205,8 @@ class CampaignPlanVersion(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     version: int
     summary: str = ""
+    policy: str = ""  # what dealers and customers get (discounts, points, gifts)
+    note: str = ""  # what changed in this version and why
     budget: list[dict[str, Any]] = json_field(list)  # [{"item", "amount"}]
     kpis: list[dict[str, Any]] = json_field(list)  # [{"name", "target", "unit"}]
     plan_hash: str
@@ -246,7 +258,11 @@ class Gate(SQLModel, table=True):
     subject_id: int = Field(index=True)
     key: str  # plan_review / signoff / feasibility / specialist_review / ...
     round: int = 1
+    # What `clubflow decide` and `clubflow inbox` name: the subject's code and a readable title.
+    subject_code: str = Field(default="", index=True, max_length=64)
+    subject_title: str = ""
     title: str
+    kind: str = "approval"  # domain.gates.GateKind: which outcomes the gate takes
     status: GateStatus = enum_field(GateStatus, GateStatus.open, index=True)
     owner_role: Role = enum_field(Role)
     owner_region: str | None = None
@@ -256,6 +272,9 @@ class Gate(SQLModel, table=True):
     outcome: str | None = None
     plan_version: int | None = None
     flow_run_id: str | None = None
+    # Who hears about an overdue gate: the owner gets the reminder, `escalate_to` the escalation
+    # (recipient keys as in the outbox, e.g. `person:hq.manager` or `role:campaign_manager`).
+    escalate_to: str = "role:campaign_manager"
     reminded_at: datetime | None = ts_field()
     escalated_at: datetime | None = ts_field()
 
@@ -273,6 +292,8 @@ class Decision(SQLModel, table=True):
     plan_version: int | None = None
     plan_hash: str | None = None
     signature: str | None = None
+    # Anything else the typed input carried (a revised plan, line-by-line amounts...).
+    payload: dict[str, Any] = json_field(dict)
     # The key of the input that carried this decision: a replay records nothing new.
     input_key: str | None = Field(default=None, unique=True)
     decided_at: datetime = ts_field(nullable=False, default_now=True)
@@ -304,12 +325,23 @@ class Activity(SQLModel, table=True):
     budget: list[dict[str, Any]] = json_field(list)
     subsidy_requested: float = 0
     invited_regions: list[str] = json_field(list)
+    # proposed / in_review / sent_back / rejected / approved / announced / cancelled / archived
     status: str = Field(default="proposed", index=True)
     late: bool = False
     proposed_by: str
     created_at: datetime = ts_field(nullable=False, default_now=True)
     announced_at: datetime | None = ts_field()
     points_issued_at: datetime | None = ts_field()
+    # The proposal as submitted: a second submission with the same code must match it.
+    proposal: dict[str, Any] = json_field(dict)
+    approved_at: datetime | None = ts_field()
+    # Dated steps, derived from the dates by the working-day calendar when approved.
+    warmup_on: date | None = Field(default=None, index=True)
+    recap_due_on: date | None = Field(default=None, index=True)
+    points_on: date | None = Field(default=None, index=True)
+    cancelled_reason: str | None = None
+    archived_at: datetime | None = ts_field()
+    review_round: int = 1  # a proposal sent back and submitted again is reviewed in round 2
 
 
 class Registration(SQLModel, table=True):
@@ -335,6 +367,7 @@ class Recap(SQLModel, table=True):
     notes: str = ""
     filed_by: str
     filed_at: datetime = ts_field(nullable=False, default_now=True)
+    report_path: str | None = None
 
 
 class SubsidyClaim(SQLModel, table=True):
@@ -347,6 +380,10 @@ class SubsidyClaim(SQLModel, table=True):
     submitted_at: datetime = ts_field(nullable=False, default_now=True)
     decided_at: datetime | None = ts_field()
     paid_at: datetime | None = ts_field()
+    total_proposed: float | None = None
+    decided_by: str | None = None
+    paid_by: str | None = None
+    payment_ref: str | None = None
 
 
 class SubsidyLine(SQLModel, table=True):
@@ -362,6 +399,7 @@ class SubsidyLine(SQLModel, table=True):
     proposed_action: str | None = None  # approve / reduce / reject
     proposed_amount: float | None = None
     proposal_reason: str | None = None
+    proposal_rule: str | None = None
     decided_amount: float | None = None
     decision_comment: str | None = None
 
@@ -405,10 +443,23 @@ class LeadImport(SQLModel, table=True):
     merged: int = 0
     rejected: int = 0
     imported_at: datetime = ts_field(nullable=False, default_now=True)
+    kind: str = "leads"  # leads / outcomes
+    encoding: str | None = None
+    business_day: date | None = None
 
 
 class Lead(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_lead_phone_status", "phone", "status"),)
+    # Every index costs each of the 20,000 inserts of a day: status, agent and due date are
+    # only ever searched together, so composite indexes replace the single-column ones.
+    __table_args__ = (
+        sa.Index("ix_lead_phone_status", "phone", "status"),
+        # The sweep: open leads by the day their next call is due.
+        sa.Index("ix_lead_status_due", "status", "next_call_due"),
+        sa.Index("ix_lead_source_ref", "source_ref", unique=True),
+        # Assignment: each agent's open load, and what they were given today.
+        sa.Index("ix_lead_agent_status", "agent_id", "status"),
+        sa.Index("ix_lead_assigned_at", "assigned_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     phone: str = Field(max_length=32)  # normalised E.164
@@ -418,13 +469,13 @@ class Lead(SQLModel, table=True):
     region_code: str | None = Field(default=None, foreign_key="region.code")
     source: str
     sources: list[str] = json_field(list)
-    arrived_at: datetime = ts_field(nullable=False, index=True)
+    arrived_at: datetime = ts_field(nullable=False)
     business_day: date = Field(index=True)
-    status: LeadStatus = enum_field(LeadStatus, LeadStatus.open, index=True)
+    status: LeadStatus = enum_field(LeadStatus, LeadStatus.open)
     outcome: str | None = None
-    agent_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    agent_id: int | None = Field(default=None, foreign_key="person.id")
     next_call_no: int = 1
-    next_call_due: date | None = Field(default=None, index=True)
+    next_call_due: date | None = None
     appointment_at: datetime | None = ts_field()
     dealer_id: int | None = Field(default=None, foreign_key="dealer.id", index=True)
     handed_off_at: datetime | None = ts_field()
@@ -432,6 +483,16 @@ class Lead(SQLModel, table=True):
     accepted_at: datetime | None = ts_field()
     closed_at: datetime | None = ts_field()
     import_id: int | None = Field(default=None, foreign_key="leadimport.id")
+    # The source's own key of the row (file hash + line, or the API's id): a re-run after a
+    # crash inserts nothing twice.
+    source_ref: str | None = Field(default=None, max_length=200)
+    call_day: date | None = None  # calls 1 and 2
+    third_call_due: date | None = None
+    assigned_at: datetime | None = ts_field()
+    listed_at: datetime | None = ts_field()  # put on its agent's call list (notified)
+    appointment_notified_at: datetime | None = ts_field()
+    handoff_round: int = 0
+    converted_at: datetime | None = ts_field()
 
 
 class CallAttempt(SQLModel, table=True):
@@ -444,6 +505,8 @@ class CallAttempt(SQLModel, table=True):
     agent_id: int | None = Field(default=None, foreign_key="person.id")
     called_at: datetime = ts_field(nullable=False)
     appointment_at: datetime | None = ts_field()
+    resolution: str | None = None
+    recorded_at: datetime = ts_field(nullable=False, default_now=True)
 
 
 # ---------------------------------------------------------------- notifications
