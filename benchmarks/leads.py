@@ -1,0 +1,285 @@
+"""Lead intake at scale: 20,000 leads of one GBK file against 200,000 existing ones, end to end
+through the intake flow, beside a raw sqlite3 executemany of the same rows; then the sweep over
+100,000 open calls.
+
+    uv run python -m benchmarks.leads                 # SQLite (a temporary file)
+    uv run python -m benchmarks.leads --postgres      # PostgreSQL on 127.0.0.1:5432
+    uv run python -m benchmarks.leads --leads 200000  # linearity check
+
+Targets (issue 6): ratio ≤ 10, task_runs ≤ 20, peak RSS ≤ 300 MB, sweep ≤ 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import random
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 9, 29, 17, 0, tzinfo=SH)  # a Tuesday, before the cut-off
+SWEEP_AT = datetime(2026, 9, 30, 10, 0, tzinfo=SH)  # the next working day
+EXISTING = 200_000
+EXISTING_OPEN = 81_400  # + the intake's 18,600 new leads = 100,000 open calls to sweep
+AGENTS = 140
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _phone(n: int) -> str:
+    return f"13{n:09d}"
+
+
+def make_csv(leads: int, cities: list[str], path: Path) -> None:
+    """GBK, as exported by Excel on Chinese Windows; 2% duplicates inside the file and 5% of
+    the phones already open in the store (both merge)."""
+    rng = random.Random(6)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["姓名", "电话", "意向车型", "城市", "来源", "留资时间"])
+    for i in range(leads):
+        if i % 50 == 49:
+            n = 500_000_000 + i - 1  # the row before, again
+        elif i % 20 == 7:
+            n = 100_000_000 + i  # an existing open lead (seeded below with this number)
+        else:
+            n = 500_000_000 + i
+        writer.writerow(
+            [
+                f"客户{i}",
+                _phone(n),
+                "越野SUV",
+                cities[i % len(cities)],
+                rng.choice(["汽车之家", "懂车帝", "易车", "官网"]),
+                (NOW - timedelta(minutes=rng.randint(0, 600))).strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    path.write_bytes(out.getvalue().encode("gbk"))
+
+
+def seed(url: str, leads: int) -> list[str]:
+    from sqlalchemy import insert, select
+
+    from clubflow.db import insert_ignoring_conflicts, session_scope
+    from clubflow.world import WorldSize, seed_demo_world
+    from domain.models import Dealer, Lead, Person, Role
+
+    with session_scope(url) as session:
+        seed_demo_world(session=session, size=WorldSize(clubs_per_region=3, members=0, leads=0))
+        insert_ignoring_conflicts(
+            session,
+            Person,
+            [
+                {
+                    "username": f"bench.agent{n:03d}",
+                    "name": f"客服{n}",
+                    "role": Role.call_agent,
+                    "daily_capacity": max(leads // AGENTS + 50, 150),
+                    "in_rotation": True,
+                    "active": True,
+                }
+                for n in range(AGENTS)
+            ],
+            on=["username"],
+        )
+        agent_ids = list(
+            session.execute(select(Person.id).where(Person.role == Role.call_agent)).scalars()
+        )
+        cities = sorted(set(session.execute(select(Dealer.city)).scalars()))
+        region = dict(session.execute(select(Dealer.city, Dealer.region_code)).all())
+    arrived = NOW - timedelta(days=3)
+    due = date(2026, 9, 28)
+
+    def row(i: int) -> dict:
+        is_open = i < EXISTING_OPEN
+        city = cities[i % len(cities)]
+        return {
+            "phone": "+86" + _phone(100_000_000 + i),
+            "name": f"老客户{i}",
+            "model": "越野SUV",
+            "city": city,
+            "region_code": region[city],
+            "source": "官网",
+            "sources": ["官网"],
+            "arrived_at": arrived,
+            "business_day": arrived.date(),
+            "status": "open" if is_open else "invalid",
+            "next_call_no": 2,
+            "next_call_due": due if is_open else None,
+            "call_day": due,
+            "third_call_due": due,
+            "agent_id": agent_ids[i % len(agent_ids)],
+            "assigned_at": arrived,
+            "listed_at": arrived,
+            "handoff_round": 0,
+            "closed_at": None if is_open else arrived,
+        }
+
+    # In chunks: the seed must not be what sets the process's peak memory.
+    for start in range(0, EXISTING, 10_000):
+        with session_scope(url) as session:
+            session.execute(insert(Lead.__table__), [row(i) for i in range(start, start + 10_000)])
+    return cities
+
+
+def raw_sqlite(path: Path, db: Path) -> float:
+    """The floor: decode the same file and executemany its rows into an indexed table."""
+    start = time.perf_counter()
+    text = path.read_bytes().decode("gb18030")
+    reader = csv.reader(io.StringIO(text))
+    next(reader)
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "CREATE TABLE lead (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, model TEXT, "
+        "city TEXT, source TEXT, arrived_at TEXT)"
+    )
+    conn.execute("CREATE INDEX ix_phone ON lead (phone)")
+    conn.executemany(
+        "INSERT INTO lead (name, phone, model, city, source, arrived_at) VALUES (?,?,?,?,?,?)",
+        reader,
+    )
+    conn.commit()
+    conn.close()
+    return time.perf_counter() - start
+
+
+def warm_up() -> None:
+    from prefect import flow, task
+
+    @task
+    def nothing() -> None:
+        return None
+
+    @flow(name="bench-warm-up")
+    def empty() -> None:
+        nothing()
+
+    empty()
+
+
+def run(url: str, leads: int, work: Path) -> tuple[str, str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    from blocks import register_block_types
+    from clubflow.db import migrate, session_scope
+    from clubflow.settings import get_settings
+    from clubflow.world import inbox_channels
+
+    os.environ.update(
+        CLUBFLOW_DATABASE_URL=url,
+        CLUBFLOW_LEADS_EXPORT_DIR=str(work / "exports"),
+        CLUBFLOW_LEADS_INBOX_DIR=str(work / "inbox"),
+    )
+    get_settings.cache_clear()
+    migrate(url)
+    cities = seed(url, leads)
+    csv_path = work / "leads_gbk.csv"
+    make_csv(leads, cities, csv_path)
+    raw_s = raw_sqlite(csv_path, work / "raw.db")
+
+    with temporary_settings(
+        {
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+            PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore",
+            PREFECT_SERVER_ANALYTICS_ENABLED: False,
+        }
+    ):
+        with prefect_test_harness(server_startup_timeout=120):
+            register_block_types()
+            with session_scope(url) as session:
+                # Nobody listens on port 9: the benchmark queues, it does not deliver.
+                inbox_channels(session=session, inbox_url="json://127.0.0.1:9").save(
+                    "default", overwrite=True
+                )
+            from flows.leads.intake import leads_intake
+            from flows.leads.sweep import leads_sweep
+
+            warm_up()  # the harness's first flow run pays for server-side caches: not ours
+            started = time.perf_counter()
+            state = leads_intake(
+                files=[str(csv_path)], pull_source=False, now=NOW, return_state=True
+            )
+            flow_s = time.perf_counter() - started
+            result = state.result()
+            with get_client(sync_client=True) as client:
+                runs = client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(
+                        id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
+                    )
+                )
+            task_runs = len(runs)
+            for run in sorted(runs, key=lambda r: r.start_time or NOW):
+                seconds = run.total_run_time.total_seconds()
+                print(f"  task {run.name}: {seconds:.2f}s", file=sys.stderr)
+            from sqlalchemy import func, select
+
+            from domain.models import Lead
+
+            with session_scope(url) as session:
+                open_calls = session.execute(
+                    select(func.count()).select_from(Lead).where(Lead.status == "open")
+                ).scalar_one()
+            started = time.perf_counter()
+            swept = leads_sweep(now=SWEEP_AT)
+            sweep_s = time.perf_counter() - started
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"intake: {result} | sweep: {swept}",
+        file=sys.stderr,
+    )
+    intake_line = (
+        f"leads_intake leads={leads} flow_s={flow_s:.2f} raw_sqlite_s={raw_s:.3f} "
+        f"ratio={flow_s / raw_s:.1f} task_runs={task_runs} peak_rss_mb={rss_mb:.0f}"
+    )
+    sweep_line = f"leads_sweep open_calls={open_calls} seconds={sweep_s:.2f}"
+    return intake_line, sweep_line
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="benchmarks.leads")
+    parser.add_argument("--leads", type=int, default=20_000)
+    parser.add_argument("--postgres", action="store_true", help="store on PostgreSQL")
+    args = parser.parse_args(argv if argv is not None else [])
+    print("baseline: ratio <= 10, task_runs <= 20, peak_rss_mb <= 300; sweep <= 3 s", flush=True)
+    with tempfile.TemporaryDirectory(prefix="leads-bench-") as tmp:
+        work = Path(tmp)
+        if not args.postgres:
+            lines = run(f"sqlite:///{work / 'clubflow.db'}", args.leads, work)
+        else:
+            import psycopg
+
+            from clubflow.db import get_engine
+
+            name = f"clubflow_bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+            try:
+                lines = run(url, args.leads, work)
+            finally:
+                get_engine(url).dispose()
+                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(lines[0])
+    print(lines[1])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

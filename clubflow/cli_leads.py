@@ -1,0 +1,192 @@
+"""`clubflow leads ...`: import a file, record an outcome, accept a hand-off, reassign leads.
+
+Phones are shown masked; the dealer's own channel is the only place a lead's number goes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clubflow.db import session_scope
+from clubflow.settings import get_settings
+from domain.calendar import BUSINESS_TZ
+from domain.privacy import mask_phone
+
+app = typer.Typer(help="Lead callbacks: intake, outcomes, dealer hand-off.", no_args_is_help=True)
+console = Console()
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+def _when(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=BUSINESS_TZ)
+
+
+@app.command("import")
+def import_file(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Lead CSV (UTF-8/GBK)"),
+    source: str = typer.Option("csv", help="Source name recorded on the leads"),
+    now: str | None = typer.Option(None, help="Business time, e.g. 2027-03-01T10:00"),
+) -> None:
+    """Import a lead file now: dedupe, assign, plan the calls, send the agents their lists."""
+    from flows.leads.intake import leads_intake
+
+    result = leads_intake(files=[str(file)], source=source, pull_source=False, now=_when(now))
+    table = Table(title=f"{file.name}")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    console.print(table)
+    _print_rejects()
+
+
+def _print_rejects() -> None:
+    from sqlalchemy import select
+
+    from domain.models import LeadImport
+    from domain.models_leads import LeadReject
+    from domain.privacy import mask_text
+
+    with session_scope(get_settings().database_url) as session:
+        last = session.execute(
+            select(LeadImport.id).order_by(LeadImport.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        rejects = list(
+            session.execute(
+                select(LeadReject.line_no, LeadReject.reason)
+                .where(LeadReject.import_id == last)
+                .order_by(LeadReject.line_no)
+                .limit(20)
+            ).all()
+        )
+    if rejects:
+        table = Table(title="rejected rows (first 20)")
+        table.add_column("line", justify="right")
+        table.add_column("reason")
+        for line, reason in rejects:
+            table.add_row(str(line), mask_text(reason))
+        console.print(table)
+
+
+@app.command("add")
+def add(
+    phone: str = typer.Option(..., help="The customer's phone"),
+    dealer: str = typer.Option(..., "--dealer", help="Code of the dealer entering the lead"),
+    name: str = typer.Option("", help="Customer name"),
+    model: str = typer.Option("", help="Model of interest"),
+    city: str | None = typer.Option(None, help="City (default: the dealer's)"),
+    now: str | None = typer.Option(None, help="When the lead came in (default: now)"),
+) -> None:
+    """A dealer enters a lead (walk-in, phone call); it joins the day's callbacks."""
+    from tasks.leads.intake import enter_dealer_lead
+
+    settings = get_settings()
+    record = {"phone": phone, "name": name, "model": model}
+    if city:
+        record["city"] = city
+    if now:
+        record["time"] = now
+    try:
+        with session_scope(settings.database_url) as session:
+            summary = enter_dealer_lead(
+                session=session,
+                dealer_code=dealer,
+                record=record,
+                now=datetime.now(UTC),
+                settings=settings,
+            )
+    except ValueError as exc:
+        _fail(str(exc).removeprefix("line 1: "))
+    if summary.already_imported:
+        console.print(f"{mask_phone(phone)}: already entered")
+    elif summary.merged:
+        console.print(f"{mask_phone(phone)}: merged into the open lead of this number")
+    else:
+        console.print(f"{mask_phone(phone)}: new lead from dealer {dealer}")
+
+
+@app.command("outcome")
+def outcome(
+    lead_id: int = typer.Argument(...),
+    call_no: int = typer.Argument(..., min=1),
+    code: str = typer.Argument(..., help="关机 / powered_off / 有意购车 / interested ..."),
+    agent: str = typer.Option("", "--agent", help="Username of the agent who called"),
+    at: str | None = typer.Option(None, help="When the call was made (default: now)"),
+    appointment: str | None = typer.Option(None, help="Requested time for 预约时间"),
+) -> None:
+    """Record one call's outcome; an interested lead goes to its dealer at once."""
+    from domain.leads_csv import OutcomeRow
+    from tasks.leads.common import optional_channels
+    from tasks.leads.handoff import hand_off_valid_leads
+    from tasks.leads.outcomes import apply_outcome_rows
+
+    settings = get_settings()
+    now = datetime.now(UTC)
+    row = OutcomeRow(
+        1, lead_id, call_no, code, _when(at), agent, _when(appointment) if appointment else None
+    )
+    with session_scope(settings.database_url) as session:
+        summary, rejects = apply_outcome_rows(session=session, rows=[row], now=now, source="cli")
+        if rejects:
+            _fail(rejects[0].reason.removeprefix("line 1: "))
+        handed = hand_off_valid_leads(
+            session=session, now=now, settings=settings, channels=optional_channels()
+        )
+    if summary.duplicates:
+        console.print(f"lead {lead_id} call {call_no}: already recorded")
+        return
+    console.print(f"lead {lead_id} call {call_no}: recorded {code}")
+    for lead, phone, to in handed.rows:
+        console.print(f"lead {lead} ({phone}) handed to {to}")
+
+
+@app.command("accept")
+def accept(
+    lead_id: int = typer.Argument(...),
+    dealer: str = typer.Option(..., "--dealer", help="Code of the accepting dealer"),
+) -> None:
+    """A dealer accepts a handed-off lead (within 1 working day)."""
+    from tasks.leads.common import LeadsError
+    from tasks.leads.handoff import accept_handoff
+
+    try:
+        with session_scope(get_settings().database_url) as session:
+            lead = accept_handoff(
+                session=session, lead_id=lead_id, dealer_code=dealer, now=datetime.now(UTC)
+            )
+            phone = mask_phone(lead.phone)
+    except LeadsError as exc:
+        _fail(str(exc))
+    console.print(f"lead {lead_id} ({phone}) accepted by dealer {dealer}")
+
+
+@app.command("reassign")
+def reassign(
+    lead_ids: list[int] = typer.Argument(..., help="Lead ids"),
+    to: str = typer.Option(..., "--to", help="Username of the receiving agent"),
+    as_user: str = typer.Option(..., "--as", help="The call supervisor's username"),
+) -> None:
+    """The call supervisor moves open leads to another agent."""
+    from tasks.leads.assignment import reassign_leads
+    from tasks.leads.common import LeadsError
+
+    try:
+        with session_scope(get_settings().database_url) as session:
+            moved = reassign_leads(
+                session=session, lead_ids=lead_ids, to_agent=to, by=as_user, now=datetime.now(UTC)
+            )
+    except LeadsError as exc:
+        _fail(str(exc))
+    console.print(f"{moved} lead(s) moved to {to}; they go on {to}'s next call list")

@@ -1,0 +1,351 @@
+"""Lead and outcome CSV files as Chinese tools export them: encoding detection and row checks.
+
+Files come as UTF-8, UTF-8 with BOM, or GBK/GB18030 (Excel on Chinese Windows). The encoding
+is chosen per file by which one decodes more lines; each line is then decoded on its own so a
+single corrupt line is rejected by number while the good rows beside it are kept.
+Splitting on b"\\n" is safe in all three: no GBK/GB18030 or UTF-8 trail byte is 0x0A.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from domain.calendar import BUSINESS_TZ
+from domain.leads_phone import PhoneError, normalise_phone
+
+BOM = b"\xef\xbb\xbf"
+
+LEAD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "phone": ("phone", "mobile", "电话", "手机", "手机号", "联系电话"),
+    "name": ("name", "姓名", "客户姓名"),
+    "model": ("model", "车型", "意向车型"),
+    "city": ("city", "城市", "所在城市"),
+    "source": ("source", "来源", "线索来源"),
+    "time": ("time", "arrived_at", "时间", "留资时间", "提交时间"),
+    "ref": ("ref", "id", "线索编号"),
+}
+REQUIRED_LEAD_COLUMNS = ("phone", "city")
+
+OUTCOME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "lead_id": ("lead_id", "线索id", "线索编号"),
+    "call_no": ("call_no", "呼叫次数", "第几次"),
+    "outcome": ("outcome", "结果", "呼叫结果"),
+    "called_at": ("called_at", "呼叫时间"),
+    "agent": ("agent", "客服"),
+    "appointment_at": ("appointment_at", "预约时间"),
+}
+REQUIRED_OUTCOME_COLUMNS = ("lead_id", "call_no", "outcome")
+
+
+class LeadFileError(ValueError):
+    """The file as a whole cannot be read (no header, a required column missing)."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    line_no: int
+    reason: str
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class DecodedLine:
+    line_no: int
+    text: str
+
+
+@dataclass
+class DecodedFile:
+    encoding: str
+    lines: list[DecodedLine]
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _split(data: bytes) -> list[bytes]:
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+
+
+def _failures(lines: list[bytes], encoding: str) -> int:
+    bad = 0
+    for line in lines:
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError:
+            bad += 1
+    return bad
+
+
+def detect_encoding(data: bytes) -> str:
+    """'utf-8-sig', 'utf-8' or 'gb18030' (a superset of GBK and GB2312)."""
+    if data.startswith(BOM):
+        return "utf-8-sig"
+    lines = _split(data)
+    # UTF-8 wins ties: Chinese UTF-8 text often also "decodes" as GB18030 mojibake.
+    return "utf-8" if _failures(lines, "utf-8") <= _failures(lines, "gb18030") else "gb18030"
+
+
+def _whole(text_bytes: bytes, encoding: str, codec: str) -> DecodedFile | None:
+    """The common case, decoded in one C call: a file valid in its encoding throughout."""
+    try:
+        text = text_bytes.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return DecodedFile(
+        encoding=encoding,
+        lines=[
+            DecodedLine(number, line.removesuffix("\r"))
+            for number, line in enumerate(lines, start=1)
+            if line.strip()
+        ],
+    )
+
+
+def decode_file(data: bytes) -> DecodedFile:
+    if data.startswith(BOM):
+        whole = _whole(data[len(BOM) :], "utf-8-sig", "utf-8")
+    else:
+        whole = _whole(data, "utf-8", "utf-8")
+        # Only after the line vote: a UTF-8 file with one bad line also "decodes" as GB18030.
+        if whole is None and detect_encoding(data) == "gb18030":
+            whole = _whole(data, "gb18030", "gb18030")
+    if whole is not None:
+        return whole
+    encoding = detect_encoding(data)
+    body = data[len(BOM) :] if encoding == "utf-8-sig" else data
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    decoded = DecodedFile(encoding=encoding, lines=[])
+    for number, raw in enumerate(_split(body), start=1):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError as exc:
+            decoded.rejects.append(
+                Reject(number, f"line {number}: undecodable as {encoding} at byte {exc.start}")
+            )
+            continue
+        if text.strip():
+            decoded.lines.append(DecodedLine(number, text))
+    return decoded
+
+
+def _header_map(header: list[str], columns: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = name.strip().lower()
+        for canonical, aliases in columns.items():
+            if key in aliases and canonical not in found:
+                found[canonical] = index
+    return found
+
+
+def iter_records(
+    decoded: DecodedFile,
+    columns: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+) -> Iterator[tuple[int, dict[str, str], str]]:
+    """(line number, {column: value}, raw line) for each data line; the header is line 1."""
+    if not decoded.lines:
+        raise LeadFileError("the file has no header line")
+    header_line = decoded.lines[0]
+    header = next(csv.reader([header_line.text]))
+    mapping = _header_map(header, columns)
+    missing = [c for c in required if c not in mapping]
+    if missing:
+        names = ", ".join(f"{c} ({'/'.join(columns[c][1:3])})" for c in missing)
+        raise LeadFileError(f"line {header_line.line_no}: header lacks column(s) {names}")
+    width = len(header)
+    for line in decoded.lines[1:]:
+        values = next(csv.reader([line.text]))
+        record = {name: values[i].strip() if i < len(values) else "" for name, i in mapping.items()}
+        record["_short"] = "1" if len(values) < width else ""
+        yield line.line_no, record, line.text
+
+
+def parse_time(text: str, *, default: datetime) -> datetime:
+    """A time as the tools write it; naive times are Asia/Shanghai."""
+    text = text.strip()
+    if not text:
+        return default
+    return _parse_time(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_time(text: str) -> datetime:
+    # A day's file shares a few hundred distinct minutes: parse each once.
+    value = text.replace("/", "-")
+    try:
+        moment = datetime.fromisoformat(value)  # C-fast for "2026-09-30 10:00[:00]"
+    except ValueError:
+        pass
+    else:
+        return moment if moment.tzinfo else moment.replace(tzinfo=BUSINESS_TZ)
+    value = value.replace("T", " ")
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=BUSINESS_TZ)
+        except ValueError:
+            pass
+    raise ValueError(f"invalid time {text!r}")
+
+
+# ---------------------------------------------------------------- leads
+
+
+@dataclass(frozen=True)
+class LeadRow:
+    line_no: int
+    phone: str  # E.164
+    name: str
+    model: str
+    city: str
+    source: str
+    arrived_at: datetime
+    ref: str  # the source's own id of the lead, or the line number
+
+
+@dataclass
+class ParsedLeads:
+    encoding: str
+    rows: list[LeadRow]
+    rejects: list[Reject]
+
+
+def check_lead(
+    line_no: int,
+    record: dict[str, Any],
+    *,
+    known_cities: set[str] | frozenset[str],
+    default_source: str,
+    received_at: datetime,
+    normalise: Callable[[str], str] = normalise_phone,
+) -> LeadRow:
+    """One lead record checked: ValueError with "line N: field: reason" when it is bad."""
+    if record.get("_short") and not (record.get("phone") and record.get("city")):
+        raise ValueError(f"line {line_no}: missing column (缺少字段): row has too few fields")
+    try:
+        phone = normalise(record.get("phone") or "")
+    except PhoneError as exc:
+        raise ValueError(f"line {line_no}: phone: {exc}") from None
+    city = (record.get("city") or "").strip()
+    if not city:
+        raise ValueError(f"line {line_no}: city: missing (缺少城市)")
+    if city not in known_cities:
+        city_short = city.removesuffix("市")
+        if city_short not in known_cities:
+            raise ValueError(f"line {line_no}: city: unknown city {city!r} (未知城市)")
+        city = city_short
+    try:
+        arrived_at = parse_time(record.get("time") or "", default=received_at)
+    except ValueError as exc:
+        raise ValueError(f"line {line_no}: time: {exc}") from None
+    return LeadRow(
+        line_no=line_no,
+        phone=phone,
+        name=(record.get("name") or "")[:64],
+        model=(record.get("model") or "")[:64],
+        city=city,
+        source=(record.get("source") or default_source)[:64],
+        arrived_at=arrived_at,
+        ref=record.get("ref") or f"line{line_no}",
+    )
+
+
+def parse_leads(
+    data: bytes,
+    *,
+    known_cities: set[str] | frozenset[str],
+    default_source: str,
+    received_at: datetime,
+) -> ParsedLeads:
+    """Every good row and every reject (line number and reason) of a lead CSV file."""
+    decoded = decode_file(data)
+    parsed = ParsedLeads(encoding=decoded.encoding, rows=[], rejects=list(decoded.rejects))
+    for line_no, record, raw in iter_records(decoded, LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS):
+        try:
+            parsed.rows.append(
+                check_lead(
+                    line_no,
+                    record,
+                    known_cities=known_cities,
+                    default_source=default_source,
+                    received_at=received_at,
+                )
+            )
+        except ValueError as exc:
+            parsed.rejects.append(Reject(line_no, str(exc), raw))
+    parsed.rejects.sort(key=lambda r: r.line_no)
+    return parsed
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    line_no: int
+    lead_id: int
+    call_no: int
+    outcome: str  # still text: the state machine parses and may reject it
+    called_at: datetime
+    agent: str
+    appointment_at: datetime | None
+
+
+def check_outcome(line_no: int, record: dict[str, Any], *, received_at: datetime) -> OutcomeRow:
+    try:
+        lead_id = int(str(record.get("lead_id") or "").strip())
+    except ValueError:
+        raise ValueError(f"line {line_no}: lead_id: not a number") from None
+    try:
+        call_no = int(str(record.get("call_no") or "").strip())
+    except ValueError:
+        raise ValueError(f"line {line_no}: call_no: not a number") from None
+    if call_no < 1:
+        raise ValueError(f"line {line_no}: call_no: must be 1 or more")
+    outcome = str(record.get("outcome") or "").strip()
+    if not outcome:
+        raise ValueError(f"line {line_no}: outcome: missing (缺少结果)")
+    try:
+        called_at = parse_time(str(record.get("called_at") or ""), default=received_at)
+        raw_appointment = str(record.get("appointment_at") or "").strip()
+        appointment_at = (
+            parse_time(raw_appointment, default=received_at) if raw_appointment else None
+        )
+    except ValueError as exc:
+        raise ValueError(f"line {line_no}: {exc}") from None
+    return OutcomeRow(
+        line_no,
+        lead_id,
+        call_no,
+        outcome,
+        called_at,
+        str(record.get("agent") or ""),
+        appointment_at,
+    )
+
+
+def parse_outcomes(data: bytes, *, received_at: datetime) -> tuple[list[OutcomeRow], list[Reject]]:
+    decoded = decode_file(data)
+    rows: list[OutcomeRow] = []
+    rejects = list(decoded.rejects)
+    for line_no, record, raw in iter_records(decoded, OUTCOME_COLUMNS, REQUIRED_OUTCOME_COLUMNS):
+        try:
+            rows.append(check_outcome(line_no, record, received_at=received_at))
+        except ValueError as exc:
+            rejects.append(Reject(line_no, str(exc), raw))
+    return rows, rejects

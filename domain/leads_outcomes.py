@@ -1,0 +1,185 @@
+"""The call-outcome state machine (DOMAIN §5), a pure function of the lead and one call.
+
+- wrong / empty / suspended number closes the lead invalid at once;
+- connected closes it valid (interested leads then go to a dealer);
+- a retry outcome plans the next call (calls 1 and 2 on the call day, call 3 the next
+  working day);
+- after call 3: powered off → invalid (关机-无效结案); appointment → stays open at the
+  requested time (预约时间-继续清洗); any other retry outcome → invalid as unreachable
+  (联系不到本人-无效结案).
+Calls after 3 only happen for appointments and follow the after-call-3 rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from domain.calendar import WorkingCalendar, business_date, default_calendar
+from domain.leads_plan import CallPlan
+
+LAST_PLANNED_CALL = 3
+
+
+class Outcome(StrEnum):
+    interested = "interested"
+    not_interested = "not_interested"
+    wrong_number = "wrong_number"
+    empty_number = "empty_number"
+    suspended = "suspended"
+    powered_off = "powered_off"
+    appointment = "appointment"
+    call_barred = "call_barred"
+    refused = "refused"
+    not_the_person = "not_the_person"
+    voicemail = "voicemail"
+    out_of_service = "out_of_service"
+    busy = "busy"
+    no_answer = "no_answer"
+    switchboard = "switchboard"
+
+
+LABELS: dict[Outcome, str] = {
+    Outcome.interested: "有意购车",
+    Outcome.not_interested: "无意购车",
+    Outcome.wrong_number: "错号",
+    Outcome.empty_number: "空号",
+    Outcome.suspended: "停机",
+    Outcome.powered_off: "关机",
+    Outcome.appointment: "预约时间",
+    Outcome.call_barred: "呼入限制",
+    Outcome.refused: "拒访",
+    Outcome.not_the_person: "联系不到本人",
+    Outcome.voicemail: "秘书台",
+    Outcome.out_of_service: "不在服务区",
+    Outcome.busy: "忙音",
+    Outcome.no_answer: "无人接听",
+    Outcome.switchboard: "总机",
+}
+CONNECTED = frozenset({Outcome.interested, Outcome.not_interested})
+CLOSES_INVALID = frozenset({Outcome.wrong_number, Outcome.empty_number, Outcome.suspended})
+RETRY = frozenset(Outcome) - CONNECTED - CLOSES_INVALID
+
+
+class Resolution(StrEnum):
+    """What the lead's `outcome` column says once the machine has spoken."""
+
+    interested = "interested"
+    not_interested = "not_interested"
+    invalid_number = "invalid_number"  # 错号/空号/停机
+    invalid_powered_off = "invalid_powered_off"  # 关机-无效结案
+    invalid_unreachable = "invalid_unreachable"  # 联系不到本人-无效结案
+    awaiting_appointment = "awaiting_appointment"  # 预约时间-继续清洗
+    retrying = "retrying"
+
+
+RESOLUTION_LABELS: dict[Resolution, str] = {
+    Resolution.interested: "有效-有意购车",
+    Resolution.not_interested: "有效-无意购车",
+    Resolution.invalid_number: "无效-号码错误",
+    Resolution.invalid_powered_off: "关机-无效结案",
+    Resolution.invalid_unreachable: "联系不到本人-无效结案",
+    Resolution.awaiting_appointment: "预约时间-继续清洗",
+    Resolution.retrying: "继续清洗",
+}
+
+_BY_TEXT: dict[str, Outcome] = {}
+for _code, _label in LABELS.items():
+    _BY_TEXT[_code.value] = _code
+    _BY_TEXT[_label] = _code
+_BY_TEXT.update(
+    {"voicemail/out_of_service/busy": Outcome.busy, "秘书台/不在服务区/忙音": Outcome.busy}
+)
+
+
+class OutcomeRejected(ValueError):
+    """An outcome that cannot be applied; the message is the reject reason."""
+
+
+def parse_outcome(text: str) -> Outcome:
+    """The outcome of a Chinese label (关机) or an English code (powered_off)."""
+    key = (text or "").strip()
+    found = _BY_TEXT.get(key) or _BY_TEXT.get(key.lower().replace(" ", "_").replace("-", "_"))
+    if found is None:
+        raise OutcomeRejected(f"unknown outcome code {text!r} (未知结果)")
+    return found
+
+
+@dataclass(frozen=True)
+class LeadState:
+    status: str  # open / valid / invalid
+    next_call_no: int
+    plan: CallPlan
+
+
+@dataclass(frozen=True)
+class Transition:
+    status: str
+    resolution: Resolution
+    next_call_no: int | None
+    next_call_due: date | None
+    appointment_at: datetime | None
+    hand_off: bool
+
+    @property
+    def closed(self) -> bool:
+        return self.status != "open"
+
+
+def apply_outcome(
+    state: LeadState,
+    *,
+    call_no: int,
+    outcome: Outcome,
+    called_at: datetime,
+    appointment_at: datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> Transition:
+    """The lead after call `call_no` ended with `outcome`, or OutcomeRejected with the reason."""
+    calendar = calendar or default_calendar()
+    if state.status != "open":
+        raise OutcomeRejected(f"lead is already closed ({state.status}) (线索已结案)")
+    if call_no != state.next_call_no:
+        raise OutcomeRejected(
+            f"call {call_no} out of order: the lead's next call is {state.next_call_no} "
+            "(呼叫次序错误)"
+        )
+    if appointment_at is not None and appointment_at.tzinfo is None:
+        raise OutcomeRejected("appointment time must carry a time zone (预约时间缺少时区)")
+
+    if outcome in CONNECTED:
+        resolution = Resolution(outcome.value)
+        return Transition("valid", resolution, None, None, None, outcome == Outcome.interested)
+    if outcome in CLOSES_INVALID:
+        return Transition("invalid", Resolution.invalid_number, None, None, None, False)
+
+    called_day = business_date(called_at)
+    if call_no >= LAST_PLANNED_CALL:
+        if outcome == Outcome.appointment:
+            if appointment_at is None:
+                raise OutcomeRejected(
+                    f"call {call_no}: 预约时间 needs the requested time (缺少预约时间)"
+                )
+            return Transition(
+                "open",
+                Resolution.awaiting_appointment,
+                call_no + 1,
+                business_date(appointment_at),
+                appointment_at,
+                False,
+            )
+        if outcome == Outcome.powered_off:
+            return Transition("invalid", Resolution.invalid_powered_off, None, None, None, False)
+        return Transition("invalid", Resolution.invalid_unreachable, None, None, None, False)
+
+    # Calls 1 and 2: plan the next one.
+    if outcome == Outcome.appointment and appointment_at is not None:
+        due = business_date(appointment_at)
+    elif call_no == 1:
+        due = max(state.plan.call_day, called_day)  # call 2: the same day
+    else:
+        # Call 3 the next working day, counted from call 2 if call 2 itself came late.
+        due = max(state.plan.third_call_due, calendar.add_working_days(called_day, 1))
+    kept = appointment_at if outcome == Outcome.appointment else None
+    return Transition("open", Resolution.retrying, call_no + 1, due, kept, False)

@@ -1,0 +1,70 @@
+"""Tables of the lead area beyond Lead, LeadImport and CallAttempt (domain/models.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from domain.models import ts_field
+
+
+class LeadReject(SQLModel, table=True):
+    """A row of an imported file that was not taken, with its line number and why."""
+
+    __table_args__ = (sa.UniqueConstraint("import_id", "line_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="leadimport.id", index=True)
+    line_no: int
+    reason: str
+    raw: str = ""
+
+
+class LeadHandoff(SQLModel, table=True):
+    """One round of giving a valid lead to a dealer (or, when none is left, the specialist)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("lead_id", "round"),
+        # The sweep looks for open rounds past their deadline.
+        sa.Index("ix_leadhandoff_open_due", "accepted_at", "bounced_at", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    round: int
+    dealer_id: int | None = Field(default=None, foreign_key="dealer.id")
+    recipient: str  # dealer:<code> or role:regional_specialist:<region>
+    handed_at: datetime = ts_field(nullable=False)
+    due_at: datetime | None = ts_field()
+    accepted_at: datetime | None = ts_field()
+    accepted_by: str | None = None
+    bounced_at: datetime | None = ts_field()
+
+
+class DealerRotation(SQLModel, table=True):
+    """The last dealer of a city that received a lead: the round robin's cursor."""
+
+    city: str = Field(primary_key=True, max_length=64)
+    last_dealer_code: str | None = None
+
+
+class LeadSourceCursor(SQLModel, table=True):
+    """How far a paged HTTP source (lead source, call centre) has been read."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    cursor: str | None = None
+    read_at: datetime | None = ts_field()
+
+
+class LeadRevisit(SQLModel, table=True):
+    """A lead put on the weekly revisit list (DOMAIN §5.7): once per lead and week."""
+
+    __table_args__ = (sa.UniqueConstraint("lead_id", "week_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    week_of: date = Field(index=True)
+    agent_id: int | None = Field(default=None, foreign_key="person.id")
+    listed_at: datetime = ts_field(nullable=False)

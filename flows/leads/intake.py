@@ -1,0 +1,44 @@
+"""Lead intake (every 15 minutes, and `clubflow leads import FILE`): import, dedupe, assign,
+plan the calls, send each agent their list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prefect import flow
+from pydantic import Field
+
+from flows.leads.common import run_day, run_name
+from tasks.leads.assignment import assign_leads_task
+from tasks.leads.call_lists import queue_call_lists_task
+from tasks.leads.intake import fetch_source_leads_task, import_lead_files_task
+from tasks.leads.reports import publish_intake_report_task
+
+
+@flow(name="leads-intake", flow_run_name=run_name("intake"), log_prints=False)
+def leads_intake(
+    files: list[str] | None = Field(
+        None, description="CSV files to import; empty = every file in the inbox folder"
+    ),
+    source: str = Field("csv", description="Source name recorded for the given files"),
+    pull_source: bool = Field(True, description="Also read the paged HTTP lead source"),
+    now: datetime | None = Field(None, description="Business time of the run (default: now)"),
+) -> dict[str, int]:
+    now = now or datetime.now(UTC)
+    imports = import_lead_files_task(files, now=now, source=source)
+    if pull_source:
+        fetched = fetch_source_leads_task(now=now)
+        if fetched is not None:
+            imports.append(fetched)
+    # Assignment and lists also pick up leads left over by an earlier crashed or full run.
+    assignment = assign_leads_task(now)
+    call_lists = queue_call_lists_task(now)
+    publish_intake_report_task(run_day(now), imports, assignment, call_lists)
+    return {
+        "created": sum(s.created for s in imports),
+        "merged": sum(s.merged for s in imports),
+        "rejected": sum(s.rejected for s in imports),
+        "assigned": sum(s.assigned for s in imports) + assignment.assigned,
+        "unassigned": assignment.unassigned,
+        "call_lists": call_lists.lists,
+    }

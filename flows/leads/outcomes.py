@@ -1,0 +1,39 @@
+"""Call outcomes (call-centre CSV files and API): apply the call rules, hand the interested
+leads to dealers at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prefect import flow
+from pydantic import Field
+
+from flows.leads.common import run_day, run_name
+from tasks.leads.handoff import hand_off_leads_task
+from tasks.leads.outcomes import fetch_call_centre_outcomes_task, import_outcome_files_task
+from tasks.leads.reports import publish_outcome_report_task
+from tasks.outbox import deliver_notifications_task
+
+
+@flow(name="leads-outcomes", flow_run_name=run_name("outcomes"), log_prints=False)
+def leads_outcomes(
+    files: list[str] | None = Field(None, description="Outcome CSV files from the call centre"),
+    pull_call_centre: bool = Field(True, description="Also read the call centre's API"),
+    now: datetime | None = Field(None, description="Business time of the run (default: now)"),
+) -> dict[str, int]:
+    now = now or datetime.now(UTC)
+    summaries = import_outcome_files_task(files or [], now=now)
+    if pull_call_centre:
+        fetched = fetch_call_centre_outcomes_task(now=now)
+        if fetched is not None:
+            summaries.append(fetched)
+    handoffs = hand_off_leads_task(now)
+    if handoffs.handed:
+        deliver_notifications_task(now)  # dealers hear of their leads at once
+    publish_outcome_report_task(run_day(now), summaries, handoffs.rows)
+    return {
+        "applied": sum(s.applied for s in summaries),
+        "duplicates": sum(s.duplicates for s in summaries),
+        "rejected": sum(s.rejected for s in summaries),
+        "handed_off": handoffs.handed,
+    }

@@ -1,0 +1,144 @@
+"""Agents' call lists: one CSV and one notification per agent and call day for the leads
+assigned to them since their last list (never one message per lead).
+
+Queueing the notification and marking the leads listed happen in one transaction, so a
+crash between them cannot lose or double a list.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from prefect import task
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from blocks.channels import NotificationChannels
+from clubflow.db import session_scope
+from clubflow.settings import Settings, get_settings
+from domain.calendar import business_date, default_calendar
+from domain.models import Lead, LeadStatus, Person
+from tasks.leads.common import export_dir, logger, optional_channels
+from tasks.outbox import NotificationRequest, queue_notifications
+
+CALL_LIST_COLUMNS = ["lead_id", "name", "phone", "model", "city", "source", "arrived_at",
+                     "call_1_2_due", "call_3_due"]  # fmt: skip
+
+
+@dataclass
+class CallListResult:
+    lists: int = 0
+    leads: int = 0
+    files: list[str] = field(default_factory=list)
+
+
+def write_call_list(path: Path, leads: list[tuple]) -> None:
+    # The agent's own work file: it carries the full phone, like the agent's channel does.
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CALL_LIST_COLUMNS)
+        for row in leads:
+            lead_id, name, phone, model, city, source, arrived_at, call_day, third = row
+            writer.writerow(
+                [
+                    lead_id,
+                    name,
+                    phone,
+                    model,
+                    city,
+                    source,
+                    arrived_at.isoformat(),
+                    call_day.isoformat(),
+                    third.isoformat(),
+                ]  # fmt: skip
+            )
+
+
+def queue_call_lists(
+    *,
+    session: Session,
+    now: datetime,
+    settings: Settings,
+    channels: NotificationChannels | None,
+) -> CallListResult:
+    rows = session.execute(
+        select(
+            Person.username,
+            Person.name,
+            Lead.id,
+            Lead.name,
+            Lead.phone,
+            Lead.model,
+            Lead.city,
+            Lead.source,
+            Lead.arrived_at,
+            Lead.call_day,
+            Lead.third_call_due,
+        )
+        .join(Person, Person.id == Lead.agent_id)
+        .where(Lead.status == LeadStatus.open)
+        .where(Lead.listed_at.is_(None))
+        .order_by(Person.username, Lead.call_day, Lead.id)
+    ).all()
+    groups: dict[tuple, list[tuple]] = {}
+    today = business_date(now)
+    for username, agent_name, *lead in rows:
+        # Leads stored without a plan (seeded, or from before this area) are due today.
+        lead[7] = lead[7] or today
+        lead[8] = lead[8] or default_calendar().add_working_days(lead[7], 1)
+        groups.setdefault((username, agent_name, lead[7]), []).append(tuple(lead))
+    result = CallListResult()
+    requests = []
+    for (username, agent_name, call_day), leads in groups.items():
+        first_id = leads[0][0]
+        path = export_dir(settings.leads_export_dir, call_day) / (
+            f"calllist_{username}_{first_id}.csv"
+        )
+        write_call_list(path, leads)
+        result.files.append(str(path))
+        requests.append(
+            NotificationRequest(
+                recipient=f"person:{username}",
+                template="leads_call_list",
+                context={
+                    "agent_name": agent_name,
+                    "count": len(leads),
+                    "call_day": call_day.isoformat(),
+                    "third_call_due": leads[0][8].isoformat(),
+                    "csv_path": str(path),
+                },
+                idem_key=f"leads:calllist:{call_day.isoformat()}:{username}:{first_id}",
+            )
+        )
+        result.lists += 1
+        result.leads += len(leads)
+    if requests:
+        queue_notifications(
+            session=session, requests=requests, now=now, settings=settings, channels=channels
+        )
+    if rows:
+        # The same predicate as the select, bounded by its last id: no id list to bind.
+        session.execute(
+            update(Lead)
+            .where(Lead.status == LeadStatus.open)
+            .where(Lead.listed_at.is_(None))
+            .where(Lead.agent_id.is_not(None))
+            .where(Lead.id <= max(row[2] for row in rows))
+            .values(listed_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    return result
+
+
+@task(name="queue-call-lists", retries=1, retry_delay_seconds=5)
+def queue_call_lists_task(now: datetime) -> CallListResult:
+    """Write each agent's new call list (CSV) and queue one notification per list."""
+    settings = get_settings()
+    channels = optional_channels()
+    with session_scope(settings.database_url) as session:
+        result = queue_call_lists(session=session, now=now, settings=settings, channels=channels)
+    logger().info("queued %s call lists covering %s leads", result.lists, result.leads)
+    return result

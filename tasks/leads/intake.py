@@ -1,0 +1,471 @@
+"""Intake: read lead files and the HTTP source, dedupe against open leads, store in one go.
+
+One file (or one fetched batch) is one transaction: its LeadImport row (unique content hash),
+its new leads (unique source_ref), its merges and its rejects commit together, so a crash
+leaves either all of it or nothing, and a second import of the same bytes adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from sqlalchemy import bindparam, func, select, update
+from sqlmodel import Session
+
+from blocks.systems import ExternalSystem
+from clubflow.db import insert_ignoring_conflicts, session_scope
+from clubflow.settings import Settings, get_settings
+from domain.calendar import BUSINESS_TZ, business_date, default_calendar
+from domain.leads_csv import ParsedLeads, Reject, check_lead, content_hash, parse_leads
+from domain.leads_plan import CallPlan, assign_leads, call_plan
+from domain.models import Dealer, Lead, LeadImport, LeadStatus
+from domain.models_leads import LeadReject, LeadSourceCursor
+from domain.privacy import mask_text
+from tasks.http import client_for, iter_pages
+from tasks.leads.assignment import agents_on_duty
+from tasks.leads.common import (
+    bulk_insert_ignoring_conflicts,
+    chunks,
+    export_dir,
+    id_order,
+    in_values,
+    logger,
+)
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    filename: str | None
+    import_id: int | None = None
+    already_imported: bool = False
+    encoding: str | None = None
+    rows: int = 0
+    created: int = 0
+    assigned: int = 0
+    merged: int = 0
+    rejected: int = 0
+    rejects_csv: str | None = None
+    # Masked, for artifacts and the CLI: line number and reason.
+    reject_samples: list[tuple[int, str]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- data functions
+
+
+def known_cities(*, session: Session) -> dict[str, str]:
+    """City → region of the active dealers: a lead's city must be one the network serves."""
+    rows = session.execute(
+        select(Dealer.city, Dealer.region_code).where(Dealer.active.is_(True))
+    ).all()
+    return {city: region for city, region in rows}
+
+
+class _PlanCache:
+    """domain.leads_plan.call_plan per (arrival date, before the cut-off): the plan depends
+    on nothing else, and 20,000 leads share a handful of such keys."""
+
+    def __init__(self, cutoff: time) -> None:
+        self.cutoff = cutoff
+        self.calendar = default_calendar()
+        self.cache: dict[tuple[date, bool], CallPlan] = {}
+
+    def plan(self, arrived_at: datetime) -> tuple[date, date, date]:
+        local = arrived_at.astimezone(BUSINESS_TZ)
+        key = (local.date(), local.time() < self.cutoff)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = call_plan(local, cutoff=self.cutoff, calendar=self.calendar)
+        return local.date(), found.call_day, found.third_call_due
+
+
+def _open_leads_by_phone(
+    *, session: Session, phones: list[str], since: datetime
+) -> dict[str, tuple[int, list[str]]]:
+    """Open leads within the window, by normalised phone (the oldest wins)."""
+    found: dict[str, tuple[int, list[str]]] = {}
+    for batch in chunks(phones, 50_000):
+        rows = session.execute(
+            select(Lead.phone, Lead.id, Lead.sources)
+            .where(in_values(session, Lead.phone, batch))
+            .where(Lead.status == LeadStatus.open)
+            .where(Lead.arrived_at >= since)
+            .order_by(Lead.id)
+        ).all()
+        for phone, lead_id, sources in rows:
+            found.setdefault(phone, (lead_id, list(sources or [])))
+    return found
+
+
+def store_leads(
+    *,
+    session: Session,
+    parsed: ParsedLeads,
+    source: str,
+    digest: str,
+    filename: str | None,
+    now: datetime,
+    settings: Settings,
+    ref_prefix: str,
+) -> ImportSummary:
+    """Store one file's good rows (merging duplicates) and rejects; a repeat adds nothing."""
+    summary = ImportSummary(
+        source=source,
+        filename=filename,
+        encoding=parsed.encoding,
+        rows=len(parsed.rows) + len(parsed.rejects),
+    )
+    ids = insert_ignoring_conflicts(
+        session,
+        LeadImport,
+        [
+            {
+                "source": source,
+                "content_hash": digest,
+                "filename": filename,
+                "kind": "leads",
+                "encoding": parsed.encoding,
+                "business_day": business_date(now),
+                "imported_at": now,
+                "rows": len(parsed.rows) + len(parsed.rejects),
+                "created": 0,
+                "merged": 0,
+                "rejected": 0,
+            }
+        ],
+        on=["content_hash"],
+    )
+    if not ids:
+        summary.already_imported = True
+        summary.import_id = session.execute(
+            select(LeadImport.id).where(LeadImport.content_hash == digest)
+        ).scalar_one()
+        return summary
+    import_id = summary.import_id = ids[0]
+
+    cities = known_cities(session=session)
+    since = now - timedelta(days=settings.lead_open_window_days)
+    phones = sorted({row.phone for row in parsed.rows})
+    existing = _open_leads_by_phone(session=session, phones=phones, since=since)
+
+    plans = _PlanCache(settings.lead_cutoff)
+    new_rows: dict[str, dict[str, Any]] = {}  # phone → row: later duplicates merge into it
+    merged_sources: dict[int, list[str]] = {}
+    for row in parsed.rows:
+        if row.phone in existing:
+            lead_id, sources = existing[row.phone]
+            sources = merged_sources.setdefault(lead_id, sources)
+            if row.source not in sources:
+                sources.append(row.source)
+            summary.merged += 1
+            continue
+        if row.phone in new_rows:
+            sources = new_rows[row.phone]["sources"]
+            if row.source not in sources:
+                sources.append(row.source)
+            summary.merged += 1
+            continue
+        arrived_day, call_day, third = plans.plan(row.arrived_at)
+        new_rows[row.phone] = {
+            "phone": row.phone,
+            "name": row.name,
+            "model": row.model,
+            "city": row.city,
+            "region_code": cities.get(row.city),
+            "source": row.source,
+            "sources": [row.source],
+            "arrived_at": row.arrived_at,
+            "business_day": arrived_day,
+            "status": LeadStatus.open,
+            "next_call_no": 1,
+            "next_call_due": call_day,
+            "call_day": call_day,
+            "third_call_due": third,
+            "handoff_round": 0,
+            "import_id": import_id,
+            "source_ref": f"{ref_prefix}:{row.ref}",
+        }
+    # New leads are assigned as they are stored (one UPDATE per lead afterwards would cost
+    # more than the insert itself), earliest call day first like assign-leads, so each agent
+    # gets a share of today's calls. Leads beyond today's capacity wait for assign-leads.
+    rows = sorted(new_rows.values(), key=lambda r: (r["call_day"], r["arrived_at"]))
+    plan = assign_leads(range(len(rows)), agents_on_duty(session=session, now=now))
+    for index, row in enumerate(rows):
+        agent = plan.get(index)
+        row["agent_id"], row["assigned_at"] = agent, now if agent is not None else None
+    summary.assigned = len(plan)
+    bulk_insert_ignoring_conflicts(session, Lead, rows, on=["source_ref"])
+    summary.created = session.execute(
+        select(func.count()).select_from(Lead).where(Lead.import_id == import_id)
+    ).scalar_one()
+    if merged_sources:
+        table = Lead.__table__
+        session.execute(
+            update(table).where(table.c.id == bindparam("lead_id")).values(sources=bindparam("s")),
+            [{"lead_id": k, "s": v} for k, v in merged_sources.items()],
+            execution_options={"synchronize_session": False},
+        )
+    summary.rejected = len(parsed.rejects)
+    insert_ignoring_conflicts(
+        session,
+        LeadReject,
+        [
+            {"import_id": import_id, "line_no": r.line_no, "reason": r.reason, "raw": r.raw}
+            for r in parsed.rejects
+        ],
+        on=["import_id", "line_no"],
+    )
+    session.execute(
+        update(LeadImport)
+        .where(LeadImport.id == import_id)
+        .values(created=summary.created, merged=summary.merged, rejected=summary.rejected)
+    )
+    summary.reject_samples = [(r.line_no, mask_text(r.reason)) for r in parsed.rejects[:50]]
+    return summary
+
+
+def write_rejects_csv(rejects: list[Reject], *, path: Path) -> str:
+    """The rejects as a CSV the source's owner can fix and send again (raw lines kept)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["line", "reason", "raw"])
+        for reject in rejects:
+            writer.writerow([reject.line_no, reject.reason, reject.raw])
+    return str(path)
+
+
+def import_lead_bytes(
+    data: bytes,
+    *,
+    url: str,
+    source: str,
+    filename: str | None,
+    now: datetime,
+    settings: Settings,
+) -> ImportSummary:
+    """Parse and store one lead file; its rejects go to a CSV beside the day's exports."""
+    digest = content_hash(data)
+    with session_scope(url) as session:
+        cities = known_cities(session=session)
+    parsed = parse_leads(data, known_cities=set(cities), default_source=source, received_at=now)
+    with session_scope(url) as session:
+        summary = store_leads(
+            session=session,
+            parsed=parsed,
+            source=source,
+            digest=digest,
+            filename=filename,
+            now=now,
+            settings=settings,
+            ref_prefix=f"file:{digest[:16]}",
+        )
+    if parsed.rejects and not summary.already_imported:
+        day_dir = export_dir(settings.leads_export_dir, business_date(now))
+        summary.rejects_csv = write_rejects_csv(
+            parsed.rejects, path=day_dir / f"rejects_import{summary.import_id}.csv"
+        )
+    return summary
+
+
+def inbox_files(inbox: str) -> list[Path]:
+    folder = Path(inbox)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+
+
+def archive_file(path: Path, inbox: str) -> None:
+    """Move an imported inbox file to done/ (only after its import committed)."""
+    done = Path(inbox) / "done"
+    done.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(path), done / path.name)
+
+
+def fetch_source_leads(
+    *, system: ExternalSystem, cursor: str | None, transport: Any = None
+) -> list[dict[str, Any]]:
+    """Every item the paged source has after `cursor` (its own ids, ascending)."""
+    items: list[dict[str, Any]] = []
+    params = {"after": cursor} if cursor else None
+    with client_for(system, transport) as client:
+        for page in iter_pages(
+            client, "/leads", page_size=system.page_size, params=params, retries=system.retries
+        ):
+            items.extend(page)
+    return items
+
+
+def store_source_items(
+    *,
+    url: str,
+    name: str,
+    items: list[dict[str, Any]],
+    now: datetime,
+    settings: Settings,
+) -> ImportSummary:
+    """Store fetched items like a file (rejects by item position) and move the cursor."""
+    if not items:
+        return ImportSummary(source=name, filename=None)
+    data = json.dumps(items, ensure_ascii=False, sort_keys=True, default=str).encode()
+    with session_scope(url) as session:
+        cities = set(known_cities(session=session))
+        parsed = ParsedLeads(encoding="json", rows=[], rejects=[])
+        for position, item in enumerate(items, start=1):
+            record = {k: str(v) if v is not None else "" for k, v in item.items()}
+            record["ref"] = str(item.get("id") or f"item{position}")
+            try:
+                parsed.rows.append(
+                    check_lead(
+                        position,
+                        record,
+                        known_cities=cities,
+                        default_source=name,
+                        received_at=now,
+                    )
+                )
+            except ValueError as exc:
+                parsed.rejects.append(
+                    Reject(position, str(exc).replace("line", "item", 1), json.dumps(item))
+                )
+        summary = store_leads(
+            session=session,
+            parsed=parsed,
+            source=name,
+            digest=content_hash(data),
+            filename=None,
+            now=now,
+            settings=settings,
+            ref_prefix=f"api:{name}",
+        )
+        last = max(
+            (str(item.get("id")) for item in items if item.get("id") is not None), key=id_order
+        )
+        cursor = session.get(LeadSourceCursor, name)
+        if cursor is None:
+            session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
+        else:
+            cursor.cursor, cursor.read_at = last, now
+    return summary
+
+
+def enter_dealer_lead(
+    *,
+    session: Session,
+    dealer_code: str,
+    record: dict[str, str],
+    now: datetime,
+    settings: Settings,
+) -> ImportSummary:
+    """A lead a dealer typed in (walk-in, phone call): checked and deduped like any other,
+    recorded with the source `dealer:<code>`. The same entry twice adds nothing."""
+    dealer = session.execute(
+        select(Dealer).where(Dealer.code == dealer_code).where(Dealer.active.is_(True))
+    ).scalar_one_or_none()
+    if dealer is None:
+        raise ValueError(f"dealer {dealer_code!r} is unknown or inactive")
+    source = f"dealer:{dealer_code}"
+    row = check_lead(
+        1,
+        {"city": dealer.city, **record},
+        known_cities=set(known_cities(session=session)),
+        default_source=source,
+        received_at=now,
+    )
+    key = json.dumps([source, row.phone, row.arrived_at.isoformat()]).encode()
+    summary = store_leads(
+        session=session,
+        parsed=ParsedLeads(encoding="form", rows=[row], rejects=[]),
+        source=source,
+        digest=content_hash(key),
+        filename=None,
+        now=now,
+        settings=settings,
+        ref_prefix=f"dealer:{dealer_code}:{content_hash(key)[:16]}",
+    )
+    return summary
+
+
+def source_cursor(*, url: str, name: str) -> str | None:
+    with session_scope(url) as session:
+        row = session.get(LeadSourceCursor, name)
+        return row.cursor if row else None
+
+
+# ---------------------------------------------------------------- tasks
+
+
+@task(name="import-lead-files", retries=1, retry_delay_seconds=5)
+def import_lead_files_task(
+    files: list[str] | None = None, now: datetime | None = None, source: str = "csv"
+) -> list[ImportSummary]:
+    """Import the given CSV files, or every file waiting in the inbox folder."""
+    settings = get_settings()
+    now = now or datetime.now(BUSINESS_TZ)
+    from_inbox = files is None
+    paths = inbox_files(settings.leads_inbox_dir) if from_inbox else [Path(f) for f in files]
+    log = logger()
+    summaries = []
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"lead file {path} does not exist")
+        summary = import_lead_bytes(
+            path.read_bytes(),
+            url=settings.database_url,
+            source=source if not from_inbox else path.stem.split("_")[0] or source,
+            filename=path.name,
+            now=now,
+            settings=settings,
+        )
+        if from_inbox:
+            archive_file(path, settings.leads_inbox_dir)
+        log.info(
+            "%s (%s): %s created, %s merged, %s rejected%s",
+            path.name,
+            summary.encoding,
+            summary.created,
+            summary.merged,
+            summary.rejected,
+            " (already imported)" if summary.already_imported else "",
+        )
+        summaries.append(summary)
+    return summaries
+
+
+@task(name="fetch-source-leads", retries=2, retry_delay_seconds=[5, 30])
+def fetch_source_leads_task(
+    block_name: str | None = None, now: datetime | None = None, transport: Any = None
+) -> ImportSummary | None:
+    """Read the paged HTTP lead source after its cursor and store what is new."""
+    settings = get_settings()
+    name = block_name or settings.leads_source_block
+    try:
+        system = ExternalSystem.load(name)
+    except ValueError:
+        logger().info("no %r block saved: the HTTP lead source is not configured", name)
+        return None
+    cursor = source_cursor(url=settings.database_url, name=name)
+    items = fetch_source_leads(system=system, cursor=cursor, transport=transport)
+    summary = store_source_items(
+        url=settings.database_url,
+        name=name,
+        items=items,
+        now=now or datetime.now(BUSINESS_TZ),
+        settings=settings,
+    )
+    logger().info(
+        "source %s: %s items, %s created, %s merged, %s rejected",
+        name,
+        len(items),
+        summary.created,
+        summary.merged,
+        summary.rejected,
+    )
+    return summary

@@ -1,0 +1,323 @@
+"""Call outcomes from the call centre (CSV, paged HTTP, one at a time from the CLI).
+
+The pure state machine (domain.leads_outcomes) decides; this step loads the leads of a batch
+in a few queries, applies each outcome in memory and writes attempts and lead updates in bulk,
+all in one transaction. A replayed outcome (same lead, call and code) is a duplicate, not an
+error; the unique (lead_id, call_no) of CallAttempt backs that up.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
+
+from blocks.systems import ExternalSystem
+from clubflow.db import insert_ignoring_conflicts, session_scope
+from clubflow.settings import get_settings
+from domain.calendar import BUSINESS_TZ, business_date, default_calendar
+from domain.leads_csv import OutcomeRow, Reject, check_outcome, content_hash, parse_outcomes
+from domain.leads_outcomes import (
+    LABELS,
+    LeadState,
+    OutcomeRejected,
+    apply_outcome,
+    parse_outcome,
+)
+from domain.leads_plan import CallPlan
+from domain.models import CallAttempt, Lead, LeadImport, Person
+from domain.models_leads import LeadReject, LeadSourceCursor
+from domain.privacy import mask_text
+from tasks.http import client_for, iter_pages
+from tasks.leads.common import chunks, id_order, logger
+
+
+@dataclass
+class OutcomeSummary:
+    source: str
+    already_imported: bool = False
+    applied: int = 0
+    duplicates: int = 0
+    closed_valid: int = 0
+    closed_invalid: int = 0
+    rejected: int = 0
+    rejects: list[tuple[int, str]] = field(default_factory=list)  # (line/item, masked reason)
+
+
+def apply_outcome_rows(
+    *, session: Session, rows: list[OutcomeRow], now: datetime, source: str
+) -> tuple[OutcomeSummary, list[Reject]]:
+    """Apply a batch of outcomes; every bad one becomes a reject naming its line and reason."""
+    summary = OutcomeSummary(source=source)
+    rejects: list[Reject] = []
+    lead_ids = sorted({row.lead_id for row in rows})
+    state: dict[int, dict[str, Any]] = {}
+    recorded: dict[tuple[int, int], str] = {}
+    for batch in chunks(lead_ids):
+        for lead in session.execute(
+            select(
+                Lead.id,
+                Lead.status,
+                Lead.next_call_no,
+                Lead.call_day,
+                Lead.third_call_due,
+                Lead.agent_id,
+                Lead.arrived_at,
+            ).where(Lead.id.in_(batch))
+        ).all():
+            state[lead.id] = dict(lead._mapping)
+        for lead_id, call_no, outcome in session.execute(
+            select(CallAttempt.lead_id, CallAttempt.call_no, CallAttempt.outcome).where(
+                CallAttempt.lead_id.in_(batch)
+            )
+        ).all():
+            recorded[(lead_id, call_no)] = outcome
+    agents = dict(
+        session.execute(
+            select(Person.username, Person.id).where(
+                Person.username.in_({row.agent for row in rows if row.agent})
+            )
+        ).all()
+    )
+    calendar = default_calendar()
+    attempts: list[dict[str, Any]] = []
+    changed: dict[int, dict[str, Any]] = {}
+    # Per lead in call order, so a file may list call 2 before call 1 of the same lead.
+    for row in sorted(rows, key=lambda r: (r.lead_id, r.call_no, r.line_no)):
+        try:
+            outcome = parse_outcome(row.outcome)
+            lead = state.get(row.lead_id)
+            if lead is None:
+                raise OutcomeRejected(f"unknown lead {row.lead_id} (线索不存在)")
+            previous = recorded.get((row.lead_id, row.call_no))
+            if previous is not None:
+                if previous == outcome.value:
+                    summary.duplicates += 1
+                    continue
+                raise OutcomeRejected(
+                    f"call {row.call_no} of lead {row.lead_id} is already recorded as "
+                    f"{LABELS.get(previous, previous)} (重复结果)"
+                )
+            plan = CallPlan(
+                lead["call_day"] or business_date(lead["arrived_at"]),
+                lead["third_call_due"] or business_date(lead["arrived_at"]),
+            )
+            transition = apply_outcome(
+                LeadState(str(lead["status"]), lead["next_call_no"], plan),
+                call_no=row.call_no,
+                outcome=outcome,
+                called_at=row.called_at,
+                appointment_at=row.appointment_at,
+                calendar=calendar,
+            )
+        except OutcomeRejected as exc:
+            rejects.append(Reject(row.line_no, f"line {row.line_no}: lead {row.lead_id}: {exc}"))
+            continue
+        agent_id = agents.get(row.agent) or lead["agent_id"]
+        attempts.append(
+            {
+                "lead_id": row.lead_id,
+                "call_no": row.call_no,
+                "outcome": outcome.value,
+                "agent_id": agent_id,
+                "called_at": row.called_at,
+                "appointment_at": row.appointment_at,
+                "resolution": transition.resolution.value,
+                "recorded_at": now,
+            }
+        )
+        recorded[(row.lead_id, row.call_no)] = outcome.value
+        lead["status"] = transition.status
+        lead["next_call_no"] = transition.next_call_no or row.call_no
+        changed[row.lead_id] = {
+            "lead_id": row.lead_id,
+            "status": transition.status,
+            "outcome": transition.resolution.value,
+            "next_call_no": transition.next_call_no or row.call_no,
+            "next_call_due": transition.next_call_due,
+            "appointment_at": transition.appointment_at,
+            "closed_at": row.called_at if transition.closed else None,
+        }
+        summary.applied += 1
+        if transition.status == "valid":
+            summary.closed_valid += 1
+        elif transition.status == "invalid":
+            summary.closed_invalid += 1
+    insert_ignoring_conflicts(session, CallAttempt, attempts, on=["lead_id", "call_no"])
+    if changed:
+        table = Lead.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("lead_id"))
+            .values(
+                status=bindparam("status"),
+                outcome=bindparam("outcome"),
+                next_call_no=bindparam("next_call_no"),
+                next_call_due=bindparam("next_call_due"),
+                appointment_at=bindparam("appointment_at"),
+                appointment_notified_at=None,
+                closed_at=bindparam("closed_at"),
+            )
+        )
+        for batch in chunks(list(changed.values())):
+            session.execute(
+                statement, list(batch), execution_options={"synchronize_session": False}
+            )
+    summary.rejected = len(rejects)
+    summary.rejects = [(r.line_no, mask_text(r.reason)) for r in rejects[:50]]
+    return summary, rejects
+
+
+def import_outcome_bytes(
+    data: bytes, *, url: str, source: str, filename: str | None, now: datetime
+) -> OutcomeSummary:
+    """Import an outcome file once (its content hash); a second import adds nothing."""
+    rows, parse_rejects = parse_outcomes(data, received_at=now)
+    with session_scope(url) as session:
+        ids = insert_ignoring_conflicts(
+            session,
+            LeadImport,
+            [
+                {
+                    "source": source,
+                    "content_hash": content_hash(data),
+                    "filename": filename,
+                    "kind": "outcomes",
+                    "business_day": business_date(now),
+                    "imported_at": now,
+                    "rows": len(rows) + len(parse_rejects),
+                    "created": 0,
+                    "merged": 0,
+                    "rejected": 0,
+                }
+            ],
+            on=["content_hash"],
+        )
+        if not ids:
+            return OutcomeSummary(source=source, already_imported=True)
+        summary, rejects = apply_outcome_rows(session=session, rows=rows, now=now, source=source)
+        rejects = sorted(parse_rejects + rejects, key=lambda r: r.line_no)
+        insert_ignoring_conflicts(
+            session,
+            LeadReject,
+            [
+                {"import_id": ids[0], "line_no": r.line_no, "reason": r.reason, "raw": r.raw}
+                for r in rejects
+            ],
+            on=["import_id", "line_no"],
+        )
+        session.execute(
+            update(LeadImport)
+            .where(LeadImport.id == ids[0])
+            .values(created=summary.applied, rejected=len(rejects))
+        )
+    summary.rejected = len(rejects)
+    summary.rejects = [(r.line_no, mask_text(r.reason)) for r in rejects[:50]]
+    return summary
+
+
+def fetch_call_centre_outcomes(
+    *, url: str, system: ExternalSystem, name: str, now: datetime, transport: Any = None
+) -> OutcomeSummary:
+    """Read outcomes after the stored cursor, apply them and move the cursor, atomically."""
+    with session_scope(url) as session:
+        cursor_row = session.get(LeadSourceCursor, name)
+        cursor = cursor_row.cursor if cursor_row else None
+    items: list[dict[str, Any]] = []
+    with client_for(system, transport) as client:
+        for page in iter_pages(
+            client,
+            "/outcomes",
+            page_size=system.page_size,
+            params={"after": cursor} if cursor else None,
+            retries=system.retries,
+        ):
+            items.extend(page)
+    if not items:
+        return OutcomeSummary(source=name)
+    rows, rejects = [], []
+    for position, item in enumerate(items, start=1):
+        record = {k: "" if v is None else str(v) for k, v in item.items()}
+        try:
+            rows.append(check_outcome(position, record, received_at=now))
+        except ValueError as exc:
+            rejects.append(Reject(position, str(exc).replace("line", "item", 1), json.dumps(item)))
+    with session_scope(url) as session:
+        summary, applied_rejects = apply_outcome_rows(
+            session=session, rows=rows, now=now, source=name
+        )
+        last = max((str(item.get("id", "")) for item in items), key=id_order)
+        cursor_row = session.get(LeadSourceCursor, name)
+        if cursor_row is None:
+            session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
+        else:
+            cursor_row.cursor, cursor_row.read_at = last, now
+    all_rejects = rejects + applied_rejects
+    summary.rejected = len(all_rejects)
+    summary.rejects = [(r.line_no, mask_text(r.reason)) for r in all_rejects[:50]]
+    return summary
+
+
+# ---------------------------------------------------------------- tasks
+
+
+@task(name="import-outcome-files", retries=1, retry_delay_seconds=5)
+def import_outcome_files_task(
+    files: list[str], now: datetime | None = None
+) -> list[OutcomeSummary]:
+    """Import call-outcome CSV files exported by the call centre."""
+    settings = get_settings()
+    now = now or datetime.now(BUSINESS_TZ)
+    summaries = []
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"outcome file {path} does not exist")
+        summary = import_outcome_bytes(
+            path.read_bytes(), url=settings.database_url, source="csv", filename=path.name, now=now
+        )
+        logger().info(
+            "%s: %s applied, %s duplicates, %s rejected%s",
+            path.name,
+            summary.applied,
+            summary.duplicates,
+            summary.rejected,
+            " (already imported)" if summary.already_imported else "",
+        )
+        summaries.append(summary)
+    return summaries
+
+
+@task(name="fetch-call-centre-outcomes", retries=2, retry_delay_seconds=[5, 30])
+def fetch_call_centre_outcomes_task(
+    block_name: str | None = None, now: datetime | None = None, transport: Any = None
+) -> OutcomeSummary | None:
+    """Read new outcomes from the call centre's paged API and apply them."""
+    settings = get_settings()
+    name = block_name or settings.leads_call_centre_block
+    try:
+        system = ExternalSystem.load(name)
+    except ValueError:
+        logger().info("no %r block saved: the call-centre API is not configured", name)
+        return None
+    summary = fetch_call_centre_outcomes(
+        url=settings.database_url,
+        system=system,
+        name=name,
+        now=now or datetime.now(BUSINESS_TZ),
+        transport=transport,
+    )
+    logger().info(
+        "call centre %s: %s applied, %s duplicates, %s rejected",
+        name,
+        summary.applied,
+        summary.duplicates,
+        summary.rejected,
+    )
+    return summary

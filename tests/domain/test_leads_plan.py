@@ -1,0 +1,98 @@
+"""Call plan on the working calendar, assignment balance, dealer round robin, deadlines."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from domain.leads_plan import AgentSlot, assign_leads, call_plan, handoff_deadline, next_dealer
+
+SH = ZoneInfo("Asia/Shanghai")
+CUTOFF = time(18, 0)
+
+
+@pytest.mark.parametrize(
+    ("arrived", "calls_1_2", "call_3"),
+    [
+        # An ordinary Monday, before and after the cut-off.
+        ("2026-09-28 09:00", "2026-09-28", "2026-09-29"),
+        ("2026-09-28 17:59", "2026-09-28", "2026-09-29"),
+        ("2026-09-28 18:00", "2026-09-29", "2026-09-30"),
+        # National Day 2026: Oct 1-7 off, Oct 10 (Sat) a make-up working day.
+        ("2026-09-30 17:30", "2026-09-30", "2026-10-08"),
+        ("2026-09-30 18:30", "2026-10-08", "2026-10-09"),
+        ("2026-10-03 11:00", "2026-10-08", "2026-10-09"),
+        ("2026-10-09 19:00", "2026-10-10", "2026-10-12"),
+        # Mid-Autumn Festival 2026 (Fri Sep 25) and the weekend after it.
+        ("2026-09-24 20:00", "2026-09-28", "2026-09-29"),
+        # Spring Festival 2026: Feb 15-23 off, Feb 14 (Sat) and Feb 28 (Sat) make-up days.
+        ("2026-02-13 18:01", "2026-02-14", "2026-02-24"),
+        ("2026-02-16 10:00", "2026-02-24", "2026-02-25"),
+        # A UTC time that is already the next day in Shanghai (and past nothing).
+        ("2026-09-27T23:30:00+00:00", "2026-09-28", "2026-09-29"),
+    ],
+)
+def test_calls_fall_on_working_days_around_public_holidays(arrived, calls_1_2, call_3):
+    moment = datetime.fromisoformat(arrived)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SH)
+    plan = call_plan(moment, cutoff=CUTOFF)
+    assert (plan.call_day.isoformat(), plan.third_call_due.isoformat()) == (calls_1_2, call_3)
+    assert plan.due(1) == plan.due(2) == plan.call_day and plan.due(3) == plan.third_call_due
+
+
+def test_assignment_balances_open_load_within_capacity_deterministically():
+    agents = [
+        AgentSlot("agent1", 1, open_load=10, remaining_today=100),
+        AgentSlot("agent2", 2, open_load=0, remaining_today=3),
+        AgentSlot("agent3", 3, open_load=4, remaining_today=100),
+        AgentSlot("agent4", 4, open_load=0, remaining_today=0),  # full today
+    ]
+    plan = assign_leads(list(range(1, 21)), agents)
+    counts = {a: list(plan.values()).count(a) for a in (1, 2, 3, 4)}
+    assert counts == {1: 6, 2: 3, 3: 11, 4: 0}  # final loads 16, 3, 15
+    assert plan == assign_leads(list(range(1, 21)), list(reversed(agents)))
+    # the first leads go to the least loaded: agent2 (0), then agent2/agent3 alternate
+    assert [plan[i] for i in (1, 2, 3)] == [2, 2, 2]
+
+
+def test_leads_beyond_everyones_capacity_stay_unassigned():
+    plan = assign_leads(list(range(10)), [AgentSlot("a", 1, 0, 3), AgentSlot("b", 2, 0, 2)])
+    assert len(plan) == 5 and sorted(plan) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("last", "exclude", "expected"),
+    [
+        (None, (), "CD001"),
+        ("CD001", (), "CD002"),
+        ("CD003", (), "CD001"),
+        ("CD001", ("CD002",), "CD003"),
+        ("CD002", ("CD001", "CD003"), "CD002"),
+        ("CD002", ("CD001", "CD002", "CD003"), None),
+    ],
+)
+def test_dealers_take_turns_in_their_city(last, exclude, expected):
+    assert next_dealer(["CD003", "CD001", "CD002"], last=last, exclude=exclude) == expected
+
+
+@pytest.mark.parametrize(
+    ("handed", "due"),
+    [
+        ("2026-09-28 15:00", "2026-09-29 15:00"),
+        ("2026-09-30 15:00", "2026-10-08 15:00"),  # across National Day
+        ("2026-10-03 11:00", "2026-10-09 00:00"),  # on a holiday: the whole of Oct 8
+        ("2026-10-09 16:00", "2026-10-10 16:00"),  # Sat Oct 10 is a make-up working day
+    ],
+)
+def test_dealers_have_one_working_day_to_accept(handed, due):
+    moment = datetime.fromisoformat(handed).replace(tzinfo=SH)
+    assert handoff_deadline(moment, working_days=1) == datetime.fromisoformat(due).replace(
+        tzinfo=SH
+    )
+
+
+def test_date_type():
+    assert isinstance(call_plan(datetime(2026, 9, 28, 9, tzinfo=SH), cutoff=CUTOFF).call_day, date)

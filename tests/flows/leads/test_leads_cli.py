@@ -1,0 +1,90 @@
+"""`clubflow leads ...` as a supervisor, an agent and a dealer use it: phones always masked."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from clubflow.cli import app
+from clubflow.db import session_scope
+from domain.models import Lead
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+FILE = (
+    "姓名,电话,意向车型,城市,来源,留资时间\n"
+    "王伟,13812345678,越野SUV,成都,汽车之家,2026-10-12 09:00\n"
+    "李娜,10012345678,皮卡,成都,汽车之家,2026-10-12 09:05\n"
+)
+
+
+def _invoke(*args: str):
+    result = runner.invoke(app, ["leads", *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_import_then_outcome_then_accept_from_the_command_line(lead_channels, db_url, tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_bytes(FILE.encode("gbk"))
+
+    code, out = _invoke("import", str(path), "--now", "2026-10-12T10:00")
+    assert code == 0
+    assert re.search(r"created\s+│\s+1 │", out) and re.search(r"rejected\s+│\s+1 │", out)
+    assert "line 3: phone: invalid mobile number '100****5678'" in out
+    assert "10012345678" not in out
+
+    with session_scope(db_url) as session:
+        lead = session.execute(select(Lead)).scalar_one()
+    code, out = _invoke("outcome", str(lead.id), "1", "有意购车", "--agent", "agent1")
+    assert code == 0
+    assert f"lead {lead.id} (+86138****5678) handed to dealer:CH001" in out
+    assert "13812345678" not in out
+
+    code, out = _invoke("outcome", str(lead.id), "2", "关机")
+    assert code == 2 and "already closed" in out
+
+    code, out = _invoke("accept", str(lead.id), "--dealer", "CH009")
+    assert code == 2 and "is with dealer:CH001" in out
+    code, out = _invoke("accept", str(lead.id), "--dealer", "CH001")
+    assert code == 0 and "accepted by dealer CH001" in out and "+86138****5678" in out
+
+
+def test_only_the_supervisor_may_reassign(lead_world, db_url):
+    code, out = _invoke("reassign", "1", "--to", "agent2", "--as", "agent1")
+    assert code == 2 and "'agent1' is not a call supervisor" in out
+
+
+def test_a_dealer_entered_lead_is_deduped_like_any_other(lead_world, db_url):
+    code, out = _invoke("add", "--phone", "139 0000 1111", "--dealer", "CH009", "--name", "周先生")
+    assert code == 0 and "139****1111: new lead from dealer CH009" in out
+    code, out = _invoke("add", "--phone", "+8613900001111", "--dealer", "BE001")
+    assert code == 0 and "merged into the open lead" in out
+    code, out = _invoke("add", "--phone", "12345", "--dealer", "BE001")
+    assert code == 2 and "phone: invalid" in out
+    with session_scope(db_url) as session:
+        lead = session.execute(select(Lead)).scalar_one()
+    assert (lead.city, lead.source, lead.sources) == ("成都", "dealer:CH009",
+                                                      ["dealer:CH009", "dealer:BE001"])  # fmt: skip
+    assert lead.agent_id is not None and lead.call_day is not None
+
+
+def test_a_dealer_accepts_through_the_flow_form(lead_channels, db_url, tmp_path):
+    from flows.leads.accept import Acceptance, leads_accept
+
+    path = tmp_path / "leads.csv"
+    path.write_bytes(FILE.encode("utf-8"))
+    _invoke("import", str(path), "--now", "2026-10-12T10:00")
+    with session_scope(db_url) as session:
+        lead = session.execute(select(Lead)).scalar_one()
+    _invoke("outcome", str(lead.id), "1", "interested", "--at", "2026-10-12T11:00")
+
+    wrong = leads_accept(Acceptance(lead_id=lead.id, dealer_code="CH009"), return_state=True)
+    assert wrong.is_failed() and "is with dealer:CH001" in str(wrong.result(raise_on_failure=False))
+    done = leads_accept(Acceptance(lead_id=lead.id, dealer_code="CH001"))
+    assert done == {"lead_id": lead.id, "dealer": "CH001", "phone": "+86138****5678"}
+    with session_scope(db_url) as session:
+        assert session.get(Lead, lead.id).accepted_at is not None
