@@ -335,6 +335,36 @@ def record_decision(
     return _result(row, gate)
 
 
+def record_overruling(*, session: Session, decision_id: int, reason: str, now: datetime) -> bool:
+    """Audit that the rules overruled an accepted answer (e.g. approving a claim line without
+    evidence): a refusal row right after it, once. The gate's round stays closed; the flow
+    opens the next round. False when it was recorded before."""
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise LookupError(f"decision #{decision_id} does not exist")
+    ids = insert_ignoring_conflicts(
+        session,
+        Decision,
+        [
+            {
+                "gate_id": decision.gate_id,
+                "decider": "clubflow:rules",
+                "outcome": "overruled",
+                "comment": f"overrules decision #{decision_id} by {decision.decider}",
+                "accepted": False,
+                "refusal_reason": reason,
+                "plan_version": decision.plan_version,
+                "payload": {},
+                "input_key": f"overrule:{decision_id}",
+                "decided_at": now,
+            }
+        ],
+        on=["input_key"],
+    )
+    session.execute(update(Gate).where(Gate.id == decision.gate_id).values(outcome="overruled"))
+    return bool(ids)
+
+
 def _result(row: Decision, gate: Gate) -> DecisionResult:
     return DecisionResult(
         gate_id=row.gate_id,
@@ -671,6 +701,14 @@ def record_decision_task(
     else:
         log.warning("gate #%s: refused %s by %s: %s", gate_id, outcome, decider, result.reason)
     return result
+
+
+@task(name="record-overruling", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def record_overruling_task(decision_id: int, reason: str, now: datetime | None = None) -> bool:
+    with session_scope(get_settings().database_url) as session:
+        return record_overruling(
+            session=session, decision_id=decision_id, reason=reason, now=now or datetime.now(UTC)
+        )
 
 
 @task(name="queue-gate-reminders", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])

@@ -24,7 +24,7 @@ from tasks.activities.steps import (
     file_claim_task,
     read_activity_task,
 )
-from tasks.gates import GateSpec, label_run_task
+from tasks.gates import GateSpec, label_run_task, record_overruling_task
 
 
 class LineDecisionInput(BaseModel):
@@ -86,6 +86,7 @@ def activity_claim(code: str, claim: ClaimInput, now: datetime | None = None) ->
         problems = [] if decision.outcome == "reject" else check_claim_decision_task(code, lines)
         if not problems:
             break
+        record_overruling_task(decision.decision_id, "; ".join(problems), now)
         round_no += 1
 
     decided = decide_claim_task(

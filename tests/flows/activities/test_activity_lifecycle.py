@@ -12,7 +12,7 @@ from support_activities import CODE, at, proposal
 
 from clubflow.db import session_scope
 from clubflow.decisions import decide
-from domain.models import Activity, Member, Notification, PointsEntry, SubsidyLine
+from domain.models import Activity, Decision, Member, Notification, PointsEntry, SubsidyLine
 from domain.models_activities import ActivityArchive
 from flows.activities.checkin import activity_checkin
 from flows.activities.payment import activity_payment
@@ -173,7 +173,14 @@ def test_a_class_c_activity_from_proposal_to_archive(runner, db_url, sink, repor
     assert ranks == {"仁勇校尉": 29, "宣节校尉": 1}
     assert activity.status == "archived"
     assert len(archive.snapshot["participants"]) == 30
-    assert [d["accepted"] for d in archive.snapshot["decisions"]] == [True, True, True]
+    # The audit shows the rules overruling the first claim answer, with the reason.
+    assert [d["accepted"] for d in archive.snapshot["decisions"]] == [True, True, False, True]
+    with session_scope(db_url) as session:
+        overruled = session.execute(
+            select(Decision).where(Decision.outcome == "overruled")
+        ).scalar_one()
+    assert overruled.decider == "clubflow:rules"
+    assert "line 2: cannot be approved (no evidence" in overruled.refusal_reason
     assert archive.snapshot["claim"]["status"] == "paid"
 
     # Each notification once: every outbox row was delivered exactly once, and each business
