@@ -12,10 +12,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from clubflow.db import session_scope
+from clubflow.settings import get_settings
 from domain.models import Club, Person, Role
 from domain.models_planning import (
     ClubSlot,
@@ -192,3 +196,17 @@ def mark_proposed(*, session: Session, submission_id: int, activity_code: str) -
         .values(status="proposed", activity_code=activity_code)
     )
     return result.rowcount == 1
+
+
+@task(name="list-submitted-plans", cache_policy=NO_CACHE, retries=2)
+def list_submitted_plans_task(quarter: str | None = None) -> list[tuple[int, dict[str, Any]]]:
+    with session_scope(get_settings().database_url) as session:
+        return proposals_from_submissions(session=session, quarter=quarter)
+
+
+@task(name="mark-plan-proposed", cache_policy=NO_CACHE, retries=2)
+def mark_plan_proposed_task(submission_id: int, activity_code: str) -> bool:
+    with session_scope(get_settings().database_url) as session:
+        return mark_proposed(
+            session=session, submission_id=submission_id, activity_code=activity_code
+        )

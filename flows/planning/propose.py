@@ -1,0 +1,36 @@
+"""Submitted monthly plans become activity proposals: each starts the activity lifecycle."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+from prefect.deployments import run_deployment
+
+from domain.activities import activity_code
+from tasks.planning.submissions import list_submitted_plans_task, mark_plan_proposed_task
+
+LIFECYCLE = "activity-lifecycle/activity-lifecycle"
+
+
+@flow(
+    name="propose-monthly-plans",
+    flow_run_name="planning · monthly plans to proposals",
+    description="Start the activity lifecycle for every submitted monthly plan, once.",
+    log_prints=False,
+)
+def propose_monthly_plans(quarter: str | None = None) -> list[str]:
+    """Each plan starts its own lifecycle run (reviews suspend there, not here)."""
+    started = []
+    for submission_id, proposal in list_submitted_plans_task(quarter):
+        # The idempotency key makes a re-run after a crash find the run it already started.
+        run = run_deployment(
+            LIFECYCLE,
+            parameters={"proposal": proposal},
+            timeout=0,
+            as_subflow=False,
+            idempotency_key=f"monthly-plan-submission-{submission_id}",
+        )
+        code = activity_code(proposal["club"], proposal["starts_on"])
+        mark_plan_proposed_task(submission_id, code)
+        started.append(code)
+        get_run_logger().info("plan #%s → activity %s (run %s)", submission_id, code, run.name)
+    return started
