@@ -53,6 +53,7 @@ class ClubFacts:
     referral_sales_units: int | None = None
     service_revenue: float | None = None
     member_service_revenue: float | None = None
+    reactivated: int = 0  # sleeping members who came back after an invitation (members flows)
 
 
 def share(part: float | None, whole: float | None) -> float | None:
@@ -75,6 +76,7 @@ class Kpis:
     reads: int
     members_at_start: int
     new_members: int
+    reactivated: int
     referral_share: float | None
     after_sales_share: float | None
 
@@ -105,6 +107,7 @@ def club_kpis(facts: Iterable[ClubFacts]) -> list[Kpis]:
             reads=f.reads,
             members_at_start=f.members_at_start,
             new_members=f.new_members,
+            reactivated=f.reactivated,
             referral_share=share(f.referral_sales_units, f.sales_units),
             after_sales_share=share(f.member_service_revenue, f.service_revenue),
         )
@@ -141,6 +144,7 @@ def region_kpis(facts: Iterable[ClubFacts], region_names: Mapping[str, str]) -> 
             reads=sum(f.reads for f in rows),
             members_at_start=sum(f.members_at_start for f in rows),
             new_members=sum(f.new_members for f in rows),
+            reactivated=sum(f.reactivated for f in rows),
             referral_share=_pooled(rows, "referral_sales_units", "sales_units"),
             after_sales_share=_pooled(rows, "member_service_revenue", "service_revenue"),
         )

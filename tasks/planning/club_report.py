@@ -21,6 +21,7 @@ from domain.models import Activity, Club, Dealer, Member, Recap, Registration
 from domain.models_planning import ClubContent, DealerFeedback
 from domain.planning import next_month
 from domain.regions import REGIONS
+from tasks.members.segments import reactivated_in_month
 from tasks.outbox import NotificationRequest
 
 REGION_ZH = {r.code: r.name_zh for r in REGIONS}
@@ -95,6 +96,7 @@ def gather_club_facts(*, session: Session, month: date) -> list[ClubFacts]:
         .scalars()
         .all()
     }
+    reactivated = reactivated_in_month(session=session, year=start.year, month=start.month)
     dealer_ids = dict(session.execute(select(Dealer.code, Dealer.id)).all())
     facts = []
     for c in clubs:
@@ -115,6 +117,7 @@ def gather_club_facts(*, session: Session, month: date) -> list[ClubFacts]:
                 reads=reads,
                 members_at_start=at_start,
                 new_members=new,
+                reactivated=reactivated.get(c.id, 0),
                 sales_units=ret.sales_units if ret else None,
                 referral_sales_units=ret.referral_sales_units if ret else None,
                 service_revenue=ret.service_revenue if ret else None,
@@ -133,6 +136,7 @@ def kpi_row(k: Kpis, label: str) -> dict[str, Any]:
         "reads": k.reads,
         "members at start": k.members_at_start,
         "new members": k.new_members,
+        "reactivated": k.reactivated,
         "growth": percent(k.member_growth),
         "referral share": percent(k.referral_share),
         "after-sales share": percent(k.after_sales_share),
@@ -166,6 +170,7 @@ def dealer_report_requests(facts: list[ClubFacts], month: date) -> list[Notifica
                     "reads": k.reads,
                     "members_at_start": k.members_at_start,
                     "new_members": k.new_members,
+                    "reactivated": k.reactivated,
                     "growth": percent(k.member_growth),
                     "referral_share": percent(k.referral_share),
                     "after_sales_share": percent(k.after_sales_share),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from clubflow.db import session_scope
 from domain.models import Activity, Club, Dealer, Member, Recap, Registration
+from domain.models_members import ReactivationInvitation
 from domain.models_planning import ClubContent, DealerFeedback
 from flows.notifications import deliver_notifications
 from flows.planning.club_report import club_report
@@ -98,6 +99,17 @@ def _seed_october(db_url) -> None:
         session.add(
             ClubContent(club_id=club.id, external_id="p3", published_on=date(2026, 11, 1), reads=9)
         )
+        # Two sleeping members came back: one in October (counts), one in November (not).
+        for m, back in [(sept[1], date(2026, 10, 12)), (sept[2], date(2026, 11, 3))]:
+            session.add(
+                ReactivationInvitation(
+                    member_id=m.id,
+                    club_id=club.id,
+                    sleeping_since=date(2026, 6, 1),
+                    invited_at=datetime(2026, 9, 1, tzinfo=UTC),
+                    reactivated_on=back,
+                )
+            )
         session.add(
             DealerFeedback(
                 dealer_id=dealer.id,
@@ -136,6 +148,7 @@ def test_the_monthly_report_matches_the_hand_computed_world(channels, sink, db_u
         "reads": 650,
         "members at start": 3,
         "new members": 3,
+        "reactivated": 1,
         "growth": "100.0%",
         "referral share": "25.0%",
         "after-sales share": "20.0%",
@@ -149,7 +162,7 @@ def test_the_monthly_report_matches_the_hand_computed_world(channels, sink, db_u
     assert mine.title == "成都卫·成都车友会 2026-10 月度俱乐部报告"
     assert "线下活动 2 场，签到参与 3 人次" in mine.body
     assert "发布内容 4 篇，阅读 650 次" in mine.body
-    assert "新增会员 3 人（月初 3 人，增长 100.0%）" in mine.body
+    assert "新增会员 3 人（月初 3 人，增长 100.0%），唤醒沉睡会员 1 人" in mine.body
     assert "转介绍销售占比 25.0%；售后产值占比 20.0%" in mine.body
     assert "请于 2026-11-10 前提交本月反馈" in mine.body
     assert len(sink.messages) == 14  # one per dealer, each with its own numbers only
