@@ -8,22 +8,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from clubflow.cli_common import console, fail
 from clubflow.db import DatabaseError, migrate, safe_url, session_scope
 from clubflow.settings import get_settings
 
 app = typer.Typer(
     help="clubflow: owner clubs, campaigns and leads on Prefect.", no_args_is_help=True
 )
-console = Console()
-
-
-def fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code=2)
 
 
 @app.command("migrate")

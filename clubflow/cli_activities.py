@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 import yaml
@@ -19,15 +19,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
+from clubflow.cli_common import fail
+
 app = typer.Typer(no_args_is_help=True, help="The activity lifecycle: proposal to archive.")
 console = Console(soft_wrap=True)  # commands printed whole, for copy and paste
 
 NOW_HELP = "Business time to act at (ISO, e.g. 2026-10-11T18:00+08:00); default: now"
-
-
-def fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code=2)
 
 
 def _now(value: str) -> datetime:

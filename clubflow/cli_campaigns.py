@@ -7,25 +7,19 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from clubflow import cli_gates
+from clubflow.cli_common import console, fail
 
 campaign = typer.Typer(
     help="Brand campaigns: the 45-day preparation pipeline.", no_args_is_help=True
 )
-console = Console()
 
 # What clubflow/cli.py adds: `campaign ...` plus `decide` and `inbox` at the top level.
 app = typer.Typer()
 app.add_typer(campaign, name="campaign")
 app.add_typer(cli_gates.app)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code=code)
 
 
 @campaign.command("start")
@@ -40,12 +34,12 @@ def start(file: Path = typer.Argument(..., exists=True, help="The plan, JSON or 
         plan = CampaignPlan.model_validate(read_document(file))
         run = start_campaign(plan)
     except ValidationError as exc:
-        _fail(
+        fail(
             f"{file}: "
             + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         )
     except (PlanError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"started {run.name!r} ({run.id}); it waits at plan review")
 
 
@@ -64,7 +58,7 @@ def reschedule(
             code, date.fromisoformat(new_launch), rush_reason=rush_reason or None
         )
     except (PlanError, LookupError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"{view.name}: L = {view.launch_date}, end {view.end_date}")
     _show_timeline(view)
 
@@ -82,9 +76,9 @@ def revise(
     try:
         revise_plan(code, read_document(file), by=user)
     except DecisionRefused as exc:
-        _fail(str(exc), code=1)
+        fail(str(exc), code=1)
     except (LookupError, ValueError, GateRunError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"{code}: revised plan handed in; it goes back to plan review")
 
 
@@ -101,7 +95,7 @@ def amend(
     try:
         view, voided = amend_campaign(code, read_document(file), by=user)
     except (PlanError, LookupError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(
         f"{code}: plan v{view.plan_version}"
         + (f"; {voided} gate(s) void, sign-off opens again" if voided else "")
@@ -135,9 +129,9 @@ def kpi(
             next_steps=next_steps,
         )
     except DecisionRefused as exc:
-        _fail(str(exc), code=1)
+        fail(str(exc), code=1)
     except (LookupError, ValueError, GateRunError) as exc:
-        _fail(f"{file}: {exc}")
+        fail(f"{file}: {exc}")
     console.print(f"{code}: {len(actuals)} KPI figures handed in; the report follows")
 
 
@@ -152,7 +146,7 @@ def show(code: str) -> None:
         with session_scope(get_settings().database_url) as session:
             view = load_campaign(session=session, code=code)
     except LookupError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"{view.name} ({view.code}) · {view.status} · plan v{view.plan_version}")
     if view.rush:
         console.print(f"[yellow]RUSH:[/yellow] {view.rush_reason}")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from clubflow.cli_common import console
+
 app = typer.Typer(no_args_is_help=True)
-console = Console()
 
 OUTCOME_HELP = "approve | revise | reject | feasible | not-feasible"
 

@@ -9,28 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from clubflow.cli_common import console, fail, parse_now
 from clubflow.db import session_scope
 from clubflow.settings import get_settings
-from domain.calendar import BUSINESS_TZ
 from domain.privacy import mask_phone
 
 app = typer.Typer(help="Lead callbacks: intake, outcomes, dealer hand-off.", no_args_is_help=True)
-console = Console()
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code=2)
-
-
-def _when(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(UTC)
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=BUSINESS_TZ)
 
 
 @app.command("import")
@@ -42,7 +28,7 @@ def import_file(
     """Import a lead file now: dedupe, assign, plan the calls, send the agents their lists."""
     from flows.leads.intake import leads_intake
 
-    result = leads_intake(files=[str(file)], source=source, pull_source=False, now=_when(now))
+    result = leads_intake(files=[str(file)], source=source, pull_source=False, now=parse_now(now))
     table = Table(title=f"{file.name}")
     table.add_column("")
     table.add_column("count", justify="right")
@@ -108,7 +94,7 @@ def add(
                 settings=settings,
             )
     except ValueError as exc:
-        _fail(str(exc).removeprefix("line 1: "))
+        fail(str(exc).removeprefix("line 1: "))
     if summary.already_imported:
         console.print(f"{mask_phone(phone)}: already entered")
     elif summary.merged:
@@ -135,12 +121,18 @@ def outcome(
     settings = get_settings()
     now = datetime.now(UTC)
     row = OutcomeRow(
-        1, lead_id, call_no, code, _when(at), agent, _when(appointment) if appointment else None
+        1,
+        lead_id,
+        call_no,
+        code,
+        parse_now(at),
+        agent,
+        parse_now(appointment) if appointment else None,
     )
     with session_scope(settings.database_url) as session:
         summary, rejects = apply_outcome_rows(session=session, rows=[row], now=now, source="cli")
         if rejects:
-            _fail(rejects[0].reason.removeprefix("line 1: "))
+            fail(rejects[0].reason.removeprefix("line 1: "))
         handed = hand_off_valid_leads(
             session=session, now=now, settings=settings, channels=optional_channels()
         )
@@ -168,7 +160,7 @@ def accept(
             )
             phone = mask_phone(lead.phone)
     except LeadsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"lead {lead_id} ({phone}) accepted by dealer {dealer}")
 
 
@@ -188,5 +180,5 @@ def reassign(
                 session=session, lead_ids=lead_ids, to_agent=to, by=as_user, now=datetime.now(UTC)
             )
     except LeadsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"{moved} lead(s) moved to {to}; they go on {to}'s next call list")

@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from clubflow.cli_common import console, fail, parse_now
 from clubflow.db import session_scope
 from clubflow.settings import get_settings
 from domain.calendar import BUSINESS_TZ
 from domain.privacy import mask_phone, mask_text
 
 app = typer.Typer(help="Members: registration, activation, points.", no_args_is_help=True)
-console = Console()
 
 # CSV headers accepted for each field (English or the Chinese a dealer's sheet uses).
 COLUMNS = {
@@ -35,18 +34,6 @@ COLUMNS = {
 }
 
 
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code=2)
-
-
-def _when(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(UTC)
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=BUSINESS_TZ)
-
-
 def _read_text(file: Path) -> str:
     raw = file.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves GBK
@@ -54,7 +41,7 @@ def _read_text(file: Path) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    _fail(f"{file}: neither UTF-8 nor GBK text")
+    fail(f"{file}: neither UTF-8 nor GBK text")
     return ""
 
 
@@ -71,7 +58,7 @@ def read_registrations(file: Path) -> tuple[list, list[str]]:
             mapping[field] = found
     missing = [f for f in ("name", "phone") if f not in mapping]
     if missing:
-        _fail(f"{file}: missing column(s) {', '.join(missing)} (header: {list(headers)})")
+        fail(f"{file}: missing column(s) {', '.join(missing)} (header: {list(headers)})")
     rows, refused = [], []
     for line, record in enumerate(reader, start=2):
         values = {f: (record.get(col) or "").strip() or None for f, col in mapping.items()}
@@ -106,7 +93,7 @@ def import_file(
         result = register_members(
             session=session,
             registrations=registrations,
-            now=_when(now),
+            now=parse_now(now),
             source=source,
             settings=settings,
         )
@@ -139,11 +126,11 @@ def activate(
                 member_no=member_no,
                 code=code,
                 dealer_code=dealer,
-                now=_when(now),
+                now=parse_now(now),
                 settings=settings,
             )
     except ActivationError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"member {member_no}: {outcome}")
 
 
@@ -158,7 +145,7 @@ def show(member_no: str = typer.Argument(..., help="Member number, e.g. M000061"
             select(Member).where(Member.member_no == member_no)
         ).scalar_one_or_none()
         if member is None:
-            _fail(f"member {member_no!r} is unknown")
+            fail(f"member {member_no!r} is unknown")
         club = session.get(Club, member.club_id) if member.club_id else None
         rows = session.execute(
             select(PointsEntry)

@@ -7,21 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from clubflow.cli_common import console, fail
 from clubflow.db import session_scope
 from clubflow.settings import get_settings
 
 plan_app = typer.Typer(help="Quarter plans and monthly club plans.", no_args_is_help=True)
 rotation_app = typer.Typer(help="The regional rotation of crossing events.", no_args_is_help=True)
 crossing_app = typer.Typer(help="Cross-region crossings: challenges.", no_args_is_help=True)
-console = Console()
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code=2)
 
 
 def _table(title: str, rows: list[dict]) -> Table:
@@ -62,9 +56,9 @@ def plan_quarter_command(
             ics_dir=str(ics_dir) if ics_dir else None,
         )
     except (RotationError, PlanningError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except ValueError as exc:  # e.g. no notification channels block: the stack is not up
-        _fail(f"{exc} (is the stack up? `clubflow up` saves the channels block)")
+        fail(f"{exc} (is the stack up? `clubflow up` saves the channels block)")
     q = Quarter.parse(result["quarter"])
     with session_scope(get_settings().database_url) as session:
         hosting = next(h for h in load_rotation_history(session=session) if h.quarter == q)
@@ -106,7 +100,7 @@ def plan_submit_command(
                 now=datetime.now(UTC),
             )
     except (SubmissionError, ValidationError, json.JSONDecodeError) as exc:
-        _fail(f"{file}: {exc}")
+        fail(f"{file}: {exc}")
     console.print(f"submitted #{row.id} {row.title} ({row.starts_on}) for {club}")
 
 
@@ -122,7 +116,7 @@ def rotation_show_command(
     try:
         after = Quarter.parse(start) if start else next_quarter(datetime.now(UTC))
     except RotationError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     with session_scope(get_settings().database_url) as session:
         history = load_rotation_records(session=session)
         upcoming = upcoming_hosts(session=session, after=after)
@@ -191,7 +185,7 @@ def crossing_challenge_command(
                 session=session, requests=result.requests, now=now, settings=settings
             )
     except (ChallengeError, UnknownRegionError, RotationError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     state = "recorded" if result.created else "already recorded"
     console.print(
         f"challenge {challenger} → {challenged} at {result.quarter} {state}; "
