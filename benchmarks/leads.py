@@ -2,6 +2,11 @@
 through the intake flow, beside a raw sqlite3 executemany of the same rows; then the sweep over
 100,000 open calls.
 
+The last line's raw_sqlite_s is that executemany into the project's real `lead` table (fresh
+migrated SQLite file, same indexes, the columns the intake fills): what storing these rows in
+this schema costs at the least. The line before it also gives the older, looser floor (a bare
+seven-column table with one index) and both ratios.
+
     uv run python -m benchmarks.leads                 # SQLite (a temporary file)
     uv run python -m benchmarks.leads --postgres      # PostgreSQL on 127.0.0.1:5432
     uv run python -m benchmarks.leads --leads 200000  # linearity check
@@ -22,8 +27,11 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -66,12 +74,14 @@ def make_csv(leads: int, cities: list[str], path: Path) -> None:
     path.write_bytes(out.getvalue().encode("gbk"))
 
 
-def seed(url: str, leads: int) -> list[str]:
-    from sqlalchemy import insert, select
+def seed_people(url: str, leads: int) -> tuple[list[int], list[str], dict[str, str]]:
+    """The demo world's regions and dealers, and AGENTS call agents: (agent ids, cities,
+    city → region)."""
+    from sqlalchemy import select
 
     from clubflow.db import insert_ignoring_conflicts, session_scope
     from clubflow.world import WorldSize, seed_demo_world
-    from domain.models import Dealer, Lead, Person, Role
+    from domain.models import Dealer, Person, Role
 
     with session_scope(url) as session:
         seed_demo_world(session=session, size=WorldSize(clubs_per_region=3, members=0, leads=0))
@@ -96,6 +106,17 @@ def seed(url: str, leads: int) -> list[str]:
         )
         cities = sorted(set(session.execute(select(Dealer.city)).scalars()))
         region = dict(session.execute(select(Dealer.city, Dealer.region_code)).all())
+    return agent_ids, cities, region
+
+
+def seed(url: str, leads: int) -> list[str]:
+    """The people, and EXISTING leads (EXISTING_OPEN of them open, with calls overdue)."""
+    from sqlalchemy import insert
+
+    from clubflow.db import session_scope
+    from domain.models import Lead
+
+    agent_ids, cities, region = seed_people(url, leads)
     arrived = NOW - timedelta(days=3)
     due = date(2026, 9, 28)
 
@@ -131,8 +152,9 @@ def seed(url: str, leads: int) -> list[str]:
     return cities
 
 
-def raw_sqlite(path: Path, db: Path) -> float:
-    """The floor: decode the same file and executemany its rows into an indexed table."""
+def raw_bare_table(path: Path, db: Path) -> float:
+    """The old floor: decode the same file and executemany its rows, as read, into a bare
+    seven-column table with one index (no normalising, no planning, no project schema)."""
     start = time.perf_counter()
     text = path.read_bytes().decode("gb18030")
     reader = csv.reader(io.StringIO(text))
@@ -152,6 +174,91 @@ def raw_sqlite(path: Path, db: Path) -> float:
     return time.perf_counter() - start
 
 
+LEAD_COLUMNS = (
+    "phone", "name", "model", "city", "region_code", "source", "sources", "arrived_at",
+    "business_day", "status", "next_call_no", "next_call_due", "call_day", "third_call_due",
+    "handoff_round", "import_id", "source_ref", "agent_id", "assigned_at",
+)  # fmt: skip
+
+
+def _stored(moment: datetime) -> str:
+    """A UTC datetime as SQLAlchemy stores it in SQLite."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def raw_lead_table(path: Path, url: str, leads: int) -> float:
+    """The floor: the same file's 20,000 rows executemany'd by the raw driver (sqlite3, or
+    psycopg for a PostgreSQL url) into the project's real `lead` table, made by the
+    migrations in a fresh database (every index and foreign key; on SQLite the project
+    engine's pragmas), filling the columns the intake fills. Timed: decode, read the CSV,
+    build each row's tuple, executemany, commit; the parent rows (regions, agents, the
+    import) are stored before the clock starts."""
+    from clubflow.db import get_engine, migrate
+
+    migrate(url)
+    agent_ids, _, region = seed_people(url, leads)
+    get_engine(url).dispose()
+    if url.startswith("sqlite"):
+        conn: Any = sqlite3.connect(url.removeprefix("sqlite:///"))
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+            conn.execute(f"PRAGMA {pragma}")
+        mark, stored = "?", _stored  # SQLAlchemy's text form of a UTC datetime
+    else:
+        import psycopg
+
+        conn, mark, stored = psycopg.connect(url), "%s", lambda moment: moment.astimezone(UTC)
+    import_id = conn.execute(
+        "INSERT INTO leadimport (source, content_hash, filename, rows, created, merged, "
+        f"rejected, imported_at, kind) VALUES ('csv', 'raw', 'raw.csv', 0, 0, 0, 0, {mark}, "
+        "'leads') RETURNING id",
+        (stored(NOW),),
+    ).fetchone()[0]
+    conn.commit()
+    today, third, assigned = NOW.date().isoformat(), "2026-09-30", stored(NOW)
+    statement = (
+        f"INSERT INTO lead ({', '.join(LEAD_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(LEAD_COLUMNS))}) ON CONFLICT (source_ref) DO NOTHING"
+    )
+
+    start = time.perf_counter()
+    reader = csv.reader(io.StringIO(path.read_bytes().decode("gb18030")))
+    next(reader)
+    arrivals: dict[str, Any] = {}
+    rows = []
+    for line, (name, phone, model, city, source, at) in enumerate(reader, start=2):
+        arrived = arrivals.get(at)
+        if arrived is None:
+            arrived = arrivals[at] = stored(datetime.fromisoformat(at).replace(tzinfo=SH))
+        rows.append(
+            (
+                "+86" + phone,
+                name,
+                model,
+                city,
+                region[city],
+                source,
+                f'["{source}"]',
+                arrived,
+                today,
+                "open",
+                1,
+                today,
+                today,
+                third,
+                0,
+                import_id,
+                f"file:raw:line{line}",
+                agent_ids[line % len(agent_ids)],
+                assigned,
+            )
+        )
+    conn.cursor().executemany(statement, rows)
+    conn.commit()
+    seconds = time.perf_counter() - start
+    conn.close()
+    return seconds
+
+
 def warm_up() -> None:
     from prefect import flow, task
 
@@ -166,7 +273,7 @@ def warm_up() -> None:
     empty()
 
 
-def run(url: str, leads: int, work: Path) -> tuple[str, str]:
+def run(url: str, leads: int, work: Path) -> tuple[str, str, str]:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.settings import (
@@ -192,7 +299,10 @@ def run(url: str, leads: int, work: Path) -> tuple[str, str]:
     cities = seed(url, leads)
     csv_path = work / "leads_gbk.csv"
     make_csv(leads, cities, csv_path)
-    raw_s = raw_sqlite(csv_path, work / "raw.db")
+    bare_s = raw_bare_table(csv_path, work / "bare.db")
+    raw_s = raw_lead_table(csv_path, f"sqlite:///{work / 'raw.db'}", leads)
+    # On PostgreSQL, also the same floor on PostgreSQL itself (a fresh database of its own).
+    raw_pg_s = raw_postgres(csv_path, leads) if url.startswith("postgresql") else None
 
     with temporary_settings(
         {
@@ -244,12 +354,42 @@ def run(url: str, leads: int, work: Path) -> tuple[str, str]:
         f"intake: {result} | sweep: {swept}",
         file=sys.stderr,
     )
+    baseline_line = (
+        f"leads_intake_baseline bare_table_s={bare_s:.3f} ratio={flow_s / bare_s:.1f}"
+        f" lead_table_s={raw_s:.3f} ratio={flow_s / raw_s:.1f}"
+    )
+    if raw_pg_s is not None:
+        baseline_line += f" lead_table_postgres_s={raw_pg_s:.3f} ratio={flow_s / raw_pg_s:.1f}"
     intake_line = (
         f"leads_intake leads={leads} flow_s={flow_s:.2f} raw_sqlite_s={raw_s:.3f} "
         f"ratio={flow_s / raw_s:.1f} task_runs={task_runs} peak_rss_mb={rss_mb:.0f}"
     )
     sweep_line = f"leads_sweep open_calls={open_calls} seconds={sweep_s:.2f}"
-    return intake_line, sweep_line
+    return baseline_line, intake_line, sweep_line
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A fresh PostgreSQL database on 127.0.0.1, dropped afterwards."""
+    import psycopg
+
+    from clubflow.db import get_engine
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def raw_postgres(path: Path, leads: int) -> float:
+    with postgres_database("clubflow_bench_raw") as url:
+        return raw_lead_table(path, url, leads)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -263,22 +403,10 @@ def main(argv: list[str] | None = None) -> None:
         if not args.postgres:
             lines = run(f"sqlite:///{work / 'clubflow.db'}", args.leads, work)
         else:
-            import psycopg
-
-            from clubflow.db import get_engine
-
-            name = f"clubflow_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-            try:
+            with postgres_database("clubflow_bench") as url:
                 lines = run(url, args.leads, work)
-            finally:
-                get_engine(url).dispose()
-                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print(lines[0])
-    print(lines[1])
+    for line in lines:  # the intake line, then its sweep line, last
+        print(line)
 
 
 if __name__ == "__main__":

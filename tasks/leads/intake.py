@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from blocks.systems import ExternalSystem
@@ -37,6 +37,7 @@ from tasks.leads.common import (
     id_order,
     in_values,
     logger,
+    paused_gc,
 )
 
 
@@ -201,10 +202,8 @@ def store_leads(
         agent = plan.get(index)
         row["agent_id"], row["assigned_at"] = agent, now if agent is not None else None
     summary.assigned = len(plan)
-    bulk_insert_ignoring_conflicts(session, Lead, rows, on=["source_ref"])
-    summary.created = session.execute(
-        select(func.count()).select_from(Lead).where(Lead.import_id == import_id)
-    ).scalar_one()
+    # Counted by the insert itself (a row whose source_ref exists is skipped, not counted).
+    summary.created = bulk_insert_ignoring_conflicts(session, Lead, rows, on=["source_ref"])
     if merged_sources:
         table = Lead.__table__
         session.execute(
@@ -253,20 +252,21 @@ def import_lead_bytes(
 ) -> ImportSummary:
     """Parse and store one lead file; its rejects go to a CSV beside the day's exports."""
     digest = content_hash(data)
-    with session_scope(url) as session:
-        cities = known_cities(session=session)
-    parsed = parse_leads(data, known_cities=set(cities), default_source=source, received_at=now)
-    with session_scope(url) as session:
-        summary = store_leads(
-            session=session,
-            parsed=parsed,
-            source=source,
-            digest=digest,
-            filename=filename,
-            now=now,
-            settings=settings,
-            ref_prefix=f"file:{digest[:16]}",
-        )
+    with paused_gc():
+        with session_scope(url) as session:
+            cities = known_cities(session=session)
+        parsed = parse_leads(data, known_cities=set(cities), default_source=source, received_at=now)
+        with session_scope(url) as session:
+            summary = store_leads(
+                session=session,
+                parsed=parsed,
+                source=source,
+                digest=digest,
+                filename=filename,
+                now=now,
+                settings=settings,
+                ref_prefix=f"file:{digest[:16]}",
+            )
     if parsed.rejects and not summary.already_imported:
         day_dir = export_dir(settings.leads_export_dir, business_date(now))
         summary.rejects_csv = write_rejects_csv(
@@ -315,7 +315,7 @@ def store_source_items(
     if not items:
         return ImportSummary(source=name, filename=None)
     data = json.dumps(items, ensure_ascii=False, sort_keys=True, default=str).encode()
-    with session_scope(url) as session:
+    with paused_gc(), session_scope(url) as session:
         cities = set(known_cities(session=session))
         parsed = ParsedLeads(encoding="json", rows=[], rejects=[])
         for position, item in enumerate(items, start=1):

@@ -91,11 +91,13 @@ def upgrade() -> None:
             )
         )
     with op.batch_alter_table("lead", schema=None) as batch_op:
-        # Replaced by the composite indexes below (fewer indexes per insert).
+        # One index per query shape (each costs every insert): the single-column ones give way
+        # to the composite ix_lead_open_work; no query searches leads by dealer.
         batch_op.drop_index("ix_lead_agent_id")
         batch_op.drop_index("ix_lead_arrived_at")
         batch_op.drop_index("ix_lead_next_call_due")
         batch_op.drop_index("ix_lead_status")
+        batch_op.drop_index("ix_lead_dealer_id")
         batch_op.add_column(sa.Column("source_ref", sa.String(), nullable=True))
         batch_op.add_column(sa.Column("call_day", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("third_call_due", sa.Date(), nullable=True))
@@ -109,8 +111,11 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("converted_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_lead_source_ref", ["source_ref"], unique=True)
-        batch_op.create_index("ix_lead_status_due", ["status", "next_call_due"], unique=False)
-        batch_op.create_index("ix_lead_agent_status", ["agent_id", "status"], unique=False)
+        batch_op.create_index(
+            "ix_lead_open_work",
+            ["status", "next_call_due", "agent_id", "listed_at", "appointment_at"],
+            unique=False,
+        )
         batch_op.create_index("ix_lead_assigned_at", ["assigned_at"], unique=False)
     with op.batch_alter_table("leadimport", schema=None) as batch_op:
         batch_op.add_column(sa.Column("kind", sa.String(), nullable=False, server_default="leads"))
@@ -125,8 +130,7 @@ def downgrade() -> None:
         batch_op.drop_column("kind")
     with op.batch_alter_table("lead", schema=None) as batch_op:
         batch_op.drop_index("ix_lead_assigned_at")
-        batch_op.drop_index("ix_lead_agent_status")
-        batch_op.drop_index("ix_lead_status_due")
+        batch_op.drop_index("ix_lead_open_work")
         batch_op.drop_index("ix_lead_source_ref")
         batch_op.drop_column("converted_at")
         batch_op.drop_column("handoff_round")
@@ -140,6 +144,7 @@ def downgrade() -> None:
         batch_op.create_index("ix_lead_next_call_due", ["next_call_due"], unique=False)
         batch_op.create_index("ix_lead_arrived_at", ["arrived_at"], unique=False)
         batch_op.create_index("ix_lead_agent_id", ["agent_id"], unique=False)
+        batch_op.create_index("ix_lead_dealer_id", ["dealer_id"], unique=False)
     with op.batch_alter_table("callattempt", schema=None) as batch_op:
         batch_op.drop_column("recorded_at")
         batch_op.drop_column("resolution")

@@ -102,6 +102,27 @@ def test_duplicates_merge_into_open_leads_of_the_window_only(store):
     assert old and closed
 
 
+def test_leads_stored_in_bulk_read_back_as_given(store):
+    # The intake hands its rows straight to the driver: times must still land in UTC,
+    # sources as JSON, the status as its value, exactly as the ORM would have stored them.
+    evening = datetime(2026, 9, 28, 19, 30, tzinfo=SH)  # after the cut-off: next day's calls
+    rows = [_row(2, "+8613900000011"), _row(3, "+8613900000012", source="易车")]
+    rows.append(LeadRow(4, "+8613900000013", "客户4", "SUV", "成都", "官网", evening, "line4"))
+
+    summary = _store(store, rows)
+
+    assert summary.created == 3
+    with session_scope(store) as session:
+        leads = {lead.phone: lead for lead in session.execute(select(Lead)).scalars()}
+    morning, late = leads["+8613900000012"], leads["+8613900000013"]
+    assert morning.arrived_at == NOW and late.arrived_at == evening
+    assert morning.arrived_at.utcoffset() == timedelta(0)
+    assert morning.sources == ["易车"] and morning.status == LeadStatus.open
+    assert (morning.call_day, morning.third_call_due) == (NOW.date(), NOW.date() + timedelta(1))
+    assert late.call_day == NOW.date() + timedelta(1)
+    assert morning.source_ref == "file:aaaaaaaa:line3" and morning.agent_id is not None
+
+
 def test_the_same_content_twice_stores_nothing_the_second_time(store):
     first = _store(store, [_row(2, "+8613900000011"), _row(3, "+8613900000012")])
     second = _store(store, [_row(2, "+8613900000011"), _row(3, "+8613900000012")])
