@@ -159,18 +159,22 @@ def queue_notifications(
     return QueueResult(queued=len(ids), duplicates=len(rows) - len(ids), ids=ids)
 
 
+def _due(now: datetime):
+    """Pending and due, or leased by a sender that has not finished in time (crashed)."""
+    return or_(
+        (Notification.status == NotificationStatus.pending) & (Notification.next_attempt_at <= now),
+        (Notification.status == NotificationStatus.sending) & (Notification.lease_until < now),
+    )
+
+
 def claim_due(*, session: Session, now: datetime, limit: int) -> list[Notification]:
-    """Lease due rows to this sender; a lease left by a crashed sender expires and is retaken."""
+    """Lease due rows to this sender; a lease left by a crashed sender expires and is retaken.
+
+    The UPDATE repeats the due condition, so of two senders racing for a row only the first
+    one's update matches it: the other sees rowcount 0 and skips it."""
     due = (
         select(Notification.id)
-        .where(
-            or_(
-                (Notification.status == NotificationStatus.pending)
-                & (Notification.next_attempt_at <= now),
-                (Notification.status == NotificationStatus.sending)
-                & (Notification.lease_until < now),
-            )
-        )
+        .where(_due(now))
         .order_by(Notification.urgent.desc(), Notification.next_attempt_at, Notification.id)
         .limit(limit)
     )
@@ -178,14 +182,12 @@ def claim_due(*, session: Session, now: datetime, limit: int) -> list[Notificati
     for notification_id in session.execute(due).scalars().all():
         result = session.execute(
             update(Notification)
-            .where(Notification.id == notification_id)
-            .where(Notification.status != NotificationStatus.sent)
-            .where(Notification.status != NotificationStatus.dead)
+            .where(Notification.id == notification_id, _due(now))
             .values(status=NotificationStatus.sending, lease_until=now + LEASE)
         )
         if result.rowcount == 1:
             claimed.append(notification_id)
-    session.commit()
+        session.commit()  # each claim visible at once: a racing sender's update then misses
     if not claimed:
         return []
     return list(

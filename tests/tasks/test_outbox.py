@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from clubflow.db import session_scope
-from domain.models import Notification, NotificationStatus
+from domain.models import Notification, NotificationStatus, Person, Role
 from flows.notifications import deliver_notifications
 from tasks.outbox import NotificationRequest, RecipientError, queue_notifications_task
 from tasks.render import TemplateError
@@ -171,3 +171,24 @@ def test_sending_twice_at_once_does_not_double_send(channels, sink, db_url):
     assert len(sink.messages) == 40
     with session_scope(db_url) as session:
         assert session.execute(select(func.count()).select_from(Notification)).scalar() == 40
+
+
+def test_a_leased_row_is_not_claimed_again_until_its_lease_expires(any_db_url, settings_env):
+    from clubflow.db import migrate
+    from clubflow.settings import get_settings
+    from tasks.outbox import LEASE, claim_due, queue_notifications
+
+    settings_env(database_url=any_db_url)
+    migrate(any_db_url)
+    with session_scope(any_db_url) as session:
+        session.add(Person(username="hq.manager", name="周经理", role=Role.campaign_manager))
+    with session_scope(any_db_url) as session:
+        queue_notifications(
+            session=session, requests=_requests(3), now=NOON, settings=get_settings()
+        )
+
+    with session_scope(any_db_url) as first, session_scope(any_db_url) as second:
+        assert len(claim_due(session=first, now=NOON, limit=10)) == 3
+        assert claim_due(session=second, now=NOON + LEASE / 2, limit=10) == []
+        # A sender that crashed holding the lease: after it expires the rows are retaken.
+        assert len(claim_due(session=second, now=NOON + LEASE * 2, limit=10)) == 3
