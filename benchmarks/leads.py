@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from benchmarks._server import bench_server
+
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 9, 29, 17, 0, tzinfo=SH)  # a Tuesday, before the cut-off
 SWEEP_AT = datetime(2026, 9, 30, 10, 0, tzinfo=SH)  # the next working day
@@ -276,18 +278,9 @@ def warm_up() -> None:
 def run(url: str, leads: int, work: Path) -> tuple[str, str, str]:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        temporary_settings,
-    )
-    from prefect.testing.utilities import prefect_test_harness
 
-    from blocks import register_block_types
     from clubflow.db import migrate, session_scope
     from clubflow.settings import get_settings
-    from clubflow.world import inbox_channels
 
     os.environ.update(
         CLUBFLOW_DATABASE_URL=url,
@@ -304,51 +297,36 @@ def run(url: str, leads: int, work: Path) -> tuple[str, str, str]:
     # On PostgreSQL, also the same floor on PostgreSQL itself (a fresh database of its own).
     raw_pg_s = raw_postgres(csv_path, leads) if url.startswith("postgresql") else None
 
-    with temporary_settings(
-        {
-            PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
-            PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore",
-            PREFECT_SERVER_ANALYTICS_ENABLED: False,
-        }
-    ):
-        with prefect_test_harness(server_startup_timeout=120):
-            register_block_types()
-            with session_scope(url) as session:
-                # Nobody listens on port 9: the benchmark queues, it does not deliver.
-                inbox_channels(session=session, inbox_url="json://127.0.0.1:9").save(
-                    "default", overwrite=True
-                )
-            from flows.leads.intake import leads_intake
-            from flows.leads.sweep import leads_sweep
+    with bench_server(url):
+        from flows.leads.intake import leads_intake
+        from flows.leads.sweep import leads_sweep
 
-            warm_up()  # the harness's first flow run pays for server-side caches: not ours
-            started = time.perf_counter()
-            state = leads_intake(
-                files=[str(csv_path)], pull_source=False, now=NOW, return_state=True
+        warm_up()  # the harness's first flow run pays for server-side caches: not ours
+        started = time.perf_counter()
+        state = leads_intake(files=[str(csv_path)], pull_source=False, now=NOW, return_state=True)
+        flow_s = time.perf_counter() - started
+        result = state.result()
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(
+                    id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
+                )
             )
-            flow_s = time.perf_counter() - started
-            result = state.result()
-            with get_client(sync_client=True) as client:
-                runs = client.read_task_runs(
-                    flow_run_filter=FlowRunFilter(
-                        id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
-                    )
-                )
-            task_runs = len(runs)
-            for run in sorted(runs, key=lambda r: r.start_time or NOW):
-                seconds = run.total_run_time.total_seconds()
-                print(f"  task {run.name}: {seconds:.2f}s", file=sys.stderr)
-            from sqlalchemy import func, select
+        task_runs = len(runs)
+        for run in sorted(runs, key=lambda r: r.start_time or NOW):
+            seconds = run.total_run_time.total_seconds()
+            print(f"  task {run.name}: {seconds:.2f}s", file=sys.stderr)
+        from sqlalchemy import func, select
 
-            from domain.models import Lead
+        from domain.models import Lead
 
-            with session_scope(url) as session:
-                open_calls = session.execute(
-                    select(func.count()).select_from(Lead).where(Lead.status == "open")
-                ).scalar_one()
-            started = time.perf_counter()
-            swept = leads_sweep(now=SWEEP_AT)
-            sweep_s = time.perf_counter() - started
+        with session_scope(url) as session:
+            open_calls = session.execute(
+                select(func.count()).select_from(Lead).where(Lead.status == "open")
+            ).scalar_one()
+        started = time.perf_counter()
+        swept = leads_sweep(now=SWEEP_AT)
+        sweep_s = time.perf_counter() - started
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"intake: {result} | sweep: {swept}",

@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from benchmarks._server import bench_server
+
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=SH)  # the scheduled run that plans 2027Q2
 
@@ -106,18 +108,8 @@ def raw_sqlite(path: Path, clubs: int) -> float:
 
 
 def run(work: Path, per_region: int) -> str:
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        temporary_settings,
-    )
-    from prefect.testing.utilities import prefect_test_harness
-
-    from blocks import register_block_types
-    from clubflow.db import migrate, session_scope
+    from clubflow.db import migrate
     from clubflow.settings import get_settings
-    from clubflow.world import inbox_channels
 
     url = f"sqlite:///{work / 'clubflow.db'}"
     os.environ["CLUBFLOW_DATABASE_URL"] = url
@@ -127,32 +119,19 @@ def run(work: Path, per_region: int) -> str:
     raw_s = raw_sqlite(work / "raw.db", clubs)
     print(f"baseline: raw sqlite3 executemany of {3 * clubs} slot rows {raw_s:.3f} s", flush=True)
 
-    with temporary_settings(
-        {
-            PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
-            PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore",
-            PREFECT_SERVER_ANALYTICS_ENABLED: False,
-        }
-    ):
-        with prefect_test_harness(server_startup_timeout=120):
-            register_block_types()
-            with session_scope(url) as session:
-                # Nobody listens on port 9: the benchmark queues, it does not deliver.
-                inbox_channels(session=session, inbox_url="json://127.0.0.1:9").save(
-                    "default", overwrite=True
-                )
-            from flows.planning.plan_quarter import plan_quarter
+    with bench_server(url):
+        from flows.planning.plan_quarter import plan_quarter
 
-            started = time.perf_counter()
-            result = plan_quarter(now=NOW, ics_dir=str(work / "plans"))
-            seconds = time.perf_counter() - started
-            # The outbox's queue task loads the channels block, which validates every Apprise
-            # URL it holds (one per club admin and dealer here): measured on its own.
-            from tasks.outbox import load_channels
+        started = time.perf_counter()
+        result = plan_quarter(now=NOW, ics_dir=str(work / "plans"))
+        seconds = time.perf_counter() - started
+        # The outbox's queue task loads the channels block, which validates every Apprise
+        # URL it holds (one per club admin and dealer here): measured on its own.
+        from tasks.outbox import load_channels
 
-            started = time.perf_counter()
-            load_channels()
-            block_s = time.perf_counter() - started
+        started = time.perf_counter()
+        load_channels()
+        block_s = time.perf_counter() - started
     print(f"plan: {result}", file=sys.stderr)
     assert result["slots"] == 3 * clubs and result["slots_added"] == 3 * clubs
     print(
