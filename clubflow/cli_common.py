@@ -19,6 +19,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code=code)
 
 
+NOW_HELP = "Act as of this time (ISO; default: now; without a zone: Asia/Shanghai)"
+
+
 def parse_now(value: str | None) -> datetime:
     """`--now`/`--at` options: ISO time; a time without zone is business time (Shanghai)."""
     if not value:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from clubflow.cli_common import console, fail
+from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 from clubflow.db import session_scope
 from clubflow.settings import get_settings
 
@@ -83,6 +82,7 @@ def plan_submit_command(
     club: str = typer.Argument(..., help="Club code, e.g. C-CH001"),
     file: Path = typer.Argument(..., exists=True, help="JSON: title, activity_class, dates..."),
     as_user: str = typer.Option(..., "--as", help="The club admin submitting"),
+    now: str = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """Submit a club's monthly plan for its slot (the month of its start date)."""
     from pydantic import ValidationError
@@ -97,7 +97,7 @@ def plan_submit_command(
                 club_code=club,
                 plan=plan,
                 submitted_by=as_user,
-                now=datetime.now(UTC),
+                now=parse_now(now),
             )
     except (SubmissionError, ValidationError, json.JSONDecodeError) as exc:
         fail(f"{file}: {exc}")
@@ -107,6 +107,7 @@ def plan_submit_command(
 @rotation_app.command("show")
 def rotation_show_command(
     start: str = typer.Option(None, "--from", help="First quarter ahead (default: the next)"),
+    now: str = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """The rotation history and the next seven hosts the rule would choose."""
     from domain.regions import region_info
@@ -114,7 +115,7 @@ def rotation_show_command(
     from tasks.planning.plans import load_rotation_records, next_quarter, upcoming_hosts
 
     try:
-        after = Quarter.parse(start) if start else next_quarter(datetime.now(UTC))
+        after = Quarter.parse(start) if start else next_quarter(parse_now(now))
     except RotationError as exc:
         fail(str(exc))
     with session_scope(get_settings().database_url) as session:
@@ -161,6 +162,7 @@ def crossing_challenge_command(
     as_user: str = typer.Option(..., "--as", help="Specialist or club admin of FROM"),
     quarter: str = typer.Option(None, help="The crossing, e.g. 2027Q2 (default: the next)"),
     message: str = typer.Option("", help="挑战宣言"),
+    now: str = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """Record a challenge between two regions and notify them."""
     from domain.regions import UnknownRegionError
@@ -169,7 +171,7 @@ def crossing_challenge_command(
     from tasks.planning.challenges import ChallengeError, record_challenge
 
     settings = get_settings()
-    now = datetime.now(UTC)
+    moment = parse_now(now)
     try:
         with session_scope(settings.database_url) as session:
             result = record_challenge(
@@ -177,12 +179,12 @@ def crossing_challenge_command(
                 challenger=challenger,
                 challenged=challenged,
                 challenged_by=as_user,
-                now=now,
+                now=moment,
                 quarter=quarter,
                 message=message,
             )
             queued = queue_notifications(
-                session=session, requests=result.requests, now=now, settings=settings
+                session=session, requests=result.requests, now=moment, settings=settings
             )
     except (ChallengeError, UnknownRegionError, RotationError) as exc:
         fail(str(exc))

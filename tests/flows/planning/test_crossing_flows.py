@@ -103,7 +103,8 @@ def test_a_challenge_from_the_cli_is_recorded_and_notified_once(channels, sink, 
     plan_quarter(now=DEC_1, ics_dir=str(tmp_path))
     deliver_notifications(now=DEC_1)
     sink.clear()
-    args = ["crossing", "challenge", "jinan", "chengdu", "--as", "specialist.jinan"]
+    at = ["--now", DEC_1.isoformat()]
+    args = ["crossing", "challenge", "jinan", "chengdu", "--as", "specialist.jinan", *at]
 
     first = runner.invoke(app, [*args, "--message", "山路见真章"])
     again = runner.invoke(app, args)
@@ -124,7 +125,7 @@ def test_a_challenge_from_the_cli_is_recorded_and_notified_once(channels, sink, 
     assert "挑战宣言：山路见真章" in message.body
 
     refused = runner.invoke(
-        app, ["crossing", "challenge", "jinan", "chengdu", "--as", "admin.ch001"]
+        app, ["crossing", "challenge", "jinan", "chengdu", "--as", "admin.ch001", *at]
     )
     assert refused.exit_code == 2
     assert "may not challenge on behalf of jinan" in " ".join(refused.output.split())
