@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -11,6 +10,8 @@ from typing import Any
 
 import yaml
 from prefect import Flow
+from prefect.exceptions import MissingFlowError, ScriptError
+from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron, Interval, Schedule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,18 +28,24 @@ class DeploymentSpec:
     schedules: tuple[dict[str, Any], ...] = ()
 
     def load_flow(self) -> Flow:
-        """Import the flow object named by `path/to/file.py:function`."""
+        """The deployment's flow, loaded by Prefect's loader (`load_flow_from_entrypoint`).
+
+        The entrypoint's file is loaded by its module path (`flows/leads/intake.py:leads_intake`
+        as `flows.leads.intake:leads_intake`): the flow is then the object `import
+        flows.leads.intake` gives (a test that patches a task of that module patches this flow),
+        and a long-lived process such as serve keeps its `sys.path`. A deployment run loads the
+        file path instead, with the file's folder first on `sys.path`;
+        tests/deployments/test_loading.py loads every entrypoint that way, in fresh processes.
+        """
         path, _, attr = self.entrypoint.partition(":")
         module_name = path.removesuffix(".py").replace("/", ".")
-        if str(ROOT) not in sys.path:
+        if str(ROOT) not in sys.path:  # Prefect's loader adds the working directory, not ROOT
             sys.path.insert(0, str(ROOT))
-        if importlib.util.find_spec(module_name) is None:
-            raise ImportError(f"deployment {self.name}: no module {module_name!r} ({path})")
-        module = importlib.import_module(module_name)
-        candidate = getattr(module, attr, None)
-        if not isinstance(candidate, Flow):
-            raise ImportError(f"deployment {self.name}: {self.entrypoint} is not a flow")
-        return candidate
+        try:
+            return load_flow_from_entrypoint(f"{module_name}:{attr}", use_placeholder_flow=False)
+        except (ImportError, MissingFlowError, ScriptError) as exc:
+            reason = f"deployment {self.name}: cannot load {self.entrypoint}: {exc}"
+            raise ImportError(reason) from exc
 
     def prefect_schedules(self) -> list[Schedule]:
         out: list[Schedule] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from prefect import Flow
@@ -36,9 +38,27 @@ def test_cron_schedules_name_their_timezone_explicitly():
                 assert schedule.get("timezone") == "Asia/Shanghai", entry["name"]
 
 
-def test_a_bad_entrypoint_is_named(tmp_path):
+@pytest.mark.parametrize(
+    ("entrypoint", "reason"),
+    [
+        ("flows/nope.py:missing", "No module named 'flows.nope'"),
+        ("flows/notifications.py:missing", "'missing' not found"),
+        ("deployments/catalog.py:load_catalog", "'load_catalog' is not a flow"),
+    ],
+)
+def test_a_bad_entrypoint_is_named(tmp_path, entrypoint, reason):
     bad = tmp_path / "prefect.yaml"
-    bad.write_text("deployments:\n  - name: x\n    entrypoint: flows/nope.py:missing\n")
+    bad.write_text(f"deployments:\n  - name: x\n    entrypoint: {entrypoint}\n")
     [spec] = load_catalog(bad)
-    with pytest.raises(ImportError, match="deployment x: no module 'flows.nope'"):
+    named = re.escape(f"deployment x: cannot load {entrypoint}: ")
+    with pytest.raises(ImportError, match=named) as err:
         spec.load_flow()
+    assert reason in str(err.value)
+
+
+def test_the_flow_is_the_one_its_module_defines():
+    # A test that patches a task of the module patches the flow the catalog serves.
+    import flows.leads.intake
+
+    [spec] = [s for s in SPECS if s.name == "leads-intake"]
+    assert spec.load_flow() is flows.leads.intake.leads_intake
