@@ -188,12 +188,14 @@ def run_deploy(
     register_block_types()
     console.print("block types registered")
 
-    if demo:
-        from clubflow.world import seed_demo_world
+    from clubflow.world import seed_demo_world, seed_regions
 
-        with session_scope(database_url) as session:
+    with session_scope(database_url) as session:
+        if demo:
             counts = seed_demo_world(session=session)
-        console.print(f"demo world seeded: {json.dumps(counts)}")
+            console.print(f"demo world seeded: {json.dumps(counts)}")
+        else:
+            seed_regions(session=session)  # the seven regions every installation has
 
     ensure_channels(channels_file=channels_file, demo_inbox=demo_inbox, console=console)
     ensure_work_pool(console)
