@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.system
@@ -63,14 +64,16 @@ def cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProc
     )  # fmt: skip
 
 
-def wait_for(what: str, check, timeout: float):
+def wait_for(what: str, check, timeout: float, output: list[str] | None = None):
+    # A bound, not a speed check: a loaded 2-core machine starts a server slowly.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
         time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    tail = "".join(output or [])[-3000:]
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{tail}")
 
 
 def alive(pid: int) -> bool:
@@ -86,7 +89,8 @@ def test_up_restarts_a_killed_serve_process_and_another_shell_finds_it(tmp_path)
     (tmp_path / "proposal.yaml").write_text(PROPOSAL, encoding="utf-8")
     up = subprocess.Popen(
         [CLUBFLOW, "up", "--port", str(port), "--no-seed"],
-        cwd=tmp_path, env=shell_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=tmp_path, env=shell_env(PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
     output: list[str] = []
@@ -94,7 +98,7 @@ def test_up_restarts_a_killed_serve_process_and_another_shell_finds_it(tmp_path)
     reader.start()
     stack_file = tmp_path / ".clubflow" / "stack.json"
     try:
-        wait_for("clubflow is up", lambda: "clubflow is up" in "".join(output), 240)
+        wait_for("clubflow is up", lambda: "clubflow is up" in "".join(output), 480, output)
         info = json.loads(stack_file.read_text())
         assert info["api_url"] == f"http://127.0.0.1:{port}/api"
         assert set(info["parts"]) == {"server", "inbox", "serve"}
@@ -107,11 +111,20 @@ def test_up_restarts_a_killed_serve_process_and_another_shell_finds_it(tmp_path)
 
         old_serve = info["parts"]["serve"]
         os.kill(old_serve, signal.SIGKILL)
-        wait_for("serve restarted", lambda: "serve restarted" in "".join(output), 60)
+        wait_for("serve restarted", lambda: "serve restarted" in "".join(output), 120, output)
         assert "serve stopped (exit -9); restarting in 1s" in "".join(output)
         new_serve = json.loads(stack_file.read_text())["parts"]["serve"]
         assert new_serve != old_serve and alive(new_serve)
 
+        # "up" is printed when serve starts; it registers the deployments a little later.
+        def served() -> bool:
+            url = f"{info['api_url']}/deployments/name/activity-lifecycle/activity-lifecycle"
+            try:
+                return httpx.get(url, timeout=5).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for("the deployments to be served", served, 240, output)
         proposed = cli("activity", "propose", "proposal.yaml", "--now", PROPOSED, cwd=tmp_path)
         assert proposed.returncode == 0, proposed.stdout + proposed.stderr
         assert "lifecycle run" in proposed.stdout and "started" in proposed.stdout
