@@ -59,6 +59,10 @@ class NotificationChannels(Block):
     member_sms_url: SecretStr | None = Field(
         default=None, description="Apprise URL template for members' SMS, containing {phone}"
     )
+    # `clubflow up` replaces only a block it wrote itself; a block without this mark is real.
+    demo_inbox: bool = Field(
+        default=False, description="Written by `clubflow up` for its demo inbox (it may replace it)"
+    )
 
     @field_validator("people", "dealers", "roles", mode="after")
     @classmethod

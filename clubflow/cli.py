@@ -5,7 +5,10 @@ Area command groups (campaign, activity, leads, ...) register at the bottom, one
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -15,9 +18,40 @@ from clubflow.cli_common import console, fail
 from clubflow.db import DatabaseError, migrate, safe_url, session_scope
 from clubflow.settings import get_settings
 
-app = typer.Typer(
+
+class ClubflowApp(typer.Typer):
+    """The CLI, with one clear line (exit 2) instead of a traceback when the Prefect API a
+    command needs does not answer."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            from clubflow.stack import no_stack_message, unreachable_api
+
+            api_url = os.environ.get("PREFECT_API_URL", "")
+            if api_url and unreachable_api(exc, api_url):
+                console.print(f"[red]error:[/red] {no_stack_message(api_url)}")
+                sys.exit(2)
+            raise
+
+
+app = ClubflowApp(
     help="clubflow: owner clubs, campaigns and leads on Prefect.", no_args_is_help=True
 )
+
+# Commands that choose their Prefect API themselves instead of finding the running stack.
+_OWN_API = {"up", "deploy", "worker"}
+
+
+@app.callback()
+def _find_stack(ctx: typer.Context) -> None:
+    # A command in any shell of the project folder talks to the stack `clubflow up` started
+    # (its stack.json), never to a temporary server of its own.
+    if ctx.invoked_subcommand not in _OWN_API:
+        from clubflow.stack import use_running_stack
+
+        use_running_stack()
 
 
 @app.command("migrate")
@@ -102,12 +136,66 @@ def status() -> None:
 @app.command()
 def up(
     port: int = typer.Option(4200, help="Prefect server port on 127.0.0.1"),
-    seed: bool = typer.Option(True, help="Seed the demo world"),
+    seed: bool = typer.Option(True, help="Seed the demo world (development only)"),
+    home: Path = typer.Option(
+        Path(".clubflow"), help="Data folder: Prefect's database, logs, stack.json, the inbox"
+    ),
 ) -> None:
-    """Start everything: Prefect server, database, blocks, demo world, every deployment."""
+    """Start everything: Prefect server, database, blocks, demo world, every deployment.
+
+    A part that dies is restarted; Ctrl-C (or SIGTERM) stops everything."""
     from clubflow.stack import run_stack
 
-    raise typer.Exit(run_stack(port=port, seed=seed, console=console))
+    raise typer.Exit(run_stack(port=port, seed=seed, console=console, home=home))
+
+
+@app.command()
+def deploy(
+    api_url: str = typer.Option(
+        ..., envvar="PREFECT_API_URL", help="The Prefect server's API, e.g. http://host:4200/api"
+    ),
+    database_url: str = typer.Option(
+        ..., envvar="CLUBFLOW_DATABASE_URL", help="The project database (PostgreSQL)"
+    ),
+    channels: Path | None = typer.Option(
+        None, help="YAML/JSON of the channels block (people, dealers, roles, member_sms_url)"
+    ),
+    demo: bool = typer.Option(False, help="Seed the demo world (development only)"),
+    demo_inbox: str = typer.Option(
+        "", help="With --demo: route every notification to this json:// inbox"
+    ),
+) -> None:
+    """Set up a multi-machine installation: schema, block types, channels block, the `clubflow`
+    work pool and every deployment of prefect.yaml. Safe to run again."""
+    from clubflow.deploy import DeployError, run_deploy
+
+    try:
+        run_deploy(
+            api_url=api_url,
+            database_url=database_url,
+            channels_file=channels,
+            demo=demo,
+            demo_inbox=demo_inbox,
+            console=console,
+        )
+    except DeployError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def worker(
+    api_url: str = typer.Option(..., envvar="PREFECT_API_URL", help="The Prefect server's API"),
+    name: str = typer.Option("", help="Worker name (default: Prefect's)"),
+    limit: int = typer.Option(0, min=0, help="At most this many runs at once (0: no limit)"),
+) -> None:
+    """Start a worker of the `clubflow` pool on this machine (needs CLUBFLOW_DATABASE_URL)."""
+    from clubflow.deploy import DeployError, worker_command
+
+    try:
+        argv, env = worker_command(api_url=api_url, name=name, limit=limit)
+    except DeployError as exc:
+        fail(str(exc))
+    os.execvpe(argv[0], argv, env)
 
 
 # -- area command groups --

@@ -192,7 +192,8 @@ REGIONS_ZH = {r.code: r.name_zh for r in REGIONS}
 
 def inbox_channels(*, session: Session, inbox_url: str):
     """A channels block that routes every person, dealer and role of the store to one inbox
-    (json://host:port), each at its own path: person/<username>, dealer/<code>, role/<role>."""
+    (json://host:port), each at its own path: person/<username>, dealer/<code>, role/<role>.
+    It is marked as the demo's, so `clubflow up` may replace it and never a real one."""
     from blocks.channels import NotificationChannels
 
     base = inbox_url.rstrip("/")
@@ -207,4 +208,5 @@ def inbox_channels(*, session: Session, inbox_url: str):
         dealers={code: f"{base}/dealer/{code}" for code in dealers},
         roles=roles,
         member_sms_url=f"{base}/sms/{{phone}}",
+        demo_inbox=True,
     )

@@ -10,21 +10,16 @@ import logging
 
 from prefect import serve
 
-from blocks import register_block_types
-from clubflow.db import migrate
-from clubflow.logging import install_masking
-from clubflow.settings import get_settings
 from deployments.catalog import load_catalog
+from deployments.steps import prepare_process
 
 log = logging.getLogger("clubflow.serve")
 
 
 def prepare() -> None:
-    """Everything a deployment run needs before it starts: schema, block types, masking."""
-    install_masking()
-    settings = get_settings()
-    migrate(settings.database_url)
-    register_block_types()
+    """Everything a deployment run needs before it starts: masking, schema, block types.
+    Workers run the same preparation in each flow run (the pull step in deployments/steps.py)."""
+    prepare_process(register_blocks=True)
 
 
 def runner_deployments():
