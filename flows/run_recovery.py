@@ -19,10 +19,13 @@ from tasks.recovery import find_stranded_runs_task, recover_stranded_runs_task
 
 
 @flow(name="recover-runs", flow_run_name="recovery · stranded runs", log_prints=False)
-def recover_runs(now: datetime | None = None) -> dict[str, int]:
-    """Replay runs whose process died; wake runs that died while suspending."""
+def recover_runs(
+    now: datetime | None = None, deployments: list[str] | None = None
+) -> dict[str, int]:
+    """Replay runs whose process died; wake runs that died while suspending. `deployments`
+    limits the sweep to those deployment names (default: every deployment)."""
     now = now or datetime.now(UTC)
-    stranded = find_stranded_runs_task(now)
+    stranded = find_stranded_runs_task(now, deployments)
     done = recover_stranded_runs_task(stranded, now) if stranded else []
     if done:
         create_table_artifact(

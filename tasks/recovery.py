@@ -49,6 +49,7 @@ from tasks.outbox import NotificationRequest, load_channels, queue_notifications
 HEARTBEAT = "prefect.flow-run.heartbeat"
 HOUSEKEEPING = "housekeeping"
 REPLAY_ACTIONS = ("replayed", "woken")
+GIVEN_UP = "recover-runs gave up: "
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:
@@ -159,6 +160,8 @@ def diagnose(
             **found, problem=f"{what} since {_clock(seen)} ({state.name})", last_seen_at=seen
         )
     if state.type == StateType.CRASHED:
+        if (state.message or "").startswith(GIVEN_UP):
+            return None  # given up (or closed) before: ops were told
         return Stranded(
             **found,
             problem=f"Crashed at {_clock(since)}: {(state.message or '').strip()[:160]}".rstrip(
@@ -339,10 +342,10 @@ def apply_recovery(client: SyncPrefectClient, recovery: Recovery) -> None:
             Scheduled(name="Resuming", message=f"woken to suspend again: {why}"),
             force=True,
         )
-    elif recovery.found_state != "Crashed":  # gave_up / closed
+    else:  # gave_up / closed: Crashed for good, marked so the next sweep leaves it alone
         client.set_flow_run_state(
             run_id,
-            Crashed(message=f"{why}; not replayed ({recovery.action})"),
+            Crashed(message=f"{GIVEN_UP}{recovery.problem}; not replayed ({recovery.action})"),
             force=True,
         )
 
@@ -396,10 +399,11 @@ def recover_run(flow_run_id: str, *, now: datetime, by: str) -> tuple[Stranded |
 
 
 @task(name="find-stranded-runs", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
-def find_stranded_runs_task(now: datetime) -> list[Stranded]:
+def find_stranded_runs_task(now: datetime, deployments: list[str] | None = None) -> list[Stranded]:
     """Runs whose process died: silent Running/Pending, Crashed, Suspended without a form."""
     with get_client(sync_client=True) as client:
-        return find_stranded(client=client, now=now, settings=get_settings())
+        found = find_stranded(client=client, now=now, settings=get_settings())
+    return [s for s in found if deployments is None or s.deployment in deployments]
 
 
 @task(name="recover-stranded-runs", cache_policy=NO_CACHE)
