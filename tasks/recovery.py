@@ -177,9 +177,9 @@ def diagnose(
             return None  # it may be storing its form right now
         if _has_input(client, run.id, keyset["schema"]):
             return None
+        found["found_state"] = "Suspended"
         return Stranded(
             **found,
-            found_state="Suspended",
             problem=(
                 f"suspended at {state.state_details.pause_key} since {_clock(since)} "
                 "without its input form (the process died while suspending)"
