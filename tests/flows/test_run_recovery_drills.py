@@ -127,7 +127,7 @@ def test_killed_right_after_a_resume_the_sweep_replays_it_and_the_answer_counts_
 
     # Deciding again meanwhile says what is going on; the second answer changes nothing.
     with pytest.raises(GateRunError, match="replays it once it has been silent 120 s"):
-        decide(CODE, "plan_review", decider="hq.manager", outcome="reject", wait_seconds=2)
+        decide(CODE, "plan_review", decider="hq.manager2", outcome="approve", wait_seconds=2)
 
     done = sweep_when_dead(runner, run, get_settings().recovery_stale_after_seconds)
     assert done == {"found": 1, "replayed": 1}, done
