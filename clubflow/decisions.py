@@ -25,11 +25,13 @@ from clubflow.db import session_scope
 from clubflow.settings import get_settings
 from domain import calendar
 from domain.gates import OutcomeError, normalise_outcome
+from domain.models import GateStatus
 from tasks.gates import (
     GateView,
     InboxItem,
     check_decider,
     find_open_gate,
+    read_gate,
     record_decision,
     waiting_on,
 )
@@ -89,19 +91,26 @@ def decide(
     if not gate.flow_run_id:
         raise GateRunError(f"{subject} {gate_key}: no run waits at this gate")
     run_input = {"decider": decider, "outcome": normalised, "comment": comment, **(extra or {})}
-    resume_at_gate(gate, run_input, wait_seconds=wait_seconds)
+    resume_at_gate(gate, run_input, wait_seconds=wait_seconds, decider=decider)
     return Decided(gate=gate, flow_run_id=gate.flow_run_id, run_input=run_input)
 
 
-def resume_at_gate(gate: GateView, run_input: dict[str, Any], *, wait_seconds: float) -> None:
+def resume_at_gate(
+    gate: GateView, run_input: dict[str, Any], *, wait_seconds: float, decider: str = ""
+) -> None:
     """Resume the run suspended at `gate` with `run_input`.
 
     The run stores its input schema just after it suspends, and resume is refused ("Run input
     schema not found") until then, so wait for the run to be suspended at this very gate.
+    A run whose process died (silent while Running, Crashed, or Suspended without its form)
+    is put back to replay at once, recorded as the recover-runs sweep would, and the wait goes
+    on: the replayed run suspends here again and is resumed with this answer.
     """
     run_id = UUID(gate.flow_run_id)
     deadline = time.monotonic() + wait_seconds
     last = "not suspended yet"
+    next_check = time.monotonic()
+    found: tuple[Any, Any] | None = None  # (what was wrong, what was done) once diagnosed
     with get_client(sync_client=True) as client:
         while True:
             try:
@@ -109,7 +118,13 @@ def resume_at_gate(gate: GateView, run_input: dict[str, Any], *, wait_seconds: f
             except ObjectNotFound:
                 raise GateRunError(f"gate #{gate.id}: run {run_id} does not exist") from None
             state = run.state
-            if state is not None and state.is_final():
+            if (
+                state is not None
+                and state.is_final()
+                and (state.type != StateType.CRASHED or found is not None)
+            ):
+                if found is not None and found[0] is not None:
+                    raise GateRunError(_explain(gate, run, found, last))
                 raise GateRunError(
                     f"gate #{gate.id}: run {run.name!r} is {state.name}; start the flow again"
                 )
@@ -128,9 +143,66 @@ def resume_at_gate(gate: GateView, run_input: dict[str, Any], *, wait_seconds: f
                         raise GateRunError(f"gate #{gate.id}: resume refused: {last}")
             elif state is not None:
                 last = f"run is {state.name}"
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + 1.0
+                if found is None or found[0] is None:
+                    found = _recover_if_dead(run, decider)
+                if found[0] is not None:
+                    _stop_if_decided(gate)
             if time.monotonic() > deadline:
-                raise GateRunError(f"gate #{gate.id}: run {run.name!r} is not waiting here: {last}")
+                raise GateRunError(_explain(gate, run, found, last))
             time.sleep(0.25)
+
+
+def _recover_if_dead(run, decider: str) -> tuple[Any, Any]:
+    """Put a run whose process died back to replay (once; recorded like the sweep's)."""
+    from tasks.recovery import recover_run
+
+    return recover_run(str(run.id), now=datetime.now(UTC), by=f"decide:{decider or '?'}")
+
+
+def _stop_if_decided(gate: GateView) -> None:
+    """The replayed run applied the answer it had before its process died: nothing to resume."""
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        current = read_gate(session=session, gate_id=gate.id)
+    if current.status != GateStatus.open:
+        raise GateRunError(
+            f"gate #{gate.id} ({gate.key} round {gate.round}) is {current.status}"
+            + (f" ({current.outcome})" if current.outcome else "")
+            + ": the run had an answer before its process died, and its replay recorded it"
+        )
+
+
+def _explain(gate: GateView, run, found: tuple[Any, Any] | None, last: str) -> str:
+    """What happened to the run waiting at `gate`, and what happens next."""
+    settings = get_settings()
+    stranded, recovery = found or (None, None)
+    every = settings.recovery_every_minutes
+    head = f"gate #{gate.id}: run {run.name!r}"
+    if stranded is None:
+        hint = ""
+        if run.state is not None and run.state.type in (StateType.RUNNING, StateType.PENDING):
+            hint = (
+                f"; if its process died, recover-runs replays it once it has been silent "
+                f"{settings.recovery_stale_after_seconds} s (it runs every {every} min); "
+                "decide again then"
+            )
+        return f"{head} is not waiting here: {last}{hint}"
+    died = f"{head} died ({stranded.problem})"
+    if recovery is None:
+        return f"{died}; recover-runs is replaying it; decide again in {every} min"
+    if recovery.action == "gave_up":
+        return (
+            f"{died}; it was replayed {recovery.attempt - 1} times and died again, so it is "
+            f"marked Crashed and {settings.recovery_notify} was told: start the flow again"
+        )
+    when = recovery.recovered_at.astimezone(settings.tz).strftime("%H:%M")
+    return (
+        f"{died}; it was put back to replay at {when} (attempt {recovery.attempt} of "
+        f"{settings.recovery_max_replays}) and has not suspended here again yet: the serve "
+        f"process picks it up within a minute; decide again then"
+    )
 
 
 def _has_input(client, run_id: UUID, key: str) -> bool:

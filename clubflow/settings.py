@@ -154,6 +154,20 @@ class Settings(BaseSettings):
     # The birthday-month benefit named in the greeting.
     birthday_benefit: str = "生日当月到店保养享工时费八折，并可领取车友会生日礼品一份"
 
+    # Run recovery (the recover-runs sweep). Serve/worker processes send a flow-run heartbeat
+    # every 30 s (PREFECT_FLOWS_HEARTBEAT_FREQUENCY); a Running or Pending run silent for
+    # longer than this is taken as dead and replayed from the top.
+    recovery_stale_after_seconds: int = Field(120, ge=1)
+    # A run Suspended this long without its input form stored died while suspending: woken.
+    recovery_suspend_grace_seconds: int = Field(60, ge=1)
+    # Replays of one run before the sweep gives up, marks it Crashed and tells `recovery_notify`.
+    recovery_max_replays: int = Field(3, ge=1)
+    # Runs whose last state is older than this are left alone (history, not a live incident).
+    recovery_lookback_hours: int = Field(48, ge=1)
+    recovery_notify: str = "role:it"
+    # How often the recover-runs deployment runs (prefect.yaml says the same; shown to users).
+    recovery_every_minutes: int = Field(3, ge=1)
+
     @field_validator("business_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -554,3 +554,28 @@ class Notification(SQLModel, table=True):
     next_attempt_at: datetime = ts_field(nullable=False, default_now=True)
     lease_until: datetime | None = ts_field()
     sent_at: datetime | None = ts_field()
+
+
+# ---------------------------------------------------------------- run recovery
+
+
+class RunRecovery(SQLModel, table=True):
+    """What the recovery sweep (or `clubflow decide`) did about a run whose process died.
+
+    One row per (run, attempt): inserting it is the claim, so two sweeps never replay the
+    same run twice for the same death, and the count of a run's rows bounds its replays."""
+
+    __tablename__ = "run_recovery"
+    __table_args__ = (sa.UniqueConstraint("flow_run_id", "attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_run_id: str = Field(index=True, max_length=64)
+    flow_run_name: str = ""
+    deployment: str = ""
+    attempt: int  # 1, 2, ... for replays; max + 1 is the row that gave up
+    found_state: str = Field(max_length=32)  # Running / Pending / Crashed / Suspended
+    problem: str  # what was wrong: no heartbeat since ..., suspended without its form, ...
+    action: str = Field(max_length=32)  # replayed / woken / gave_up / closed
+    last_seen_at: datetime | None = ts_field()  # last heartbeat or state change of the run
+    recovered_at: datetime = ts_field(nullable=False, default_now=True)
+    recovered_by: str = "recover-runs"  # the sweep, or decide:<username>

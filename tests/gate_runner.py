@@ -21,9 +21,13 @@ background, so tests are deterministic.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -46,6 +50,11 @@ from prefect.settings import PREFECT_API_URL
 from deployments.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
+DRILL_HOOKS = Path(__file__).resolve().parent / "drill_hooks"
+
+
+class DrillError(RuntimeError):
+    """The child did not reach its kill point (its output is in the message)."""
 
 
 class GateRunner:
@@ -134,13 +143,86 @@ class GateRunner:
         except Exception:  # noqa: BLE001 - the run's state records the failure
             pass
 
-    def _execute_in_subprocess(self, flow_run_id: UUID) -> None:
+    @staticmethod
+    def _engine_env(flow_run_id: UUID) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             PREFECT__FLOW_RUN_ID=str(flow_run_id),
             PREFECT_API_URL=str(PREFECT_API_URL.value()),
             PYTHONPATH=str(ROOT),
         )
+        return env
+
+    def execute_until_killed(
+        self, flow_run_id: UUID, *, at: str, heartbeats: bool = True, timeout: float = 180
+    ) -> FlowRun:
+        """Start `python -m prefect.engine` for the run as the serve process does, let it reach
+        kill point `at` (tests/drill_hooks/sitecustomize.py), then SIGKILL it. With
+        `heartbeats` the child sends flow-run heartbeats every 30 s, as production processes
+        do, and a run killed while Running is killed only once its first heartbeat is stored.
+        Returns the run as the killed process left it."""
+        self.executed.append(flow_run_id)
+        marker = Path(tempfile.mkdtemp(prefix="drill-")) / "reached"
+        env = self._engine_env(flow_run_id)
+        env.update(
+            PYTHONPATH=os.pathsep.join([str(ROOT), str(DRILL_HOOKS)]),
+            CLUBFLOW_DRILL_KILL_AT=at,
+            CLUBFLOW_DRILL_MARKER=str(marker),
+        )
+        if heartbeats:
+            env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = "30"
+        log = marker.with_name("output.log")
+        with log.open("wb") as out:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "prefect.engine"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            deadline = time.monotonic() + timeout
+            while not marker.exists():
+                if child.poll() is not None or time.monotonic() > deadline:
+                    child.kill()
+                    child.wait()
+                    raise DrillError(
+                        f"run {flow_run_id} never reached {at!r}:\n"
+                        + log.read_text(errors="replace")[-3000:]
+                    )
+                time.sleep(0.1)
+            if heartbeats and self.read(flow_run_id).state.name == "Running":
+                self.wait_for_heartbeat(flow_run_id, deadline=deadline)
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        assert child.returncode == -signal.SIGKILL, child.returncode
+        return self.read(flow_run_id)
+
+    @staticmethod
+    def last_heartbeat(flow_run_id: UUID) -> datetime | None:
+        from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+
+        with get_client(sync_client=True) as client:
+            page = client.read_events(
+                filter=EventFilter(
+                    event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
+                    resource=EventResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
+                ),
+                limit=1,
+            )
+        return max((e.occurred for e in page.events), default=None)
+
+    def wait_for_heartbeat(self, flow_run_id: UUID, *, deadline: float) -> datetime:
+        """The server stores events in batches: wait (not sleep-and-assert) until it has one."""
+        while True:
+            beat = self.last_heartbeat(flow_run_id)
+            if beat is not None:
+                return beat
+            if time.monotonic() > deadline:
+                raise DrillError(f"run {flow_run_id}: no heartbeat stored")
+            time.sleep(0.25)
+
+    def _execute_in_subprocess(self, flow_run_id: UUID) -> None:
+        env = self._engine_env(flow_run_id)
         subprocess.run(
             [sys.executable, "-m", "prefect.engine"],
             cwd=ROOT,
