@@ -115,7 +115,7 @@ class Sink:
             message = Message(
                 path=path,
                 title=data.get("title", ""),
-                body=data.get("message", ""),
+                body=data.get("message", data.get("body", "")),  # json:// or apprise://
                 headers=headers,
             )
             self.messages.append(message)

@@ -233,6 +233,14 @@ def text_reference(key: str) -> str:
     return f"（参考号 {key[3:11]}）"
 
 
+KEYED_SCHEMES = ("json", "jsons", "form", "forms", "xml", "xmls")
+
+
+def keyed_url(url: str) -> bool:
+    """Whether the channel carries the key as a header/field (a webhook that can deduplicate)."""
+    return url.split("://", 1)[0].lower() in KEYED_SCHEMES
+
+
 def channel_of(url: str) -> tuple[str, str]:
     """(key, label) of the server a URL talks to; the label never shows a token."""
     match = re.match(r"^([A-Za-z0-9+.-]+)://(?:[^@/?#]*@)?([^/?#]*)", url)
@@ -373,6 +381,14 @@ def deliver(
             if outcome is not Outcome.refused:
                 break
         if outcome is Outcome.sent:
+            delivered.append(index)
+        elif (
+            outcome is Outcome.unknown
+            and getattr(notification, "_resend", False)
+            and not keyed_url(url)
+        ):
+            # A channel that cannot deduplicate gets at most one resend per incident: no
+            # answer again, and the message has most likely arrived (counted in `resends`).
             delivered.append(index)
         elif rank.index(outcome) > rank.index(worst):
             worst, error = outcome, f"channel {index + 1}/{len(urls)}: {reason}"

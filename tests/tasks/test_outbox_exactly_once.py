@@ -83,6 +83,31 @@ def test_no_answer_is_not_resent_inline_but_later_under_the_same_key(
     assert [(r.status, r.resends) for r in _mine(db_url)] == [(NotificationStatus.sent, 1)] * 2
 
 
+def test_a_channel_without_keys_gets_at_most_one_resend_counted_and_referenced(
+    channels, sink, db_url, settings_env
+):
+    from blocks.channels import NotificationChannels
+
+    # An SMS gateway-like channel: Apprise's API plugin, no idempotency header.
+    NotificationChannels(
+        people={"hq.manager": f"apprise://127.0.0.1:{sink.port}/sms?method=json"},
+        roles={"ops": sink.url("role/ops")},
+    ).save("default", overwrite=True)
+    settings_env(outbox_send_timeout_seconds=1)
+    [key] = _queue(1)
+    sink.delays["notify/sms"] = 2.5  # accepted, answered after the timeout, every time
+
+    deliver_notifications(now=NOON)
+    deliver_notifications(now=NOON + timedelta(minutes=5))
+    deliver_notifications(now=NOON + timedelta(minutes=30))
+
+    received = sink.to("notify/sms")
+    assert len(received) == 2, "one send and exactly one resend"
+    assert all(f"（参考号 {key[3:11]}）" in m.body for m in received)
+    [row] = _mine(db_url)
+    assert (row.status, row.resends) == (NotificationStatus.sent, 1)
+
+
 SENDER = textwrap.dedent(
     """
     import sys
