@@ -7,6 +7,7 @@ from datetime import datetime
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from domain.privacy import mask_text
 from tasks.outbox import dead_notifications_task, deliver_notifications_task
 
 
@@ -15,7 +16,7 @@ def deliver_notifications(now: datetime | None = None) -> dict[str, int]:
     """Send what is due; failures stay queued with their next attempt time."""
     report = deliver_notifications_task(now)
     if report.retried or report.dead or report.deferred:
-        lines = "\n".join(f"- {e}" for e in report.errors[:50])
+        lines = "\n".join(f"- {mask_text(e)}" for e in report.errors[:50])
         create_markdown_artifact(
             key="outbox-failures",
             markdown=(
@@ -31,10 +32,10 @@ def deliver_notifications(now: datetime | None = None) -> dict[str, int]:
             table=[
                 {
                     "id": d["id"],
-                    "recipient": d["recipient"],
+                    "recipient": mask_text(d["recipient"]),
                     "template": d["template"],
                     "attempts": d["attempts"],
-                    "last error": d["last_error"],
+                    "last error": mask_text(d["last_error"]),
                 }
                 for d in dead
             ],

@@ -31,6 +31,23 @@ def _requests(n: int, recipient: str = "person:hq.manager", **extra) -> list[Not
     ]
 
 
+def _artifact(key: str) -> str:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def read() -> str:
+        async with get_client() as client:
+            [artifact] = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                limit=1,
+            )
+            return str(artifact.data)
+
+    return asyncio.run(read())
+
+
 def _rows(db_url: str) -> list[Notification]:
     with session_scope(db_url) as session:
         return list(session.execute(select(Notification).order_by(Notification.id)).scalars())
@@ -138,6 +155,8 @@ def test_a_channel_that_stays_down_gives_up_and_keeps_the_row(channels, sink, db
     assert row.attempts == 2
     assert "channel 1/1" in row.last_error
     assert sink.messages == []
+    dead_table = _artifact("outbox-dead")
+    assert '"template": "test_message"' in dead_table and "error=500" in dead_table
     # role:ops is told once of the dead message and once of the channel failing for an hour.
     assert sorted(n.template for n in ops) == ["outbox_channel_failing", "outbox_dead"]
     assert {n.recipient for n in ops} == {"role:ops"}
@@ -225,3 +244,26 @@ def test_a_leased_row_is_not_claimed_again_until_its_lease_expires(any_db_url, s
                 lease_until=NOON + lease * 3,
             )
             assert row is not None and row._resend
+
+
+def test_the_inbox_echo_and_journal_show_phones_masked(tmp_path):
+    import json
+
+    import apprise
+
+    from clubflow.inbox import start_sink
+
+    echoed = []
+    inbox, server = start_sink(journal=tmp_path / "inbox.jsonl", on_message=echoed.append)
+    try:
+        sender = apprise.Apprise()
+        sender.add(inbox.url("sms/13900002222"))
+        assert sender.notify(title="致 13900002222", body="您的手机 13900002222")
+    finally:
+        server.shutdown()
+    [echo] = echoed
+    assert (echo.path, echo.title) == ("/sms/139****2222", "致 139****2222")
+    journal = (tmp_path / "inbox.jsonl").read_text(encoding="utf-8")
+    assert json.loads(journal)["body"] == "您的手机 139****2222"
+    assert "13900002222" not in journal
+    assert inbox.messages[0].path == "/sms/13900002222"  # the receiver itself gets the number
