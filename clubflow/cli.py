@@ -216,3 +216,6 @@ app.add_typer(members_app, name="members")
 from clubflow.cli_activities import app as activity_app  # noqa: E402
 
 app.add_typer(activity_app, name="activity")
+from clubflow.cli_outbox import app as outbox_app  # noqa: E402
+
+app.add_typer(outbox_app, name="outbox")

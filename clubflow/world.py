@@ -200,6 +200,7 @@ def inbox_channels(*, session: Session, inbox_url: str):
     people = session.execute(select(Person.username, Person.role, Person.region_code)).all()
     dealers = session.execute(select(Dealer.code)).scalars().all()
     roles = {str(role): f"{base}/role/{role}" for role in Role}
+    roles["ops"] = f"{base}/role/ops"  # who hears of dead messages and failing channels
     for p in people:
         if p.region_code:
             roles[f"{p.role}:{p.region_code}"] = f"{base}/role/{p.role}/{p.region_code}"

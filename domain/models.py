@@ -554,6 +554,9 @@ class Notification(SQLModel, table=True):
     next_attempt_at: datetime = ts_field(nullable=False, default_now=True)
     lease_until: datetime | None = ts_field()
     sent_at: datetime | None = ts_field()
+    # Sends repeated after an unknown outcome (a timeout, or a sender that crashed holding the
+    # lease): a receiver that cannot deduplicate by key may have seen the message twice.
+    resends: int = 0
 
 
 # ---------------------------------------------------------------- run recovery

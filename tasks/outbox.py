@@ -6,10 +6,15 @@ the bottom are what flows call.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
+import threading
 import time as time_module
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import apprise
@@ -30,13 +35,15 @@ from domain.models import (
     Person,
     Role,
 )
+from domain.models_outbox import ChannelHealth, OutboxAction
 from domain.privacy import mask_text
 from domain.quiet_hours import release_time
 from domain.regions import REGION_CODES
 from tasks.render import render_message
 
 CHANNELS_BLOCK = "default"
-LEASE = timedelta(minutes=10)
+# Roles that exist only as notification recipients (no Person carries them).
+NOTIFICATION_ROLES = {"ops"}
 
 
 class NotificationRequest(BaseModel):
@@ -64,10 +71,13 @@ class QueueResult:
 
 @dataclass
 class DeliveryReport:
+    claimed: int = 0
     sent: int = 0
     retried: int = 0
+    deferred: int = 0
     dead: int = 0
     waiting: int = 0
+    alerts: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -98,7 +108,7 @@ def check_recipients(*, session: Session, recipients: set[str]) -> None:
         if kind == "role":
             for name in names:
                 role, _, region = name.partition(":")
-                if role not in Role.__members__:
+                if role not in Role.__members__ and role not in NOTIFICATION_ROLES:
                     raise RecipientError(f"recipient 'role:{name}': unknown role {role!r}")
                 if region and region not in REGION_CODES:
                     raise RecipientError(f"recipient 'role:{name}': unknown region {region!r}")
@@ -167,36 +177,6 @@ def _due(now: datetime):
     )
 
 
-def claim_due(*, session: Session, now: datetime, limit: int) -> list[Notification]:
-    """Lease due rows to this sender; a lease left by a crashed sender expires and is retaken.
-
-    The UPDATE repeats the due condition, so of two senders racing for a row only the first
-    one's update matches it: the other sees rowcount 0 and skips it."""
-    due = (
-        select(Notification.id)
-        .where(_due(now))
-        .order_by(Notification.urgent.desc(), Notification.next_attempt_at, Notification.id)
-        .limit(limit)
-    )
-    claimed = []
-    for notification_id in session.execute(due).scalars().all():
-        result = session.execute(
-            update(Notification)
-            .where(Notification.id == notification_id, _due(now))
-            .values(status=NotificationStatus.sending, lease_until=now + LEASE)
-        )
-        if result.rowcount == 1:
-            claimed.append(notification_id)
-        session.commit()  # each claim visible at once: a racing sender's update then misses
-    if not claimed:
-        return []
-    return list(
-        session.execute(
-            select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id)
-        ).scalars()
-    )
-
-
 def member_phones(*, session: Session, notifications: list[Notification]) -> dict[str, str]:
     numbers = {
         n.recipient.split(":", 1)[1] for n in notifications if n.recipient.startswith("member:")
@@ -215,98 +195,462 @@ def outbox_counts(*, session: Session) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------- sending
+#
+# Exactly once, per channel kind (docs/outbox.md):
+# - every send carries the row's delivery key: an `Idempotency-Key` header (and an
+#   `idempotency_key` JSON/form field) for webhook channels, a short reference in the text
+#   for the others (SMS, email, chat bots);
+# - an HTTP error answer means "not accepted": retried at once (bounded, no sleep);
+# - a timeout or a broken connection means "may have arrived": never resent inline, the row
+#   waits for a later run and is resent under the same key, and the resend is counted;
+# - a row's lease covers its sends' timeouts plus a margin, so a crashed sender's row is
+#   retaken minutes, not hours, later.
 
 
-def _send_once(url: str, title: str, body: str, timeout: float) -> str | None:
-    """Send to one Apprise URL; None on success, else a short masked reason."""
-    sender = apprise.Apprise()
-    if not sender.add(url):
-        return "channel URL does not parse"
-    with apprise.LogCapture(level=logging.WARNING) as captured:
-        ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
+class Outcome(StrEnum):
+    sent = "sent"
+    refused = "refused"  # the channel answered with an error: not accepted
+    unknown = "unknown"  # no answer (timeout, connection broken or refused): may have arrived
+    deferred = "deferred"  # not tried: the channel stopped answering earlier in this run
+
+
+UNKNOWN_MARK = "no answer: "  # last_error prefix of an unknown outcome (a resend is counted)
+KEYED_PLUGINS = ("NotifyJSON", "NotifyForm", "NotifyXML")
+SEND_MARGIN = timedelta(seconds=30)
+CONNECT_TIMEOUT = 4.0
+CHANNEL_LANES = 4  # concurrent senders per channel
+WORKERS = 16  # concurrent senders in all
+TRIP_AFTER = 2  # unanswered sends of a channel in one run before its other rows are deferred
+OPS = "role:ops"
+
+
+def delivery_key(idem_key: str) -> str:
+    """The key a receiver deduplicates by: stable for a row, whatever sender sends it."""
+    return "cf-" + hashlib.sha256(idem_key.encode()).hexdigest()[:24]
+
+
+def text_reference(key: str) -> str:
+    return f"（参考号 {key[3:11]}）"
+
+
+KEYED_SCHEMES = ("json", "jsons", "form", "forms", "xml", "xmls")
+
+
+def keyed_url(url: str) -> bool:
+    """Whether the channel carries the key as a header/field (a webhook that can deduplicate)."""
+    return url.split("://", 1)[0].lower() in KEYED_SCHEMES
+
+
+def channel_of(url: str) -> tuple[str, str]:
+    """(key, label) of the server a URL talks to; the label never shows a token."""
+    match = re.match(r"^([A-Za-z0-9+.-]+)://(?:[^@/?#]*@)?([^/?#]*)", url)
+    scheme, server = (match.group(1).lower(), match.group(2)) if match else ("?", url)
+    key = hashlib.sha256(f"{scheme}://{server}".encode()).hexdigest()[:16]
+    plain = scheme in ("json", "jsons", "form", "forms", "xml", "xmls", "mailto", "mailtos")
+    return key, f"{scheme}://{server}" if plain else f"{scheme}://…{key[:6]}"
+
+
+class _AppriseErrors(logging.Handler):
+    """Apprise reports why a send failed only in its log: keep each thread's lines apart, so
+    concurrent sends never read each other's errors."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = getattr(self.local, "lines", None)
+        if lines is not None:
+            lines.append(record.getMessage())
+
+
+_APPRISE_ERRORS = _AppriseErrors()
+logging.getLogger("apprise").addHandler(_APPRISE_ERRORS)
+
+
+def _plugin(url: str, *, key: str, timeout: float) -> tuple[Any, bool]:
+    """The Apprise plugin for a URL, with the send timeout and the key set; keyed or not."""
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return None, False
+    plugin.socket_read_timeout = timeout
+    plugin.socket_connect_timeout = min(CONNECT_TIMEOUT, timeout)
+    keyed = type(plugin).__name__ in KEYED_PLUGINS
+    if keyed:
+        plugin.headers["Idempotency-Key"] = key
+        if hasattr(plugin, "payload_extras"):
+            plugin.payload_extras["idempotency_key"] = key
+    return plugin, keyed
+
+
+def send_once(url: str, title: str, body: str, *, key: str, timeout: float) -> tuple[Outcome, str]:
+    """One send through Apprise: the outcome and, when not sent, a short masked reason."""
+    plugin, keyed = _plugin(url, key=key, timeout=timeout)
+    if plugin is None:
+        return Outcome.refused, "channel URL does not parse"
+    if not keyed:
+        body = f"{body}\n{text_reference(key)}"
+    _APPRISE_ERRORS.local.lines = lines = []
+    began = time_module.monotonic()
+    try:
+        ok = plugin.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
+    finally:
+        _APPRISE_ERRORS.local.lines = None
     if ok:
-        return None
-    lines = [ln for ln in captured.getvalue().splitlines() if ln.strip()]
-    return mask_text(lines[-1][:300]) if lines else "delivery failed"
+        return Outcome.sent, ""
+    waited = time_module.monotonic() - began
+    if not lines:
+        # Apprise's log is silenced: without its reason, "may have arrived" is the safe answer.
+        return Outcome.unknown, f"delivery failed after {waited:.1f} s (no reason logged)"
+    reason = mask_text(lines[-1][:300])
+    if waited >= timeout * 0.9 or any("connection error" in ln.lower() for ln in lines):
+        return Outcome.unknown, reason
+    return Outcome.refused, reason
+
+
+@dataclass
+class _Channel:
+    label: str
+    sent: int = 0
+    failed: int = 0
+    unanswered: int = 0
+    last_error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def tripped(self) -> bool:
+        return self.unanswered >= TRIP_AFTER
+
+
+@dataclass
+class _Run:
+    url: str
+    now: datetime
+    settings: Settings
+    started: float
+    channels: dict[str, _Channel] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def channel(self, url: str) -> tuple[str, _Channel]:
+        key, label = channel_of(url)
+        with self.lock:
+            return key, self.channels.setdefault(key, _Channel(label))
+
+    def lease_until(self, urls: int) -> datetime:
+        # `now` is the run's time; the run may be minutes old when it reaches this row.
+        elapsed = timedelta(seconds=time_module.monotonic() - self.started)
+        per_send = self.settings.outbox_send_timeout_seconds + CONNECT_TIMEOUT
+        budget = timedelta(seconds=per_send * max(urls, 1) * self.settings.outbox_inline_attempts)
+        return self.now + elapsed + budget + SEND_MARGIN
 
 
 def deliver(
-    notification: Notification, urls: list[str], settings: Settings
-) -> tuple[list[int], str | None]:
-    """Send to each channel not yet delivered, retrying in place with exponential backoff."""
+    notification: Notification, urls: list[str], run: _Run
+) -> tuple[list[int], Outcome, str | None]:
+    """Send to each channel not yet delivered; the worst outcome and its reason.
+
+    An error answer is retried at once (the channel refused it); no answer is never retried
+    here (the message may have arrived: a later run resends it under the same key)."""
     delivered = list(notification.delivered_channels or [])
-    error = None
+    key = delivery_key(notification.idem_key)
+    worst, error = Outcome.sent, None
+    rank = [Outcome.sent, Outcome.deferred, Outcome.refused, Outcome.unknown]
     for index, url in enumerate(urls):
         if index in delivered:
             continue
-        for attempt in range(settings.outbox_inline_attempts):
-            error = _send_once(
-                url, notification.title, notification.body, settings.outbox_send_timeout_seconds
-            )
-            if error is None:
-                delivered.append(index)
+        _key, channel = run.channel(url)
+        outcome, reason = Outcome.deferred, f"{channel.label} stopped answering in this run"
+        for _attempt in range(run.settings.outbox_inline_attempts):
+            if channel.tripped:
                 break
-            if attempt + 1 < settings.outbox_inline_attempts:
-                time_module.sleep(settings.outbox_inline_backoff_seconds * 2**attempt)
-        if error is not None:
-            return delivered, f"channel {index + 1}/{len(urls)}: {error}"
-    return delivered, None
+            outcome, reason = send_once(
+                url,
+                notification.title,
+                notification.body,
+                key=key,
+                timeout=run.settings.outbox_send_timeout_seconds,
+            )
+            with channel.lock:
+                if outcome is Outcome.sent:
+                    channel.sent += 1
+                    channel.unanswered = 0
+                else:
+                    channel.failed += 1
+                    channel.last_error = reason
+                    channel.unanswered += outcome is Outcome.unknown
+            if outcome is not Outcome.refused:
+                break
+        if outcome is Outcome.sent:
+            delivered.append(index)
+        elif (
+            outcome is Outcome.unknown
+            and getattr(notification, "_resend", False)
+            and not keyed_url(url)
+        ):
+            # A channel that cannot deduplicate gets at most one resend per incident: no
+            # answer again, and the message has most likely arrived (counted in `resends`).
+            delivered.append(index)
+        elif rank.index(outcome) > rank.index(worst):
+            worst, error = outcome, f"channel {index + 1}/{len(urls)}: {reason}"
+    return delivered, worst, error
+
+
+def claim_one(*, session: Session, notification_id: int, now: datetime, lease_until: datetime):
+    """Lease one due row; None when another sender has it (or it is no longer due)."""
+    previous = session.execute(
+        select(Notification.status).where(Notification.id == notification_id)
+    ).scalar_one_or_none()
+    result = session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, _due(now))
+        .values(status=NotificationStatus.sending, lease_until=lease_until)
+    )
+    session.commit()
+    if result.rowcount != 1:
+        return None
+    row = session.get(Notification, notification_id)
+    # Retaken from a sender that crashed holding it, or after no answer: a resend.
+    row._resend = previous == NotificationStatus.sending or (row.last_error or "").startswith(
+        UNKNOWN_MARK
+    )
+    return row
+
+
+@dataclass
+class _RowResult:
+    id: int
+    recipient: str
+    template: str
+    outcome: Outcome
+    error: str | None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    dead: bool = False
+
+
+def _record(
+    session: Session, row: Notification, delivered: list[int], outcome: Outcome, error, run: _Run
+) -> _RowResult:
+    settings, now = run.settings, run.now
+    row.delivered_channels = delivered
+    row.lease_until = None
+    if getattr(row, "_resend", False) and outcome is not Outcome.deferred:
+        row.resends += 1
+    if error is None:
+        row.status, row.sent_at, row.last_error = NotificationStatus.sent, now, None
+    elif outcome is Outcome.deferred:
+        # Not tried: no attempt is spent, the row waits for the next run.
+        row.status = NotificationStatus.pending
+        row.next_attempt_at = now + timedelta(seconds=settings.outbox_retry_backoff_seconds)
+        if not (row.last_error or "").startswith(UNKNOWN_MARK):
+            row.last_error = f"deferred: {error}"
+    else:
+        row.attempts += 1
+        row.last_error = (UNKNOWN_MARK if outcome is Outcome.unknown else "") + error
+        if row.attempts >= settings.outbox_max_attempts:
+            row.status = NotificationStatus.dead
+        else:
+            row.status = NotificationStatus.pending
+            backoff = settings.outbox_retry_backoff_seconds * 2 ** (row.attempts - 1)
+            row.next_attempt_at = now + timedelta(seconds=backoff)
+    result = _RowResult(
+        id=row.id,
+        recipient=row.recipient,
+        template=row.template,
+        outcome=Outcome.sent if error is None else outcome,
+        error=error,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        dead=row.status == NotificationStatus.dead,
+    )
+    session.commit()
+    return result
+
+
+def _lane(rows: list[Notification], urls: dict[int, list[str]], run: _Run) -> list[_RowResult]:
+    """Deliver rows one after another (one of a channel's lanes)."""
+    results = []
+    for candidate in rows:
+        with session_scope(run.url) as session:
+            row = claim_one(
+                session=session,
+                notification_id=candidate.id,
+                now=run.now,
+                lease_until=run.lease_until(len(urls.get(candidate.id, []))),
+            )
+            if row is None:
+                continue
+            if candidate.id not in urls:
+                delivered, outcome, error = (
+                    row.delivered_channels,
+                    Outcome.refused,
+                    urls.get(-candidate.id, "no channel"),
+                )
+            else:
+                delivered, outcome, error = deliver(row, urls[candidate.id], run)
+            results.append(_record(session, row, delivered, outcome, error, run))
+    return results
+
+
+def candidates(*, session: Session, now: datetime, limit: int) -> list[Notification]:
+    rows = session.execute(
+        select(Notification)
+        .where(_due(now))
+        .order_by(Notification.urgent.desc(), Notification.next_attempt_at, Notification.id)
+        .limit(limit)
+    ).scalars()
+    rows = list(rows)
+    session.expunge_all()
+    return rows
 
 
 def deliver_due(
-    *, url: str, channels: NotificationChannels, now: datetime, settings: Settings
+    *,
+    url: str,
+    channels: NotificationChannels,
+    now: datetime,
+    settings: Settings,
+    started: float | None = None,
 ) -> DeliveryReport:
+    """Deliver one batch of due rows: each channel in its own lanes, so a slow or failing
+    channel holds up only its own messages; record channel health; tell role:ops."""
     report = DeliveryReport()
     log = _logger()
+    run = _Run(url=url, now=now, settings=settings, started=started or time_module.monotonic())
     with session_scope(url) as session:
-        batch = claim_due(session=session, now=now, limit=settings.outbox_batch_size)
+        batch = candidates(session=session, now=now, limit=settings.outbox_batch_size)
         phones = member_phones(session=session, notifications=batch)
+    urls: dict[int, list[str]] = {}
+    lanes: dict[str, list[list[Notification]]] = {}
     for notification in batch:
         try:
             number = notification.recipient.split(":", 1)[1]
-            urls = channels.urls_for(notification.recipient, phone=phones.get(number))
+            row_urls = channels.urls_for(notification.recipient, phone=phones.get(number))
         except UnknownRecipientError as exc:
-            delivered, error = notification.delivered_channels, str(exc)
+            urls[-notification.id] = str(exc)
+            row_urls = []
         else:
-            delivered, error = deliver(notification, urls, settings)
-        with session_scope(url) as session:
-            row = session.get(Notification, notification.id)
-            row.delivered_channels = delivered
-            row.lease_until = None
-            if error is None:
-                row.status, row.sent_at, row.last_error = NotificationStatus.sent, now, None
-                report.sent += 1
-                log.info("sent #%s %s to %s", row.id, row.template, row.recipient)
-                continue
-            row.attempts += 1
-            row.last_error = error
-            if row.attempts >= settings.outbox_max_attempts:
-                row.status = NotificationStatus.dead
-                report.dead += 1
-                log.error(
-                    "gave up on #%s to %s after %s attempts: %s",
-                    row.id,
-                    row.recipient,
-                    row.attempts,
-                    error,
-                )
-            else:
-                row.status = NotificationStatus.pending
-                backoff = settings.outbox_retry_backoff_seconds * 2 ** (row.attempts - 1)
-                row.next_attempt_at = now + timedelta(seconds=backoff)
-                report.retried += 1
-                log.warning(
-                    "#%s to %s failed (attempt %s), retry at %s: %s",
-                    row.id,
-                    row.recipient,
-                    row.attempts,
-                    row.next_attempt_at.isoformat(),
-                    error,
-                )
-            report.errors.append(f"#{row.id} {row.recipient}: {error}")
+            urls[notification.id] = row_urls
+        pending = [u for i, u in enumerate(row_urls) if i not in notification.delivered_channels]
+        key = channel_of(pending[0])[0] if pending else "-"
+        channel_lanes = lanes.setdefault(key, [[] for _ in range(CHANNEL_LANES)])
+        min(channel_lanes, key=len).append(notification)
+    jobs = [lane for channel_lanes in lanes.values() for lane in channel_lanes if lane]
+    results: list[_RowResult] = []
+    if jobs:
+        with ThreadPoolExecutor(min(WORKERS, len(jobs)), thread_name_prefix="outbox") as pool:
+            for lane_results in pool.map(lambda lane: _lane(lane, urls, run), jobs):
+                results.extend(lane_results)
+    died = []
+    for r in sorted(results, key=lambda r: r.id):
+        report.claimed += 1
+        if r.outcome is Outcome.sent:
+            report.sent += 1
+            log.info("sent #%s %s to %s", r.id, r.template, r.recipient)
+            continue
+        report.errors.append(f"#{r.id} {r.recipient}: {r.error}")
+        if r.outcome is Outcome.deferred:
+            report.deferred += 1
+        elif r.dead:
+            report.dead += 1
+            died.append(r)
+            log.error(
+                "gave up on #%s to %s after %s attempts: %s", r.id, r.recipient, r.attempts, r.error
+            )
+        else:
+            report.retried += 1
+            log.warning(
+                "#%s to %s failed (attempt %s), retry at %s: %s",
+                r.id,
+                r.recipient,
+                r.attempts,
+                r.next_attempt_at.isoformat() if r.next_attempt_at else "?",
+                r.error,
+            )
     with session_scope(url) as session:
+        failing = record_channel_health(session=session, run=run)
+        report.alerts = alert_ops(
+            session=session, now=now, settings=settings, died=died, failing=failing
+        )
         report.waiting = outbox_counts(session=session).get(NotificationStatus.pending, 0)
     return report
+
+
+def record_channel_health(*, session: Session, run: _Run) -> list[ChannelHealth]:
+    """Update each channel this run used; the channels failing for an hour, not yet told."""
+    for key, channel in run.channels.items():
+        health = session.get(ChannelHealth, key) or ChannelHealth(key=key, label=channel.label)
+        if channel.sent:
+            health.failing_since = health.alerted_at = None
+            health.last_success_at = run.now
+        elif channel.failed:
+            health.failing_since = health.failing_since or run.now
+            health.last_error = channel.last_error
+        session.add(health)
+    session.commit()
+    hour_ago = run.now - timedelta(hours=1)
+    return list(
+        session.execute(
+            select(ChannelHealth).where(
+                ChannelHealth.failing_since <= hour_ago, ChannelHealth.alerted_at.is_(None)
+            )
+        ).scalars()
+    )
+
+
+def alert_ops(
+    *,
+    session: Session,
+    now: datetime,
+    settings: Settings,
+    died: list,
+    failing: list[ChannelHealth],
+) -> int:
+    """Tell role:ops, through the outbox and once per event, of dead messages and of
+    channels failing for an hour. Messages to role:ops itself never raise an alert."""
+    requests = []
+    dead = [r for r in died if r.recipient != OPS]
+    if dead:
+        ids = sorted(r.id for r in dead)
+        requests.append(
+            NotificationRequest(
+                recipient=OPS,
+                template="outbox_dead",
+                context={
+                    "count": len(dead),
+                    "lines": [
+                        mask_text(f"#{r.id} {r.template} → {r.recipient}: {r.error}")
+                        for r in dead[:20]
+                    ],
+                    "command": "clubflow outbox retry --dead --as <username>",
+                },
+                idem_key="ops:dead:" + hashlib.sha256(repr(ids).encode()).hexdigest()[:24],
+                urgent=True,
+            )
+        )
+    for health in failing:
+        requests.append(
+            NotificationRequest(
+                recipient=OPS,
+                template="outbox_channel_failing",
+                context={
+                    "channel": health.label,
+                    "since": health.failing_since.astimezone(settings.tz).strftime(
+                        "%Y-%m-%d %H:%M"
+                    ),
+                    "error": mask_text(health.last_error or ""),
+                },
+                idem_key=f"ops:channel:{health.key}:{health.failing_since.isoformat()}",
+                urgent=True,
+            )
+        )
+        health.alerted_at = now
+        session.add(health)
+    if not requests:
+        return 0
+    result = queue_notifications(session=session, requests=requests, now=now, settings=settings)
+    session.commit()
+    return result.queued
 
 
 # ---------------------------------------------------------------- tasks
@@ -338,15 +682,155 @@ def deliver_notifications_task(now: datetime | None = None) -> DeliveryReport:
     settings = get_settings()
     now = now or datetime.now(UTC)
     channels = load_channels()
+    started = time_module.monotonic()
     total = DeliveryReport()
     while True:
         report = deliver_due(
-            url=settings.database_url, channels=channels, now=now, settings=settings
+            url=settings.database_url,
+            channels=channels,
+            now=now,
+            settings=settings,
+            started=started,
         )
-        total.sent += report.sent
-        total.retried += report.retried
-        total.dead += report.dead
+        for name in ("claimed", "sent", "retried", "deferred", "dead", "alerts"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
         total.errors += report.errors
         total.waiting = report.waiting
-        if report.sent + report.retried + report.dead < settings.outbox_batch_size:
+        # A full batch may have more behind it; alerts just queued are due now.
+        if not report.claimed or (
+            report.claimed < settings.outbox_batch_size and not report.alerts
+        ):
             return total
+
+
+@task(name="dead-notifications")
+def dead_notifications_task(limit: int = 100) -> list[dict[str, Any]]:
+    """The dead messages, newest first, masked (for the run's artifact)."""
+    with session_scope(get_settings().database_url) as session:
+        return list_notifications(session=session, status=NotificationStatus.dead, limit=limit)
+
+
+# ---------------------------------------------------------------- operators
+
+
+class OutboxRefused(PermissionError):
+    pass
+
+
+# Who may re-queue messages: IT runs the channels, the campaign manager owns the messages.
+RETRY_ROLES = (Role.it, Role.campaign_manager)
+
+
+def list_notifications(
+    *,
+    session: Session,
+    status: str | None = None,
+    recipient: str | None = None,
+    template: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Messages newest first, as an operator sees them (errors and recipients masked)."""
+    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if status:
+        query = query.where(Notification.status == NotificationStatus(status))
+    if recipient:
+        query = query.where(Notification.recipient == recipient)
+    if template:
+        query = query.where(Notification.template == template)
+    return [
+        {
+            "id": n.id,
+            "status": str(n.status),
+            "recipient": mask_text(n.recipient),
+            "template": n.template,
+            "attempts": n.attempts,
+            "resends": n.resends,
+            "last_error": mask_text(n.last_error or ""),
+            "next_attempt_at": n.next_attempt_at
+            if n.status == NotificationStatus.pending
+            else None,
+            "sent_at": n.sent_at,
+        }
+        for n in session.execute(query).scalars()
+    ]
+
+
+def read_notification(*, session: Session, notification_id: int) -> dict[str, Any]:
+    """One message with its text, masked; LookupError naming the id."""
+    n = session.get(Notification, notification_id)
+    if n is None:
+        raise LookupError(f"notification #{notification_id} does not exist")
+    return {
+        "id": n.id,
+        "status": str(n.status),
+        "recipient": mask_text(n.recipient),
+        "template": n.template,
+        "key": n.idem_key,
+        "delivery_key": delivery_key(n.idem_key),
+        "title": mask_text(n.title),
+        "body": mask_text(n.body),
+        "attempts": n.attempts,
+        "resends": n.resends,
+        "last_error": mask_text(n.last_error or ""),
+        "created_at": n.created_at,
+        "next_attempt_at": n.next_attempt_at,
+        "sent_at": n.sent_at,
+    }
+
+
+def retry_notifications(
+    *,
+    session: Session,
+    actor: str,
+    now: datetime,
+    ids: list[int] | None = None,
+    dead: bool = False,
+) -> int:
+    """Re-queue dead (or waiting) messages now, attempts reset; refusals are recorded.
+
+    A sent message is never re-queued: that would send it twice."""
+    target = "dead" if dead else ",".join(str(i) for i in ids or [])
+
+    def refuse(reason: str) -> OutboxRefused:
+        session.add(
+            OutboxAction(
+                at=now, actor=actor, action="retry", target=target, accepted=False, reason=reason
+            )
+        )
+        session.commit()
+        return OutboxRefused(reason)
+
+    person = session.execute(select(Person).where(Person.username == actor)).scalar_one_or_none()
+    if person is None:
+        raise refuse(f"unknown user {actor!r}")
+    if person.role not in RETRY_ROLES:
+        allowed = " or ".join(str(r) for r in RETRY_ROLES)
+        raise refuse(f"{actor} is {person.role}; only {allowed} may re-queue messages")
+    if dead:
+        query = select(Notification).where(Notification.status == NotificationStatus.dead)
+    else:
+        if not ids:
+            raise refuse("name message ids, or --dead")
+        query = select(Notification).where(Notification.id.in_(ids))
+    rows = list(session.execute(query).scalars())
+    if not dead:
+        missing = sorted(set(ids) - {r.id for r in rows})
+        if missing:
+            raise refuse(f"notification #{missing[0]} does not exist")
+        sent = sorted(r.id for r in rows if r.status == NotificationStatus.sent)
+        if sent:
+            raise refuse(f"notification #{sent[0]} was sent already; it is never sent twice")
+    for row in rows:
+        if row.status == NotificationStatus.sending:
+            continue  # a sender holds it right now
+        row.status = NotificationStatus.pending
+        row.attempts = 0
+        row.next_attempt_at = now
+        row.lease_until = None
+    session.add(
+        OutboxAction(
+            at=now, actor=actor, action="retry", target=target, accepted=True, count=len(rows)
+        )
+    )
+    session.commit()
+    return len(rows)

@@ -1,4 +1,8 @@
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.privacy import mask_phone, mask_text
 
@@ -10,8 +14,11 @@ from domain.privacy import mask_phone, mask_text
         ("+8613812341234", "+86138****1234"),
         ("138 1234 1234", "138****1234"),
         ("010-62345678", "010-****5678"),
-        ("02162345678", "021-****5678"),
+        ("02162345678", "021****5678"),
         ("0931-8123456", "0931-****3456"),
+        ("30821", "***21"),
+        ("62345678", "****5678"),
+        ("1234", "****"),
         ("", ""),
         (None, ""),
     ],
@@ -25,3 +32,16 @@ def test_phones_and_id_numbers_inside_text_are_masked_and_other_numbers_kept():
     assert mask_text(text) == (
         "车主王伟 138****1234，身份证 110101********123X，订单 20260101，预算 45000 元"
     )
+
+
+@given(st.text(alphabet="0123456789 -+", min_size=1, max_size=20))
+def test_a_masked_number_is_never_longer_and_shows_at_most_a_prefix_and_last_four(raw):
+    masked = mask_phone(raw)
+    assert len(masked) <= len(raw)
+    digits = re.sub(r"\D", "", raw)
+    visible = re.sub(r"\D", "", masked)
+    # What stays visible is a prefix of at most 3 (+86 and the network or area code) plus
+    # the last 4 digits: never the middle of the number.
+    assert len(visible) <= min(len(digits), 4 + 3 + 2) or not digits
+    if 4 < len(digits) < 11:
+        assert len(visible) < len(digits)

@@ -31,6 +31,23 @@ def _requests(n: int, recipient: str = "person:hq.manager", **extra) -> list[Not
     ]
 
 
+def _artifact(key: str) -> str:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def read() -> str:
+        async with get_client() as client:
+            [artifact] = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                limit=1,
+            )
+            return str(artifact.data)
+
+    return asyncio.run(read())
+
+
 def _rows(db_url: str) -> list[Notification]:
     with session_scope(db_url) as session:
         return list(session.execute(select(Notification).order_by(Notification.id)).scalars())
@@ -133,11 +150,24 @@ def test_a_channel_that_stays_down_gives_up_and_keeps_the_row(channels, sink, db
     deliver_notifications(now=NOON)
     deliver_notifications(now=NOON + timedelta(hours=2))
 
-    [row] = _rows(db_url)
+    row, *ops = _rows(db_url)
     assert row.status == NotificationStatus.dead
     assert row.attempts == 2
     assert "channel 1/1" in row.last_error
     assert sink.messages == []
+    dead_table = _artifact("outbox-dead")
+    assert '"template": "test_message"' in dead_table and "error=500" in dead_table
+    # role:ops is told once of the dead message and once of the channel failing for an hour.
+    assert sorted(n.template for n in ops) == ["outbox_channel_failing", "outbox_dead"]
+    assert {n.recipient for n in ops} == {"role:ops"}
+
+    sink.fail_rate = 0.0
+    deliver_notifications(now=NOON + timedelta(hours=5))
+    deliver_notifications(now=NOON + timedelta(hours=6))
+    assert len(_rows(db_url)) == 3, "an alert to role:ops never raises another alert"
+    titles = sorted(m.title for m in sink.to("role/ops"))
+    assert titles[0].startswith("通知投递失败：1 条已放弃")
+    assert titles[1].startswith("通知通道故障超过一小时：json://127.0.0.1:")
 
 
 def test_member_sms_goes_to_the_members_phone_and_logs_mask_it(channels, sink, db_url, caplog):
@@ -176,19 +206,64 @@ def test_sending_twice_at_once_does_not_double_send(channels, sink, db_url):
 def test_a_leased_row_is_not_claimed_again_until_its_lease_expires(any_db_url, settings_env):
     from clubflow.db import migrate
     from clubflow.settings import get_settings
-    from tasks.outbox import LEASE, claim_due, queue_notifications
+    from tasks.outbox import claim_one, queue_notifications
 
     settings_env(database_url=any_db_url)
     migrate(any_db_url)
     with session_scope(any_db_url) as session:
         session.add(Person(username="hq.manager", name="周经理", role=Role.campaign_manager))
     with session_scope(any_db_url) as session:
-        queue_notifications(
+        queued = queue_notifications(
             session=session, requests=_requests(3), now=NOON, settings=get_settings()
         )
+    lease = timedelta(seconds=45)
 
     with session_scope(any_db_url) as first, session_scope(any_db_url) as second:
-        assert len(claim_due(session=first, now=NOON, limit=10)) == 3
-        assert claim_due(session=second, now=NOON + LEASE / 2, limit=10) == []
-        # A sender that crashed holding the lease: after it expires the rows are retaken.
-        assert len(claim_due(session=second, now=NOON + LEASE * 2, limit=10)) == 3
+        for row_id in queued.ids:
+            assert (
+                claim_one(session=first, notification_id=row_id, now=NOON, lease_until=NOON + lease)
+                is not None
+            )
+        for row_id in queued.ids:
+            assert (
+                claim_one(
+                    session=second,
+                    notification_id=row_id,
+                    now=NOON + lease / 2,
+                    lease_until=NOON + lease,
+                )
+                is None
+            )
+        # A sender that crashed holding the lease: after it expires the rows are retaken,
+        # and the retake counts as a resend.
+        for row_id in queued.ids:
+            row = claim_one(
+                session=second,
+                notification_id=row_id,
+                now=NOON + lease * 2,
+                lease_until=NOON + lease * 3,
+            )
+            assert row is not None and row._resend
+
+
+def test_the_inbox_echo_and_journal_show_phones_masked(tmp_path):
+    import json
+
+    import apprise
+
+    from clubflow.inbox import start_sink
+
+    echoed = []
+    inbox, server = start_sink(journal=tmp_path / "inbox.jsonl", on_message=echoed.append)
+    try:
+        sender = apprise.Apprise()
+        sender.add(inbox.url("sms/13900002222"))
+        assert sender.notify(title="致 13900002222", body="您的手机 13900002222")
+    finally:
+        server.shutdown()
+    [echo] = echoed
+    assert (echo.path, echo.title) == ("/sms/139****2222", "致 139****2222")
+    journal = (tmp_path / "inbox.jsonl").read_text(encoding="utf-8")
+    assert json.loads(journal)["body"] == "您的手机 139****2222"
+    assert "13900002222" not in journal
+    assert inbox.messages[0].path == "/sms/13900002222"  # the receiver itself gets the number
