@@ -11,13 +11,31 @@ import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from clubflow.cli_common import console, fail
+from clubflow.cli_common import DEBUG, GuardedGroup, console, fail, require_migrated
 from clubflow.db import DatabaseError, migrate, safe_url, session_scope
 from clubflow.settings import get_settings
 
 app = typer.Typer(
-    help="clubflow: owner clubs, campaigns and leads on Prefect.", no_args_is_help=True
+    help="clubflow: owner clubs, campaigns and leads on Prefect.",
+    no_args_is_help=True,
+    cls=GuardedGroup,
 )
+
+# Commands that migrate the database themselves (or touch none).
+NO_SCHEMA_CHECK = {"migrate", "demo", "up"}
+
+
+@app.callback()
+def guard(
+    ctx: typer.Context,
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error"),
+) -> None:
+    """clubflow: owner clubs, campaigns and leads on Prefect."""
+    DEBUG["on"] = debug
+    if ctx.invoked_subcommand in NO_SCHEMA_CHECK or ctx.meta.get("asks_help"):
+        return
+    # Every other command needs the newest schema: one answer instead of "no such table".
+    require_migrated(get_settings().database_url)
 
 
 @app.command("migrate")

@@ -40,9 +40,9 @@ from domain.leads_csv import (
 )
 from domain.leads_plan import CallPlan, assign_leads, call_plan
 from domain.models import Dealer, Lead, LeadImport, LeadStatus
-from domain.models_audit import Refusal
 from domain.models_leads import LeadReject, LeadSourceCursor
 from domain.privacy import mask_text
+from tasks.audit import record_refusal
 from tasks.http import client_for, iter_pages
 from tasks.leads.assignment import agents_on_duty
 from tasks.leads.common import (
@@ -362,28 +362,6 @@ def retry_pending_leads(*, session: Session, now: datetime, settings: Settings) 
         )
     session.flush()
     return result
-
-
-def record_refusal(
-    *,
-    session: Session,
-    action: str,
-    subject: str,
-    actor: str,
-    reason: str,
-    now: datetime,
-    details: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        Refusal(
-            action=action,
-            subject=subject,
-            actor=actor,
-            reason=mask_text(reason),
-            details=details or {},
-            refused_at=now,
-        )
-    )
 
 
 def write_rejects_csv(rejects: list[Reject], *, path: Path) -> str:
