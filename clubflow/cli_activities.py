@@ -185,6 +185,7 @@ def recap(
     from tasks.activities.store import ActivityError
 
     data = _model(RecapInput, _read_data(file), file)
+    _authorize_club("activity.recap", code, data.filed_by, "the recap")
     try:
         path = activity_recap(code, data, now=_now(now))
     except (ActivityError, LookupError) as exc:
@@ -203,6 +204,7 @@ def claim(
     from tasks.activities.claims import ClaimInput
 
     data = _model(ClaimInput, _read_data(file), file)
+    _authorize_club("activity.claim", code, data.submitted_by, "the subsidy claim")
     unknown = sorted(
         {line.category for line in data.lines} - set(get_settings().subsidy_policy.categories)
     )

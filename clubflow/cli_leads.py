@@ -39,12 +39,16 @@ def import_file(
         parse_column_map,
     )
     from flows.leads.intake import leads_intake
+    from tasks.leads.intake import saved_column_map
 
     # The file is refused before any run starts: one line, no Failed run.
     try:
         column_map = parse_column_map(column)
+        saved = saved_column_map(get_settings().leads_inbox_dir, source)
         head = file.read_bytes().split(b"\n", 1)[0] + b"\n"
-        check_header(decode_file(head), LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS, column_map)
+        check_header(
+            decode_file(head), LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS, {**saved, **column_map}
+        )
     except LeadFileError as exc:
         fail(f"{file.name}: {exc}")
     result = leads_intake(
@@ -66,6 +70,24 @@ def import_file(
             f"{result['pending']} row(s) pending: their city has no dealer yet; every intake "
             "run tries them again"
         )
+
+
+@app.command("columns")
+def columns(
+    source: str = typer.Argument(..., help="The source, as named by --source or the inbox file"),
+    items: list[str] = typer.Argument(..., help="HEADER=COLUMN, e.g. 客户手机=phone 地区=city"),
+) -> None:
+    """Save a column mapping for a source: its files import with it (inbox runs too)."""
+    from domain.leads_csv import LeadFileError, parse_column_map
+    from tasks.leads.intake import save_column_map
+
+    try:
+        mapping = parse_column_map(items)
+    except LeadFileError as exc:
+        fail(str(exc))
+    path = save_column_map(get_settings().leads_inbox_dir, source, mapping)
+    shown = ", ".join(f"{h}={c}" for h, c in mapping.items())
+    console.print(f"{source}: columns {shown} saved ({path})")
 
 
 def _print_rejects() -> None:
@@ -191,7 +213,7 @@ def accept(
             )
             phone = mask_phone(lead.phone)
     except LeadsError as exc:
-        fail(str(exc))
+        _refused("leads.accept", f"lead:{lead_id}", f"dealer:{dealer}", exc)
     console.print(f"lead {lead_id} ({phone}) accepted by dealer {dealer}")
 
 
@@ -211,5 +233,21 @@ def reassign(
                 session=session, lead_ids=lead_ids, to_agent=to, by=as_user, now=datetime.now(UTC)
             )
     except LeadsError as exc:
-        fail(str(exc))
+        _refused("leads.reassign", "lead:" + ",".join(map(str, lead_ids[:20])), as_user, exc)
     console.print(f"{moved} lead(s) moved to {to}; they go on {to}'s next call list")
+
+
+def _refused(action: str, subject: str, actor: str, exc: Exception) -> None:
+    """A refused change is recorded (its own transaction: the change itself rolled back)."""
+    from tasks.audit import record_refusal
+
+    with session_scope(get_settings().database_url) as session:
+        record_refusal(
+            session=session,
+            action=action,
+            subject=subject[:128],
+            actor=actor,
+            reason=str(exc),
+            now=datetime.now(UTC),
+        )
+    fail(str(exc))

@@ -35,6 +35,7 @@ from domain.leads_csv import (
     Reject,
     check_lead,
     content_hash,
+    parse_column_map,
     parse_leads,
     reject_of,
 )
@@ -417,6 +418,26 @@ def import_lead_bytes(
     return summary
 
 
+def column_map_path(inbox: str, source: str) -> Path:
+    return Path(inbox) / "columns" / f"{source}.json"
+
+
+def saved_column_map(inbox: str, source: str) -> dict[str, str]:
+    """The mapping saved for a source (`clubflow leads columns SOURCE HEADER=COLUMN ...`):
+    its files import with it, by the scheduled runs too."""
+    path = column_map_path(inbox, source)
+    if not path.is_file():
+        return {}
+    return parse_column_map(json.loads(path.read_text(encoding="utf-8")))
+
+
+def save_column_map(inbox: str, source: str, mapping: dict[str, str]) -> Path:
+    path = column_map_path(inbox, source)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(mapping, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
 def inbox_files(inbox: str) -> list[Path]:
     folder = Path(inbox)
     if not folder.is_dir():
@@ -591,6 +612,8 @@ def import_lead_files_task(
             raise FileNotFoundError(f"lead file {path} does not exist")
         name = source if not from_inbox else path.stem.split("_")[0] or source
         try:
+            # The source's saved mapping, then this run's own (which wins).
+            mapping = {**saved_column_map(settings.leads_inbox_dir, name), **(column_map or {})}
             summary = import_lead_bytes(
                 path.read_bytes(),
                 url=settings.database_url,
@@ -598,7 +621,7 @@ def import_lead_files_task(
                 filename=path.name,
                 now=now,
                 settings=settings,
-                column_map=column_map,
+                column_map=mapping,
             )
         except LeadFileError as exc:
             summary = ImportSummary(source=name, filename=path.name, refused=f"{path.name}: {exc}")

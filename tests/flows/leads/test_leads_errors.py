@@ -72,3 +72,17 @@ def test_a_file_refused_in_a_run_is_not_retried_and_the_run_completes(
             if t.flow_run_id == missing.state_details.flow_run_id and t.name.startswith("import")
         ]
     assert task_run.run_count == 1  # a file that does not exist is not waited for
+
+
+def test_a_saved_mapping_imports_the_sources_inbox_files(lead_channels, db_url, tmp_path):
+    from flows.leads.intake import leads_intake
+
+    result = cli.invoke(app, ["leads", "columns", "抖音", "客户手机=phone", "地区=city"])
+    assert result.exit_code == 0, result.output
+    inbox = tmp_path / "inbox"
+    (inbox / "抖音_1012.csv").write_text("昵称,客户手机,地区\n小王,13812345678,成都\n", "utf-8")
+    got = leads_intake(pull_source=False, now="2026-10-12T10:00:00+08:00")
+    assert (got["created"], got["refused_files"]) == (1, 0)
+    assert (inbox / "done" / "抖音_1012.csv").exists()
+    with session_scope(db_url) as session:
+        assert session.execute(select(Lead.source, Lead.city)).all() == [("抖音", "成都")]
