@@ -14,44 +14,39 @@ import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from clubflow.cli_common import console, fail
+from clubflow.cli_common import DEBUG, GuardedGroup, console, fail, require_migrated
 from clubflow.db import DatabaseError, migrate, safe_url, session_scope
 from clubflow.settings import get_settings
 
-
-class ClubflowApp(typer.Typer):
-    """The CLI, with one clear line (exit 2) instead of a traceback when the Prefect API a
-    command needs does not answer."""
-
-    def __call__(self, *args, **kwargs):
-        try:
-            return super().__call__(*args, **kwargs)
-        except Exception as exc:
-            from clubflow.stack import no_stack_message, unreachable_api
-
-            api_url = os.environ.get("PREFECT_API_URL", "")
-            if api_url and unreachable_api(exc, api_url):
-                console.print(f"[red]error:[/red] {no_stack_message(api_url)}")
-                sys.exit(2)
-            raise
-
-
-app = ClubflowApp(
-    help="clubflow: owner clubs, campaigns and leads on Prefect.", no_args_is_help=True
+app = typer.Typer(
+    help="clubflow: owner clubs, campaigns and leads on Prefect.",
+    no_args_is_help=True,
+    cls=GuardedGroup,
 )
 
 # Commands that choose their Prefect API themselves instead of finding the running stack.
 _OWN_API = {"up", "deploy", "worker"}
+# Commands that migrate the database themselves (or touch none).
+NO_SCHEMA_CHECK = {"migrate", "demo", "up", "deploy", "worker"}
 
 
 @app.callback()
-def _find_stack(ctx: typer.Context) -> None:
+def guard(
+    ctx: typer.Context,
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error"),
+) -> None:
+    """clubflow: owner clubs, campaigns and leads on Prefect."""
+    DEBUG["on"] = debug
     # A command in any shell of the project folder talks to the stack `clubflow up` started
     # (its stack.json), never to a temporary server of its own.
     if ctx.invoked_subcommand not in _OWN_API:
         from clubflow.stack import use_running_stack
 
         use_running_stack()
+    if ctx.invoked_subcommand in NO_SCHEMA_CHECK or ctx.meta.get("asks_help"):
+        return
+    # Every other command needs the newest schema: one answer instead of "no such table".
+    require_migrated(get_settings().database_url)
 
 
 @app.command("migrate")

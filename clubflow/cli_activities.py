@@ -7,13 +7,11 @@ at its gate; the others run their flow here and print what it did.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
@@ -38,14 +36,12 @@ def _now(value: str) -> datetime:
 
 def _read_data(path: Path) -> Any:
     """A JSON or YAML file (by extension; YAML is a superset of JSON anyway)."""
+    from clubflow.documents import DocumentError, read_document
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail(f"{path}: {exc.strerror}")
-    try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        fail(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}")
+        return read_document(path, mapping=False)
+    except DocumentError as exc:
+        fail(str(exc))
 
 
 def _model(model: type, data: Any, path: Path):
@@ -122,6 +118,7 @@ def propose(
 def register(
     code: str = typer.Argument(..., help="The activity code"),
     members: list[str] = typer.Argument(..., help="Member numbers, e.g. M000001 M000002"),
+    user: str = typer.Option(..., "--as", help="The club's admin, or dealer:<code>"),
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Register members for an activity (before or at the event)."""
@@ -129,6 +126,7 @@ def register(
     from tasks.activities.checkin import CheckinError
     from tasks.activities.store import ActivityError
 
+    _authorize_club("activity.register", code, user, "registration")
     try:
         new = activity_registration(code, members, now=_now(now))
     except (CheckinError, ActivityError, LookupError) as exc:
@@ -140,20 +138,34 @@ def register(
 def checkin(
     code: str = typer.Argument(..., help="The activity code, e.g. C-CH001-20261011"),
     file: Path = typer.Argument(..., help="CSV: member_no or phone, checked_in_at, organiser"),
+    user: str = typer.Option(..., "--as", help="The club's admin, or dealer:<code>"),
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Import check-ins; unregistered members are registered, doubles count once."""
+    from clubflow.db import session_scope
+    from clubflow.settings import get_settings
     from flows.activities.checkin import activity_checkin
-    from tasks.activities.checkin import CheckinError, parse_checkin_csv
+    from tasks.activities.checkin import CheckinError, checkin_refusal, parse_checkin_csv
     from tasks.activities.store import ActivityError
 
+    moment = _now(now)
     try:
         rows = parse_checkin_csv(file.read_text(encoding="utf-8-sig"))
-        report = activity_checkin(code, rows, now=_now(now), source="csv")
-    except (CheckinError, ActivityError, LookupError) as exc:
-        fail(str(exc))
+    except CheckinError as exc:
+        fail(f"{file.name}: {exc}")
     except OSError as exc:
         fail(f"{file}: {exc.strerror}")
+    # Refused here, before any run starts (recorded): one line, no Failed run.
+    with session_scope(get_settings().database_url) as session:
+        refused = checkin_refusal(session=session, code=code, rows=rows, by=user, now=moment)
+    if refused:
+        fail(f"activity {code}: check-in refused: {refused}")
+    try:
+        report = activity_checkin(code, rows, user, now=moment, source="csv")
+    except (CheckinError, ActivityError, LookupError) as exc:
+        fail(str(exc))
+    if "refused" in report:
+        fail(f"activity {code}: check-in refused: {report['refused']}")
     console.print(
         f"{code}: {report['rows']} rows, {report['newly_checked_in']} new check-ins "
         f"({report['newly_registered']} registered on the spot), "
@@ -173,6 +185,7 @@ def recap(
     from tasks.activities.store import ActivityError
 
     data = _model(RecapInput, _read_data(file), file)
+    _authorize_club("activity.recap", code, data.filed_by, "the recap")
     try:
         path = activity_recap(code, data, now=_now(now))
     except (ActivityError, LookupError) as exc:
@@ -191,6 +204,7 @@ def claim(
     from tasks.activities.claims import ClaimInput
 
     data = _model(ClaimInput, _read_data(file), file)
+    _authorize_club("activity.claim", code, data.submitted_by, "the subsidy claim")
     unknown = sorted(
         {line.category for line in data.lines} - set(get_settings().subsidy_policy.categories)
     )
@@ -204,6 +218,49 @@ def claim(
         f"{code}: claim run {run.id} started; the specialist decides with "
         f"clubflow activity decide-claim {code} approve --as USER [--line N=AMOUNT:comment]"
     )
+
+
+def _authorize_club(action: str, code: str, user: str, what: str) -> None:
+    """Refuse (recorded, one line) a `--as` who is not the activity's club admin or dealer."""
+    from clubflow.settings import get_settings
+    from tasks.activities.checkin import club_actor_refusal
+    from tasks.activities.store import get_activity
+    from tasks.audit import Refused, authorize
+
+    def rule(session, _actor):
+        try:
+            activity = get_activity(session=session, code=code)
+        except LookupError as exc:
+            return str(exc)
+        return club_actor_refusal(session=session, activity=activity, by=user, action=what)
+
+    try:
+        authorize(
+            get_settings().database_url,
+            action=action,
+            subject=f"activity:{code}",
+            username=user,
+            rule=rule,
+        )
+    except Refused as exc:
+        fail(str(exc))
+
+
+def _authorize_role(action: str, code: str, user: str, roles: tuple[str, ...], what: str):
+    from clubflow.settings import get_settings
+    from domain.permissions import role_refusal
+    from tasks.audit import Refused, authorize
+
+    try:
+        authorize(
+            get_settings().database_url,
+            action=action,
+            subject=f"activity:{code}",
+            username=user,
+            rule=lambda _s, actor: role_refusal(actor, username=user, roles=roles, action=what),
+        )
+    except Refused as exc:
+        fail(str(exc))
 
 
 def _parse_line(value: str) -> dict[str, Any]:
@@ -254,6 +311,7 @@ def pay(
     from flows.activities.payment import activity_payment
     from tasks.activities.claims import ClaimRefused
 
+    _authorize_role("activity.pay", code, user, ("finance",), "marking a claim paid")
     try:
         amount = activity_payment(code, user, ref, now=_now(now))
     except (ClaimRefused, LookupError) as exc:

@@ -28,7 +28,7 @@ def start(file: Path = typer.Argument(..., exists=True, help="The plan, JSON or 
     from pydantic import ValidationError
 
     from domain.campaigns import CampaignPlan, PlanError
-    from tasks.campaigns.operations import read_document, start_campaign
+    from tasks.campaigns.operations import Refused, read_document, start_campaign
 
     try:
         plan = CampaignPlan.model_validate(read_document(file))
@@ -38,7 +38,7 @@ def start(file: Path = typer.Argument(..., exists=True, help="The plan, JSON or 
             f"{file}: "
             + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         )
-    except (PlanError, ValueError) as exc:
+    except (PlanError, ValueError, Refused) as exc:
         fail(str(exc))
     console.print(f"started {run.name!r} ({run.id}); it waits at plan review")
 
@@ -48,16 +48,19 @@ def reschedule(
     code: str,
     new_launch: str = typer.Argument(..., metavar="NEW_L", help="The new launch date YYYY-MM-DD"),
     rush_reason: str = typer.Option("", help="Needed if the new L is inside the lead time"),
+    user: str = typer.Option(..., "--as", help="Your username (the campaign manager)"),
 ) -> None:
     """Move the launch date L: milestones are derived again and everyone affected is told."""
     from domain.campaigns import PlanError
-    from tasks.campaigns.operations import reschedule_campaign
+    from tasks.campaigns.operations import Refused, reschedule_campaign
 
     try:
-        view = reschedule_campaign(
-            code, date.fromisoformat(new_launch), rush_reason=rush_reason or None
-        )
-    except (PlanError, LookupError, ValueError) as exc:
+        launch = date.fromisoformat(new_launch)
+    except ValueError:
+        fail(f"NEW_L {new_launch!r} is not a date YYYY-MM-DD")
+    try:
+        view = reschedule_campaign(code, launch, by=user, rush_reason=rush_reason or None)
+    except (PlanError, LookupError, ValueError, Refused) as exc:
         fail(str(exc))
     console.print(f"{view.name}: L = {view.launch_date}, end {view.end_date}")
     _show_timeline(view)
@@ -75,9 +78,7 @@ def revise(
 
     try:
         revise_plan(code, read_document(file), by=user)
-    except DecisionRefused as exc:
-        fail(str(exc), code=1)
-    except (LookupError, ValueError, GateRunError) as exc:
+    except (DecisionRefused, LookupError, ValueError, GateRunError) as exc:
         fail(str(exc))
     console.print(f"{code}: revised plan handed in; it goes back to plan review")
 
@@ -90,11 +91,11 @@ def amend(
 ) -> None:
     """Change the plan outside the review loop; a sign-off of the old plan becomes void."""
     from domain.campaigns import PlanError
-    from tasks.campaigns.operations import amend_campaign, read_document
+    from tasks.campaigns.operations import Refused, amend_campaign, read_document
 
     try:
         view, voided = amend_campaign(code, read_document(file), by=user)
-    except (PlanError, LookupError, ValueError) as exc:
+    except (PlanError, LookupError, ValueError, Refused) as exc:
         fail(str(exc))
     console.print(
         f"{code}: plan v{view.plan_version}"
@@ -129,7 +130,7 @@ def kpi(
             next_steps=next_steps,
         )
     except DecisionRefused as exc:
-        fail(str(exc), code=1)
+        fail(str(exc))
     except (LookupError, ValueError, GateRunError) as exc:
         fail(f"{file}: {exc}")
     console.print(f"{code}: {len(actuals)} KPI figures handed in; the report follows")

@@ -24,11 +24,40 @@ def import_file(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Lead CSV (UTF-8/GBK)"),
     source: str = typer.Option("csv", help="Source name recorded on the leads"),
     now: str | None = typer.Option(None, help="Business time, e.g. 2027-03-01T10:00"),
+    column: list[str] = typer.Option(
+        [], "--map", help="HEADER=COLUMN for a header the known aliases miss, e.g. 客户手机=phone"
+    ),
 ) -> None:
-    """Import a lead file now: dedupe, assign, plan the calls, send the agents their lists."""
+    """Import a lead file now: dedupe, assign, plan the calls, send the agents their lists.
+    Rows whose city has no dealer yet are kept pending and come in on a later run."""
+    from domain.leads_csv import (
+        LEAD_COLUMNS,
+        REQUIRED_LEAD_COLUMNS,
+        LeadFileError,
+        check_header,
+        decode_file,
+        parse_column_map,
+    )
     from flows.leads.intake import leads_intake
+    from tasks.leads.intake import saved_column_map
 
-    result = leads_intake(files=[str(file)], source=source, pull_source=False, now=parse_now(now))
+    # The file is refused before any run starts: one line, no Failed run.
+    try:
+        column_map = parse_column_map(column)
+        saved = saved_column_map(get_settings().leads_inbox_dir, source)
+        head = file.read_bytes().split(b"\n", 1)[0] + b"\n"
+        check_header(
+            decode_file(head), LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS, {**saved, **column_map}
+        )
+    except LeadFileError as exc:
+        fail(f"{file.name}: {exc}")
+    result = leads_intake(
+        files=[str(file)],
+        source=source,
+        pull_source=False,
+        now=parse_now(now),
+        column_map=column_map or None,
+    )
     table = Table(title=f"{file.name}")
     table.add_column("")
     table.add_column("count", justify="right")
@@ -36,6 +65,29 @@ def import_file(
         table.add_row(key, str(value))
     console.print(table)
     _print_rejects()
+    if result.get("pending"):
+        console.print(
+            f"{result['pending']} row(s) pending: their city has no dealer yet; every intake "
+            "run tries them again"
+        )
+
+
+@app.command("columns")
+def columns(
+    source: str = typer.Argument(..., help="The source, as named by --source or the inbox file"),
+    items: list[str] = typer.Argument(..., help="HEADER=COLUMN, e.g. 客户手机=phone 地区=city"),
+) -> None:
+    """Save a column mapping for a source: its files import with it (inbox runs too)."""
+    from domain.leads_csv import LeadFileError, parse_column_map
+    from tasks.leads.intake import save_column_map
+
+    try:
+        mapping = parse_column_map(items)
+    except LeadFileError as exc:
+        fail(str(exc))
+    path = save_column_map(get_settings().leads_inbox_dir, source, mapping)
+    shown = ", ".join(f"{h}={c}" for h, c in mapping.items())
+    console.print(f"{source}: columns {shown} saved ({path})")
 
 
 def _print_rejects() -> None:
@@ -51,18 +103,19 @@ def _print_rejects() -> None:
         ).scalar_one_or_none()
         rejects = list(
             session.execute(
-                select(LeadReject.line_no, LeadReject.reason)
+                select(LeadReject.line_no, LeadReject.reason, LeadReject.pending)
                 .where(LeadReject.import_id == last)
                 .order_by(LeadReject.line_no)
                 .limit(20)
             ).all()
         )
     if rejects:
-        table = Table(title="rejected rows (first 20)")
+        table = Table(title="rows not imported (first 20)")
         table.add_column("line", justify="right")
+        table.add_column("")
         table.add_column("reason")
-        for line, reason in rejects:
-            table.add_row(str(line), mask_text(reason))
+        for line, reason, pending in rejects:
+            table.add_row(str(line), "pending" if pending else "rejected", mask_text(reason))
         console.print(table)
 
 
@@ -160,7 +213,7 @@ def accept(
             )
             phone = mask_phone(lead.phone)
     except LeadsError as exc:
-        fail(str(exc))
+        _refused("leads.accept", f"lead:{lead_id}", f"dealer:{dealer}", exc)
     console.print(f"lead {lead_id} ({phone}) accepted by dealer {dealer}")
 
 
@@ -180,5 +233,21 @@ def reassign(
                 session=session, lead_ids=lead_ids, to_agent=to, by=as_user, now=datetime.now(UTC)
             )
     except LeadsError as exc:
-        fail(str(exc))
+        _refused("leads.reassign", "lead:" + ",".join(map(str, lead_ids[:20])), as_user, exc)
     console.print(f"{moved} lead(s) moved to {to}; they go on {to}'s next call list")
+
+
+def _refused(action: str, subject: str, actor: str, exc: Exception) -> None:
+    """A refused change is recorded (its own transaction: the change itself rolled back)."""
+    from tasks.audit import record_refusal
+
+    with session_scope(get_settings().database_url) as session:
+        record_refusal(
+            session=session,
+            action=action,
+            subject=subject[:128],
+            actor=actor,
+            reason=str(exc),
+            now=datetime.now(UTC),
+        )
+    fail(str(exc))

@@ -47,11 +47,25 @@ class LeadFileError(ValueError):
     """The file as a whole cannot be read (no header, a required column missing)."""
 
 
+class LeadRowError(ValueError):
+    """One row refused: "line N: field: reason". `pending` when the reason can change (the
+    city has no dealer yet): such a row is kept and tried again, never dropped."""
+
+    def __init__(self, message: str, *, field: str | None = None, pending: bool = False):
+        super().__init__(message)
+        self.field = field
+        self.pending = pending
+
+
 @dataclass(frozen=True)
 class Reject:
     line_no: int
     reason: str
     raw: str = ""
+    pending: bool = False
+    field: str | None = None
+    # The row's values by canonical column, kept for a pending row so it can be tried again.
+    record: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -144,8 +158,36 @@ def decode_file(data: bytes) -> DecodedFile:
     return decoded
 
 
-def _header_map(header: list[str], columns: dict[str, tuple[str, ...]]) -> dict[str, int]:
+def parse_column_map(items: list[str] | dict[str, str] | None, columns=None) -> dict[str, str]:
+    """`["手机=phone", "地区=city"]` (or a dict) → {header: canonical column}, checked: the
+    error names the item and the columns there are."""
+    columns = columns or LEAD_COLUMNS
+    pairs = (
+        items.items() if isinstance(items, dict) else [i.partition("=")[::2] for i in items or []]
+    )
+    mapping: dict[str, str] = {}
+    for header, canonical in pairs:
+        header, canonical = header.strip(), canonical.strip().lower()
+        if not header or canonical not in columns:
+            raise LeadFileError(
+                f"column map {header}={canonical}: expected HEADER=COLUMN with COLUMN one of "
+                + ", ".join(columns)
+            )
+        mapping[header.lower()] = canonical
+    return mapping
+
+
+def _header_map(
+    header: list[str],
+    columns: dict[str, tuple[str, ...]],
+    extra: dict[str, str] | None = None,
+) -> dict[str, int]:
     found: dict[str, int] = {}
+    # A mapping given for this file (or saved for its source) wins over the known aliases.
+    for index, name in enumerate(header):
+        canonical = (extra or {}).get(name.strip().lower())
+        if canonical and canonical not in found:
+            found[canonical] = index
     for index, name in enumerate(header):
         key = name.strip().lower()
         for canonical, aliases in columns.items():
@@ -154,21 +196,36 @@ def _header_map(header: list[str], columns: dict[str, tuple[str, ...]]) -> dict[
     return found
 
 
-def iter_records(
+def check_header(
     decoded: DecodedFile,
     columns: dict[str, tuple[str, ...]],
     required: tuple[str, ...],
-) -> Iterator[tuple[int, dict[str, str], str]]:
-    """(line number, {column: value}, raw line) for each data line; the header is line 1."""
+    extra: dict[str, str] | None = None,
+) -> tuple[list[str], dict[str, int]]:
+    """The header and where each column is; LeadFileError naming what is missing."""
     if not decoded.lines:
         raise LeadFileError("the file has no header line")
     header_line = decoded.lines[0]
     header = next(csv.reader([header_line.text]))
-    mapping = _header_map(header, columns)
+    mapping = _header_map(header, columns, extra)
     missing = [c for c in required if c not in mapping]
     if missing:
         names = ", ".join(f"{c} ({'/'.join(columns[c][1:3])})" for c in missing)
-        raise LeadFileError(f"line {header_line.line_no}: header lacks column(s) {names}")
+        raise LeadFileError(
+            f"line {header_line.line_no}: header lacks column(s) {names}; the header is "
+            f"{','.join(h.strip() for h in header)}; map a column with --map HEADER={missing[0]}"
+        )
+    return header, mapping
+
+
+def iter_records(
+    decoded: DecodedFile,
+    columns: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    extra: dict[str, str] | None = None,
+) -> Iterator[tuple[int, dict[str, str], str]]:
+    """(line number, {column: value}, raw line) for each data line; the header is line 1."""
+    header, mapping = check_header(decoded, columns, required, extra)
     width = len(header)
     items = list(mapping.items())
     for line in decoded.lines[1:]:
@@ -244,23 +301,30 @@ def check_lead(
 ) -> LeadRow:
     """One lead record checked: ValueError with "line N: field: reason" when it is bad."""
     if record.get("_short") and not (record.get("phone") and record.get("city")):
-        raise ValueError(f"line {line_no}: missing column (缺少字段): row has too few fields")
+        raise LeadRowError(
+            f"line {line_no}: missing column (缺少字段): row has too few fields", field="row"
+        )
     try:
         phone = normalise(record.get("phone") or "")
     except PhoneError as exc:
-        raise ValueError(f"line {line_no}: phone: {exc}") from None
+        raise LeadRowError(f"line {line_no}: phone: {exc}", field="phone") from None
     city = (record.get("city") or "").strip()
     if not city:
-        raise ValueError(f"line {line_no}: city: missing (缺少城市)")
-    if city not in known_cities:
-        city_short = city.removesuffix("市")
-        if city_short not in known_cities:
-            raise ValueError(f"line {line_no}: city: unknown city {city!r} (未知城市)")
-        city = city_short
+        raise LeadRowError(f"line {line_no}: city: missing (缺少城市)", field="city")
     try:
         arrived_at = parse_time(record.get("time") or "", default=received_at)
     except ValueError as exc:
-        raise ValueError(f"line {line_no}: time: {exc}") from None
+        raise LeadRowError(f"line {line_no}: time: {exc}", field="time") from None
+    if city not in known_cities:
+        city_short = city.removesuffix("市")
+        if city_short not in known_cities:
+            # The network may not serve the city *yet*: the row waits for its dealer.
+            raise LeadRowError(
+                f"line {line_no}: city: unknown city {city!r} (未知城市): no dealer serves it yet",
+                field="city",
+                pending=True,
+            )
+        city = city_short
     return LeadRow(
         line_no=line_no,
         phone=phone,
@@ -273,17 +337,27 @@ def check_lead(
     )
 
 
+def reject_of(line_no: int, exc: ValueError, raw: str, record: dict[str, Any]) -> Reject:
+    """The reject of a refused row; a pending one keeps its record to be tried again."""
+    pending = bool(getattr(exc, "pending", False))
+    kept = {k: str(v) for k, v in record.items() if not k.startswith("_")} if pending else None
+    return Reject(line_no, str(exc), raw, pending, getattr(exc, "field", None), kept)
+
+
 def parse_leads(
     data: bytes,
     *,
     known_cities: set[str] | frozenset[str],
     default_source: str,
     received_at: datetime,
+    column_map: dict[str, str] | None = None,
 ) -> ParsedLeads:
-    """Every good row and every reject (line number and reason) of a lead CSV file."""
+    """Every good row and every reject (line number and reason) of a lead CSV file.
+    `column_map` ({header: column}) names columns the known aliases do not."""
     decoded = decode_file(data)
     parsed = ParsedLeads(encoding=decoded.encoding, rows=[], rejects=list(decoded.rejects))
-    for line_no, record, raw in iter_records(decoded, LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS):
+    records = iter_records(decoded, LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS, column_map)
+    for line_no, record, raw in records:
         try:
             parsed.rows.append(
                 check_lead(
@@ -295,7 +369,7 @@ def parse_leads(
                 )
             )
         except ValueError as exc:
-            parsed.rejects.append(Reject(line_no, str(exc), raw))
+            parsed.rejects.append(reject_of(line_no, exc, raw, record))
     parsed.rejects.sort(key=lambda r: r.line_no)
     return parsed
 

@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from domain.models import ts_field
+from domain.models import json_field, ts_field
 
 
 class LeadReject(SQLModel, table=True):
-    """A row of an imported file that was not taken, with its line number and why."""
+    """A row of an imported file that was not taken, with its line number and why.
 
-    __table_args__ = (sa.UniqueConstraint("import_id", "line_no"),)
+    A row refused for a reason that can change (its city has no dealer yet) is *pending*: it
+    keeps its checked record and the lead key it will be stored under, and every intake run
+    tries it again until the master data exists (then `resolved_at` and `lead_id` are set).
+    Rows refused for good (a bad phone, an unreadable line) are final."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("import_id", "line_no"),
+        # Intake retries the unresolved pending rows.
+        sa.Index("ix_leadreject_pending", "pending", "resolved_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     import_id: int = Field(foreign_key="leadimport.id", index=True)
     line_no: int
     reason: str
     raw: str = ""
+    pending: bool = False
+    field: str | None = Field(default=None, max_length=32)  # the field refused
+    record: dict[str, Any] = json_field(dict)  # the row's values by canonical column
+    source_ref: str | None = None  # the lead's key once it can be stored
+    resolved_at: datetime | None = ts_field()
+    lead_id: int | None = Field(default=None, foreign_key="lead.id")
 
 
 class LeadHandoff(SQLModel, table=True):

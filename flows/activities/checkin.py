@@ -1,23 +1,35 @@
 """Check-in (签到): import who came. Unregistered members are registered on the spot; a member
-checked in twice counts once; re-importing the same file changes nothing."""
+checked in twice counts once; re-importing the same file changes nothing.
+
+Only the club's admins (or its dealer, `dealer:<code>`) check in. A refused import (the actor,
+an activity not open, an unknown member) is recorded and the run ends Completed with the
+refusal: it is an answer, not a failure to retry."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from prefect import flow
 
 from flows.activities.naming import code_run_name
 from flows.gates import current_flow_run_id
-from tasks.activities.checkin import CheckinRow
+from tasks.activities.checkin import CheckinRow, checkin_refusal_task
 from tasks.activities.steps import check_in_task, read_activity_task
 from tasks.gates import label_run_task
 
 
 @flow(name="activity-checkin", flow_run_name=code_run_name("checkin"), log_prints=False)
 def activity_checkin(
-    code: str, rows: list[CheckinRow], now: datetime | None = None, source: str = "csv"
-) -> dict[str, int]:
+    code: str,
+    rows: list[CheckinRow],
+    by: str,
+    now: datetime | None = None,
+    source: str = "csv",
+) -> dict[str, Any]:
+    refused = checkin_refusal_task(code, rows, by, now)
+    if refused:
+        return {"refused": refused}
     activity = read_activity_task(code)
     label_run_task(current_flow_run_id(), f"{activity.run_label} · checkin", activity.tags)
     report = check_in_task(code, rows, now, source)

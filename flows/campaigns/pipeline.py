@@ -32,6 +32,7 @@ from tasks.campaigns.store import (
     record_kpi_actuals_task,
     register_campaign_task,
     store_plan_revision_task,
+    void_stale_open_gates_task,
 )
 from tasks.gates import GateSpec, label_run_task, retire_run_task
 from tasks.outbox import queue_notifications_task
@@ -111,6 +112,10 @@ def campaign_pipeline(plan: CampaignPlan, now: datetime | None = None) -> str:
     stage, sent_back, sent_back_gate = "plan_review", None, ""
     while stage not in ("ready", "rejected"):
         view = load_campaign_task(campaign.id)
+        if stage in ("plan_review", "signoff"):
+            # The form shows this version: a round still open for another one is void (it
+            # returns void below, and the next round shows this version).
+            void_stale_open_gates_task(campaign.id, view.plan_version, now)
         rounds[stage] += 1
         r = rounds[stage]
         due = gate_spec(view, stage, r, today).due_on.isoformat()

@@ -11,7 +11,11 @@ from pydantic import Field
 from flows.leads.common import run_day, run_name
 from tasks.leads.assignment import assign_leads_task
 from tasks.leads.call_lists import queue_call_lists_task
-from tasks.leads.intake import fetch_source_leads_task, import_lead_files_task
+from tasks.leads.intake import (
+    fetch_source_leads_task,
+    import_lead_files_task,
+    retry_pending_leads_task,
+)
 from tasks.leads.reports import publish_intake_report_task
 
 
@@ -23,9 +27,14 @@ def leads_intake(
     source: str = Field("csv", description="Source name recorded for the given files"),
     pull_source: bool = Field(True, description="Also read the paged HTTP lead source"),
     now: datetime | None = Field(None, description="Business time of the run (default: now)"),
+    column_map: dict[str, str] | None = Field(
+        None, description="Headers the known aliases miss, e.g. {'客户手机': 'phone'}"
+    ),
 ) -> dict[str, int]:
     now = now or datetime.now(UTC)
-    imports = import_lead_files_task(files, now=now, source=source)
+    # Rows kept pending by earlier runs first: they arrived before today's files.
+    retried = retry_pending_leads_task(now)
+    imports = import_lead_files_task(files, now=now, source=source, column_map=column_map)
     if pull_source:
         fetched = fetch_source_leads_task(now=now)
         if fetched is not None:
@@ -35,10 +44,14 @@ def leads_intake(
     call_lists = queue_call_lists_task(now)
     publish_intake_report_task(run_day(now), imports, assignment, call_lists)
     return {
-        "created": sum(s.created for s in imports),
-        "merged": sum(s.merged for s in imports),
-        "rejected": sum(s.rejected for s in imports),
-        "assigned": sum(s.assigned for s in imports) + assignment.assigned,
+        "created": sum(s.created for s in imports) + retried.created,
+        "merged": sum(s.merged for s in imports) + retried.merged,
+        "rejected": sum(s.rejected for s in imports) + retried.final,
+        # Kept, not lost: tried again by every run until their city has a dealer.
+        "pending": sum(s.pending for s in imports) + retried.pending,
+        "from_pending": retried.created + retried.merged,
+        "refused_files": sum(1 for s in imports if s.refused),
+        "assigned": sum(s.assigned for s in imports) + retried.assigned + assignment.assigned,
         "unassigned": assignment.unassigned,
         "call_lists": call_lists.lists,
     }

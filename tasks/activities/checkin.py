@@ -12,15 +12,20 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts
+from clubflow.db import insert_ignoring_conflicts, session_scope
+from clubflow.settings import get_settings
 from domain import calendar
-from domain.models import Member, Registration
+from domain.models import Activity, Member, Registration
+from domain.permissions import club_refusal
 from domain.privacy import mask_phone
 from tasks.activities.store import ActivityError, get_activity
+from tasks.audit import actor_of, club_owners, record_refusal
 
 OPEN_FOR_CHECKIN = ("approved", "announced")
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "组织者", "organiser", "organizer"}
@@ -117,6 +122,62 @@ def _resolve_members(*, session: Session, rows: list[CheckinRow]) -> dict[int, i
                 raise CheckinError(f"{where}: phone {mask_phone(row.phone)} is not a member")
         out[index] = member_id
     return out
+
+
+def club_actor_refusal(*, session: Session, activity: Activity, by: str, action: str) -> str | None:
+    """Why `by` may not do `action` for this activity's club (its admins and its dealer may)."""
+    dealer_id, club = club_owners(session=session, club_id=activity.club_id)
+    return club_refusal(
+        actor_of(session=session, username=by),
+        username=by,
+        club_id=activity.club_id,
+        dealer_id=dealer_id,
+        club=club,
+        action=action,
+    )
+
+
+def checkin_refusal(
+    *, session: Session, code: str, rows: list[CheckinRow], by: str, now: datetime
+) -> str | None:
+    """Everything that refuses a check-in import before it writes: the actor, the activity's
+    state and day, and every row's member (the first bad one, by row). Records the refusal."""
+    try:
+        activity = get_activity(session=session, code=code)
+        reason = club_actor_refusal(session=session, activity=activity, by=by, action="check-in")
+        if reason is None and activity.status not in OPEN_FOR_CHECKIN:
+            reason = f"activity {code} is {activity.status}; check-in is not open"
+        if reason is None and calendar.business_date(now) < activity.starts_on:
+            reason = f"activity {code} starts on {activity.starts_on}; check-in opens then"
+        if reason is None:
+            _resolve_members(session=session, rows=rows)
+    except (LookupError, CheckinError) as exc:
+        reason = str(exc)
+    if reason is not None:
+        record_refusal(
+            session=session,
+            action="activity.checkin",
+            subject=f"activity:{code}",
+            actor=by,
+            reason=reason,
+            now=now,
+            details={"rows": len(rows)},
+        )
+    return reason
+
+
+@task(name="check-checkin", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def checkin_refusal_task(
+    code: str, rows: list[CheckinRow], by: str, now: datetime | None = None
+) -> str | None:
+    """The refusal of this check-in (recorded), or None: a refusal is an answer, not a
+    failed run."""
+    from datetime import UTC
+
+    with session_scope(get_settings().database_url) as session:
+        return checkin_refusal(
+            session=session, code=code, rows=rows, by=by, now=now or datetime.now(UTC)
+        )
 
 
 def register_members(*, session: Session, code: str, member_nos: list[str], now: datetime) -> int:

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from clubflow import documents
 from clubflow.db import session_scope
 from clubflow.decisions import Decided, decide, wake_run
 from clubflow.settings import get_settings
 from domain import calendar
 from domain.campaigns import CampaignPlan, PlanError, check_plan
+from domain.permissions import campaign_refusal
+from tasks.audit import Refused, authorize
 from tasks.campaigns import messages
 from tasks.campaigns.store import (
     CampaignView,
@@ -32,17 +32,27 @@ from tasks.outbox import load_channels, queue_notifications
 
 PIPELINE = "campaign-pipeline/campaign-pipeline"
 
+__all__ = ["Refused"]
+
+
+def authorize_campaign(
+    action: str, subject: str, username: str, *, now: datetime | None = None
+) -> None:
+    """Refuse (and record) an actor whose role may not do `action` to a campaign."""
+    authorize(
+        get_settings().database_url,
+        action=action,
+        subject=f"campaign:{subject}",
+        username=username,
+        rule=lambda _session, actor: campaign_refusal(actor, username=username, action=action),
+        now=now,
+    )
+
 
 def read_document(path: Path) -> dict[str, Any]:
-    """A JSON or YAML file as a mapping; the error names the file."""
-    text = Path(path).read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"{path}: cannot parse: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of plan fields")
-    return data
+    """A JSON or YAML file as a mapping; the error names the file, the line and the field
+    (an impossible date such as 2026-13-40 included)."""
+    return documents.read_document(path)
 
 
 def start_campaign(plan: CampaignPlan, *, now: datetime | None = None):
@@ -52,6 +62,7 @@ def start_campaign(plan: CampaignPlan, *, now: datetime | None = None):
 
     settings = get_settings()
     now = now or datetime.now(UTC)
+    authorize_campaign("campaign.start", plan.code, plan.started_by, now=now)
     with session_scope(settings.database_url) as session:
         check_plan(
             plan,
@@ -69,12 +80,19 @@ def start_campaign(plan: CampaignPlan, *, now: datetime | None = None):
 
 
 def reschedule_campaign(
-    code: str, new_launch: date, *, now: datetime | None = None, rush_reason: str | None = None
+    code: str,
+    new_launch: date,
+    *,
+    by: str,
+    now: datetime | None = None,
+    rush_reason: str | None = None,
 ) -> CampaignView:
-    """Move L: milestones and waiting gates follow, everyone affected is told, and the
-    waiting run is woken to show the new timeline."""
+    """Move L (the campaign manager's call): milestones and waiting gates follow, everyone
+    affected is told, and the waiting run is woken to show the new timeline."""
     settings = get_settings()
     now = now or datetime.now(UTC)
+    _exists(code)
+    authorize_campaign("campaign.reschedule", code, by, now=now)
     channels = load_channels()
     with session_scope(settings.database_url) as session:
         before, after = reschedule(
@@ -108,9 +126,12 @@ def amend_campaign(
     code: str, changes: dict[str, Any], *, by: str, now: datetime | None = None
 ) -> tuple[CampaignView, int]:
     """Change plan, budget or KPIs outside the review loop. A sign-off of the old plan is
-    void: the waiting run is woken and asks for sign-off again. Returns (campaign, voided)."""
+    void: the waiting run is woken and asks for sign-off again. Returns (campaign, voided).
+    Only the agency and the campaign manager change a plan."""
     settings = get_settings()
     now = now or datetime.now(UTC)
+    _exists(code)
+    authorize_campaign("campaign.amend", code, by, now=now)
     with session_scope(settings.database_url) as session:
         view, voided = amend_plan(
             session=session,
@@ -126,6 +147,11 @@ def amend_campaign(
     if voided:
         wake_run(view.flow_run_id)
     return view, len(voided)
+
+
+def _exists(code: str) -> None:
+    """An unknown code is a LookupError before any role check (nothing to refuse)."""
+    _current(code)
 
 
 def _current(code: str) -> CampaignView:

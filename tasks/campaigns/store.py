@@ -37,7 +37,10 @@ from domain.models import (
     Milestone,
     Region,
 )
-from tasks.gates import GateView, void_stale_signoffs
+from tasks.gates import GateView, void_gates, void_stale_signoffs
+
+# Gates whose form shows the plan: an answer binds the version its form showed.
+PLAN_BOUND_GATES = ("plan_review", "signoff")
 
 
 class MilestoneView(BaseModel):
@@ -363,11 +366,40 @@ def amend_plan(
         now=now,
         downstream=("feasibility",),
     )
+    # A gate still waiting with the old version on its form: its approver would sign what
+    # they did not see. Void it; the woken run opens the next round showing this version.
+    voided += void_stale_open_gates(
+        session=session, campaign_id=current.id, plan_version=view.plan_version, now=now
+    )
     if voided:
         session.get(Campaign, current.id).status = "planning"
         session.flush()
         view = load_campaign(session=session, campaign_id=current.id)
     return view, voided
+
+
+def void_stale_open_gates(
+    *, session: Session, campaign_id: int, plan_version: int, now: datetime
+) -> list[GateView]:
+    """Void the open review/sign-off gates of this campaign bound to another plan version."""
+    from domain.models import Gate, GateStatus
+
+    stale = session.execute(
+        select(Gate.id).where(
+            Gate.subject_type == "campaign",
+            Gate.subject_id == campaign_id,
+            Gate.key.in_(PLAN_BOUND_GATES),
+            Gate.status == GateStatus.open,
+            Gate.plan_version.is_not(None),
+            Gate.plan_version != plan_version,
+        )
+    ).scalars()
+    return void_gates(
+        session=session,
+        gate_ids=list(stale),
+        now=now,
+        reason=f"the plan changed to v{plan_version} while this gate waited",
+    )
 
 
 def reschedule(
@@ -524,8 +556,22 @@ def gate_due(milestone_due: date, today: date) -> date:
 def register_campaign_task(
     plan: CampaignPlan, flow_run_id: str | None = None, now: datetime | None = None
 ) -> CampaignView:
-    """Validate and store a new campaign with its timeline, or return the stored one."""
+    """Validate and store a new campaign with its timeline, or return the stored one. Only a
+    campaign manager starts one (a refusal is recorded)."""
+    from domain.permissions import campaign_refusal
+    from tasks.audit import authorize
+
     settings = get_settings()
+    authorize(
+        settings.database_url,
+        action="campaign.start",
+        subject=f"campaign:{plan.code}",
+        username=plan.started_by,
+        rule=lambda _s, actor: campaign_refusal(
+            actor, username=plan.started_by, action="campaign.start"
+        ),
+        now=now,
+    )
     with session_scope(settings.database_url) as session:
         return register_campaign(
             session=session,
@@ -533,6 +579,22 @@ def register_campaign_task(
             now=now or datetime.now(UTC),
             settings=settings,
             flow_run_id=flow_run_id,
+        )
+
+
+@task(name="void-stale-plan-gates", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def void_stale_open_gates_task(
+    campaign_id: int, plan_version: int, now: datetime | None = None
+) -> int:
+    """Before waiting at a plan-bound gate: an open round of another plan version is void."""
+    with session_scope(get_settings().database_url) as session:
+        return len(
+            void_stale_open_gates(
+                session=session,
+                campaign_id=campaign_id,
+                plan_version=plan_version,
+                now=now or datetime.now(UTC),
+            )
         )
 
 

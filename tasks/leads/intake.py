@@ -3,6 +3,11 @@
 One file (or one fetched batch) is one transaction: its LeadImport row (unique content hash),
 its new leads (unique source_ref), its merges and its rejects commit together, so a crash
 leaves either all of it or nothing, and a second import of the same bytes adds nothing.
+
+Nothing is lost: a row refused for a reason that can change (its city has no dealer yet) is a
+*pending* reject that keeps its record and its lead key; every intake run tries the pending
+rows again (`retry_pending_leads`), so once the dealers exist the leads come in, once each.
+Only rows refused for good (a bad phone, an unreadable line) are final.
 """
 
 from __future__ import annotations
@@ -23,11 +28,22 @@ from blocks.systems import ExternalSystem
 from clubflow.db import insert_ignoring_conflicts, session_scope
 from clubflow.settings import Settings, get_settings
 from domain.calendar import BUSINESS_TZ, business_date, default_calendar
-from domain.leads_csv import ParsedLeads, Reject, check_lead, content_hash, parse_leads
+from domain.leads_csv import (
+    LeadFileError,
+    LeadRow,
+    ParsedLeads,
+    Reject,
+    check_lead,
+    content_hash,
+    parse_column_map,
+    parse_leads,
+    reject_of,
+)
 from domain.leads_plan import CallPlan, assign_leads, call_plan
 from domain.models import Dealer, Lead, LeadImport, LeadStatus
 from domain.models_leads import LeadReject, LeadSourceCursor
 from domain.privacy import mask_text
+from tasks.audit import record_refusal
 from tasks.http import client_for, iter_pages
 from tasks.leads.assignment import agents_on_duty
 from tasks.leads.common import (
@@ -52,7 +68,9 @@ class ImportSummary:
     created: int = 0
     assigned: int = 0
     merged: int = 0
-    rejected: int = 0
+    rejected: int = 0  # refused for good
+    pending: int = 0  # kept: tried again by every intake run until their dealer exists
+    refused: str | None = None  # the file as a whole was refused (e.g. a column missing)
     rejects_csv: str | None = None
     # Masked, for artifacts and the CLI: line number and reason.
     reject_samples: list[tuple[int, str]] = field(default_factory=list)
@@ -150,30 +168,88 @@ def store_leads(
         ).scalar_one()
         return summary
     import_id = summary.import_id = ids[0]
+    store_rows(
+        session=session,
+        rows=[(row, import_id, f"{ref_prefix}:{row.ref}") for row in parsed.rows],
+        now=now,
+        settings=settings,
+        summary=summary,
+    )
+    final = [r for r in parsed.rejects if not r.pending]
+    summary.rejected, summary.pending = len(final), len(parsed.rejects) - len(final)
+    insert_ignoring_conflicts(
+        session,
+        LeadReject,
+        [
+            {
+                "import_id": import_id,
+                "line_no": r.line_no,
+                "reason": r.reason,
+                "raw": r.raw,
+                "pending": r.pending,
+                "field": r.field,
+                "record": r.record or {},
+                # The key the lead will have once stored: a retry stores it once, ever.
+                "source_ref": (
+                    f"{ref_prefix}:{(r.record or {}).get('ref') or f'line{r.line_no}'}"
+                    if r.pending
+                    else None
+                ),
+            }
+            for r in parsed.rejects
+        ],
+        on=["import_id", "line_no"],
+    )
+    session.execute(
+        update(LeadImport)
+        .where(LeadImport.id == import_id)
+        .values(created=summary.created, merged=summary.merged, rejected=summary.rejected)
+    )
+    summary.reject_samples = [(r.line_no, mask_text(r.reason)) for r in parsed.rejects[:50]]
+    return summary
 
+
+def store_rows(
+    *,
+    session: Session,
+    rows: list[tuple[LeadRow, int, str]],
+    now: datetime,
+    settings: Settings,
+    summary: ImportSummary,
+    plan_from: datetime | None = None,
+) -> dict[str, int | str]:
+    """Store checked rows (row, import id, lead key): merge into open leads of the same phone,
+    insert the rest (a key stored before is skipped), assign them. `plan_from` starts the
+    call plan no earlier than then (a pending row that only now can be called).
+    Returns, for each merged row, the open lead's id or the key of the new lead it joined."""
     cities = known_cities(session=session)
     since = now - timedelta(days=settings.lead_open_window_days)
-    phones = sorted({row.phone for row in parsed.rows})
+    phones = sorted({row.phone for row, _, _ in rows})
     existing = _open_leads_by_phone(session=session, phones=phones, since=since)
 
     plans = _PlanCache(settings.lead_cutoff)
     new_rows: dict[str, dict[str, Any]] = {}  # phone → row: later duplicates merge into it
     merged_sources: dict[int, list[str]] = {}
-    for row in parsed.rows:
+    merged_into: dict[str, int | str] = {}
+    for row, import_id, source_ref in rows:
         if row.phone in existing:
             lead_id, sources = existing[row.phone]
             sources = merged_sources.setdefault(lead_id, sources)
             if row.source not in sources:
                 sources.append(row.source)
+            merged_into[source_ref] = lead_id
             summary.merged += 1
             continue
         if row.phone in new_rows:
             sources = new_rows[row.phone]["sources"]
             if row.source not in sources:
                 sources.append(row.source)
+            merged_into[source_ref] = new_rows[row.phone]["source_ref"]
             summary.merged += 1
             continue
-        arrived_day, call_day, third = plans.plan(row.arrived_at)
+        planned_at = max(row.arrived_at, plan_from) if plan_from else row.arrived_at
+        _, call_day, third = plans.plan(planned_at)
+        arrived_day = row.arrived_at.astimezone(BUSINESS_TZ).date()
         new_rows[row.phone] = {
             "phone": row.phone,
             "name": row.name,
@@ -191,7 +267,7 @@ def store_leads(
             "third_call_due": third,
             "handoff_round": 0,
             "import_id": import_id,
-            "source_ref": f"{ref_prefix}:{row.ref}",
+            "source_ref": source_ref,
         }
     # New leads are assigned as they are stored (one UPDATE per lead afterwards would cost
     # more than the insert itself), earliest call day first like assign-leads, so each agent
@@ -211,23 +287,82 @@ def store_leads(
             [{"lead_id": k, "s": v} for k, v in merged_sources.items()],
             execution_options={"synchronize_session": False},
         )
-    summary.rejected = len(parsed.rejects)
-    insert_ignoring_conflicts(
-        session,
-        LeadReject,
-        [
-            {"import_id": import_id, "line_no": r.line_no, "reason": r.reason, "raw": r.raw}
-            for r in parsed.rejects
-        ],
-        on=["import_id", "line_no"],
-    )
-    session.execute(
-        update(LeadImport)
-        .where(LeadImport.id == import_id)
-        .values(created=summary.created, merged=summary.merged, rejected=summary.rejected)
-    )
-    summary.reject_samples = [(r.line_no, mask_text(r.reason)) for r in parsed.rejects[:50]]
-    return summary
+    return merged_into
+
+
+@dataclass
+class RetrySummary:
+    """What a retry of the pending rows did: imported (created or merged), still pending, and
+    rows that turned out bad for good."""
+
+    tried: int = 0
+    created: int = 0
+    merged: int = 0
+    assigned: int = 0
+    pending: int = 0
+    final: int = 0
+
+
+def retry_pending_leads(*, session: Session, now: datetime, settings: Settings) -> RetrySummary:
+    """Try every pending row again against today's master data: a row whose city now has a
+    dealer is stored (under the lead key it was given at import: never twice) and resolved."""
+    pending = session.execute(
+        select(LeadReject, LeadImport.source, LeadImport.imported_at)
+        .join(LeadImport, LeadImport.id == LeadReject.import_id)
+        .where(LeadReject.pending.is_(True), LeadReject.resolved_at.is_(None))
+        .order_by(LeadReject.id)
+    ).all()
+    result = RetrySummary(tried=len(pending))
+    if not pending:
+        return result
+    cities = set(known_cities(session=session))
+    ready: list[tuple[LeadRow, int, str]] = []
+    rejects: dict[str, LeadReject] = {}
+    for reject, source, imported_at in pending:
+        try:
+            row = check_lead(
+                reject.line_no,
+                dict(reject.record or {}),
+                known_cities=cities,
+                default_source=source,
+                received_at=imported_at,
+            )
+        except ValueError as exc:
+            again = reject_of(reject.line_no, exc, reject.raw, reject.record or {})
+            if not again.pending:  # e.g. the data was fine but a rule changed: final now
+                reject.pending, reject.reason, reject.field = False, again.reason, again.field
+                result.final += 1
+            else:
+                result.pending += 1
+            continue
+        ready.append((row, reject.import_id, reject.source_ref))
+        rejects[reject.source_ref] = reject
+    if ready:
+        summary = ImportSummary(source="pending", filename=None)
+        merged_into = store_rows(
+            session=session, rows=ready, now=now, settings=settings, summary=summary, plan_from=now
+        )
+        # Created rows (and rows merged into one created beside them) are found by lead key.
+        keys = {merged_into.get(ref, ref) for ref in rejects}
+        keys = sorted(k for k in keys if isinstance(k, str))
+        ids: dict[str, int] = {}
+        for batch in chunks(keys, 5000):
+            ids.update(
+                session.execute(
+                    select(Lead.source_ref, Lead.id).where(Lead.source_ref.in_(batch))
+                ).all()
+            )
+        for ref, reject in rejects.items():
+            target = merged_into.get(ref, ref)
+            reject.lead_id = target if isinstance(target, int) else ids.get(target)
+            reject.resolved_at = now
+        result.created, result.merged, result.assigned = (
+            summary.created,
+            summary.merged,
+            summary.assigned,
+        )
+    session.flush()
+    return result
 
 
 def write_rejects_csv(rejects: list[Reject], *, path: Path) -> str:
@@ -249,13 +384,21 @@ def import_lead_bytes(
     filename: str | None,
     now: datetime,
     settings: Settings,
+    column_map: dict[str, str] | None = None,
 ) -> ImportSummary:
-    """Parse and store one lead file; its rejects go to a CSV beside the day's exports."""
+    """Parse and store one lead file; its rejects go to a CSV beside the day's exports.
+    `column_map` ({header: column}) names columns the known aliases do not."""
     digest = content_hash(data)
     with paused_gc():
         with session_scope(url) as session:
             cities = known_cities(session=session)
-        parsed = parse_leads(data, known_cities=set(cities), default_source=source, received_at=now)
+        parsed = parse_leads(
+            data,
+            known_cities=set(cities),
+            default_source=source,
+            received_at=now,
+            column_map=column_map,
+        )
         with session_scope(url) as session:
             summary = store_leads(
                 session=session,
@@ -273,6 +416,26 @@ def import_lead_bytes(
             parsed.rejects, path=day_dir / f"rejects_import{summary.import_id}.csv"
         )
     return summary
+
+
+def column_map_path(inbox: str, source: str) -> Path:
+    return Path(inbox) / "columns" / f"{source}.json"
+
+
+def saved_column_map(inbox: str, source: str) -> dict[str, str]:
+    """The mapping saved for a source (`clubflow leads columns SOURCE HEADER=COLUMN ...`):
+    its files import with it, by the scheduled runs too."""
+    path = column_map_path(inbox, source)
+    if not path.is_file():
+        return {}
+    return parse_column_map(json.loads(path.read_text(encoding="utf-8")))
+
+
+def save_column_map(inbox: str, source: str, mapping: dict[str, str]) -> Path:
+    path = column_map_path(inbox, source)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(mapping, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
 
 
 def inbox_files(inbox: str) -> list[Path]:
@@ -332,8 +495,16 @@ def store_source_items(
                     )
                 )
             except ValueError as exc:
+                reject = reject_of(position, exc, json.dumps(item), record)
                 parsed.rejects.append(
-                    Reject(position, str(exc).replace("line", "item", 1), json.dumps(item))
+                    Reject(
+                        position,
+                        str(exc).replace("line", "item", 1),
+                        reject.raw,
+                        reject.pending,
+                        reject.field,
+                        reject.record,
+                    )
                 )
         summary = store_leads(
             session=session,
@@ -402,11 +573,34 @@ def source_cursor(*, url: str, name: str) -> str | None:
 # ---------------------------------------------------------------- tasks
 
 
-@task(name="import-lead-files", retries=1, retry_delay_seconds=5)
+def retry_unless_refused(task, task_run, state) -> bool:
+    """Retry what may pass next time (a locked database, a dropped connection), never an input
+    that was refused: the same bytes are refused again, so waiting only delays the answer."""
+    exc = state.result(raise_on_failure=False)
+    return not isinstance(exc, (ValueError, LookupError, FileNotFoundError, PermissionError))
+
+
+def refuse_file(path: Path, inbox: str) -> None:
+    """Move a refused inbox file to refused/: fixed, it can be put back (nothing else is lost)."""
+    folder = Path(inbox) / "refused"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(path), folder / path.name)
+
+
+@task(
+    name="import-lead-files",
+    retries=1,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_unless_refused,
+)
 def import_lead_files_task(
-    files: list[str] | None = None, now: datetime | None = None, source: str = "csv"
+    files: list[str] | None = None,
+    now: datetime | None = None,
+    source: str = "csv",
+    column_map: dict[str, str] | None = None,
 ) -> list[ImportSummary]:
-    """Import the given CSV files, or every file waiting in the inbox folder."""
+    """Import the given CSV files, or every file waiting in the inbox folder. A file refused as
+    a whole (a required column missing) is recorded as refused; the others go on."""
     settings = get_settings()
     now = now or datetime.now(BUSINESS_TZ)
     from_inbox = files is None
@@ -416,27 +610,69 @@ def import_lead_files_task(
     for path in paths:
         if not path.is_file():
             raise FileNotFoundError(f"lead file {path} does not exist")
-        summary = import_lead_bytes(
-            path.read_bytes(),
-            url=settings.database_url,
-            source=source if not from_inbox else path.stem.split("_")[0] or source,
-            filename=path.name,
-            now=now,
-            settings=settings,
-        )
+        name = source if not from_inbox else path.stem.split("_")[0] or source
+        try:
+            # The source's saved mapping, then this run's own (which wins).
+            mapping = {**saved_column_map(settings.leads_inbox_dir, name), **(column_map or {})}
+            summary = import_lead_bytes(
+                path.read_bytes(),
+                url=settings.database_url,
+                source=name,
+                filename=path.name,
+                now=now,
+                settings=settings,
+                column_map=mapping,
+            )
+        except LeadFileError as exc:
+            summary = ImportSummary(source=name, filename=path.name, refused=f"{path.name}: {exc}")
+            with session_scope(settings.database_url) as session:
+                record_refusal(
+                    session=session,
+                    action="leads.import",
+                    subject=f"file:{path.name}",
+                    actor=f"source:{name}",
+                    reason=summary.refused,
+                    now=now,
+                )
+            if from_inbox:
+                refuse_file(path, settings.leads_inbox_dir)
+            log.warning("refused %s", summary.refused)
+            summaries.append(summary)
+            continue
         if from_inbox:
             archive_file(path, settings.leads_inbox_dir)
         log.info(
-            "%s (%s): %s created, %s merged, %s rejected%s",
+            "%s (%s): %s created, %s merged, %s rejected, %s pending%s",
             path.name,
             summary.encoding,
             summary.created,
             summary.merged,
             summary.rejected,
+            summary.pending,
             " (already imported)" if summary.already_imported else "",
         )
         summaries.append(summary)
     return summaries
+
+
+@task(name="retry-pending-leads", retries=1, retry_delay_seconds=5)
+def retry_pending_leads_task(now: datetime | None = None) -> RetrySummary:
+    """Pending rows (refused for a reason that can change) whose dealer now exists come in."""
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        result = retry_pending_leads(
+            session=session, now=now or datetime.now(BUSINESS_TZ), settings=settings
+        )
+    if result.tried:
+        logger().info(
+            "pending rows: %s tried, %s created, %s merged, %s still pending, %s final",
+            result.tried,
+            result.created,
+            result.merged,
+            result.pending,
+            result.final,
+        )
+    return result
 
 
 @task(name="fetch-source-leads", retries=2, retry_delay_seconds=[5, 30])

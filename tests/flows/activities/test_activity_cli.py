@@ -49,14 +49,29 @@ def test_an_activity_driven_from_the_command_line(runner, tmp_path, db_url, repo
     runner.run_pending()
 
     code, output = _invoke(
-        "activity", "register", CODE, "M000003", "M000004", "--now", "2026-10-09T10:00+08:00"
+        "activity",
+        "register",
+        CODE,
+        "M000003",
+        "M000004",
+        "--as",
+        "admin.ch001",
+        "--now",
+        "2026-10-09T10:00+08:00",
     )
     assert (code, "2 newly registered" in output) == (0, True), output
     (tmp_path / "in.csv").write_text(
         "member_no,organiser\nM000001,是\nM000002,\nM000002,\nM000003,\n", "utf-8"
     )
     code, output = _invoke(
-        "activity", "checkin", CODE, str(tmp_path / "in.csv"), "--now", "2026-10-11T18:00+08:00"
+        "activity",
+        "checkin",
+        CODE,
+        str(tmp_path / "in.csv"),
+        "--as",
+        "admin.ch001",
+        "--now",
+        "2026-10-11T18:00+08:00",
     )
     assert (code, "3 participants" in output) == (0, True), output
 
@@ -93,7 +108,7 @@ def test_an_activity_driven_from_the_command_line(runner, tmp_path, db_url, repo
     assert run.state.name == "Completed"
 
     code, output = _invoke("activity", "pay", CODE, "--as", "admin.ch001", "--ref", "P-9")
-    assert code == 2 and "only finance marks a claim paid" in output, output
+    assert code == 2 and "marking a claim paid is for finance" in output, output
     code, output = _invoke("activity", "pay", CODE, "--as", "finance", "--ref", "P-9")
     assert code == 0 and "paid ¥830.00" in output, output  # 800 venue + 3 × 10 flags
 

@@ -93,10 +93,15 @@ def test_a_class_c_activity_from_proposal_to_archive(runner, db_url, sink, repor
         )
     assert registered == 5
     rows = parse_checkin_csv(_checkin_csv())
-    report = activity_checkin(CODE, rows, now=at(date(2026, 10, 11), 18))
+    report = activity_checkin(CODE, rows, "admin.ch001", now=at(date(2026, 10, 11), 18))
     assert report["participants"] == 30
     assert report["newly_registered"] == 25
-    assert activity_checkin(CODE, rows, now=at(date(2026, 10, 11), 19))["newly_checked_in"] == 0
+    assert (
+        activity_checkin(CODE, rows, "admin.ch001", now=at(date(2026, 10, 11), 19))[
+            "newly_checked_in"
+        ]
+        == 0
+    )
 
     # 4. Recap, rendered with the participants table and masked phones.
     path = Path(

@@ -156,7 +156,7 @@ def test_moving_l_rederives_the_milestones_and_tells_everyone_affected(gate_runn
     start(gate_runner)
     before = campaign(db_url)
     new_launch = date(2026, 10, 12)  # after the National Day holidays
-    after = reschedule_campaign("2026-mid-autumn", new_launch, now=NOW)
+    after = reschedule_campaign("2026-mid-autumn", new_launch, by="hq.manager", now=NOW)
     assert (after.launch_date, after.end_date) == (new_launch, date(2026, 10, 18))
     moved = {m.key: m.due_on for m in after.milestones}
     training = after.milestone("training")
@@ -185,7 +185,9 @@ def test_moving_l_rederives_the_milestones_and_tells_everyone_affected(gate_runn
         assert "由 2026-09-21 改为 2026-10-12" in message.body
 
     with pytest.raises(PlanError, match="is 9 days away"):
-        reschedule_campaign("2026-mid-autumn", NOW.date() + timedelta(days=9), now=NOW)
+        reschedule_campaign(
+            "2026-mid-autumn", NOW.date() + timedelta(days=9), by="hq.manager", now=NOW
+        )
 
 
 def test_an_overdue_gate_reminds_once_and_escalates_once_two_working_days_later(

@@ -49,6 +49,7 @@ def test_import_then_outcome_then_accept_from_the_command_line(lead_channels, db
 
     code, out = _invoke("accept", str(lead.id), "--dealer", "CH009")
     assert code == 2 and "is with dealer:CH001" in out
+    assert _refusals(db_url) == [("leads.accept", f"lead:{lead.id}", "dealer:CH009")]
     code, out = _invoke("accept", str(lead.id), "--dealer", "CH001")
     assert code == 0 and "accepted by dealer CH001" in out and "+86138****5678" in out
 
@@ -56,6 +57,15 @@ def test_import_then_outcome_then_accept_from_the_command_line(lead_channels, db
 def test_only_the_supervisor_may_reassign(lead_world, db_url):
     code, out = _invoke("reassign", "1", "--to", "agent2", "--as", "agent1")
     assert code == 2 and "'agent1' is not a call supervisor" in out
+    assert _refusals(db_url) == [("leads.reassign", "lead:1", "agent1")]
+
+
+def _refusals(db_url) -> list[tuple[str, str, str]]:
+    from domain.models_audit import Refusal
+
+    with session_scope(db_url) as session:
+        rows = session.execute(select(Refusal.action, Refusal.subject, Refusal.actor)).all()
+    return [tuple(r) for r in rows]
 
 
 def test_a_dealer_entered_lead_is_deduped_like_any_other(lead_world, db_url):

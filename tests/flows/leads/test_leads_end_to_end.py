@@ -60,7 +60,9 @@ def test_five_hundred_leads_from_intake_to_dealers(lead_channels, sink, db_url, 
 
     # -- intake: 430 leads, 30 merged, 40 rejects with their lines and reasons
     result = leads_intake(files=[str(path)], source="汽车之家", pull_source=False, now=INTAKE_AT)
-    assert result["created"] == 430 and result["merged"] == 30 and result["rejected"] == 40
+    assert result["created"] == 430 and result["merged"] == 30
+    # 8 of the 40 name a city without a dealer: kept pending (tried again), not lost.
+    assert result["rejected"] == 32 and result["pending"] == 8
     assert result["assigned"] == 430 and result["unassigned"] == 0
     leads = _leads(db_url)
     assert len(leads) == 430

@@ -1,0 +1,60 @@
+"""Every command's error is one line `error: ...` with exit code 2, naming the row and field
+where there is one; `--debug` shows the traceback. A refused input starts no Failed run."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from clubflow.cli import app
+
+cli = CliRunner()
+
+
+def one_line_error(result, *fragments: str) -> str:
+    """The whole output is one `error: ...` line holding each fragment; exit code 2."""
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["leads", "import", "{file}"], ["campaign", "show", "x"], ["inbox", "--as", "x"]],
+)
+def test_an_unmigrated_database_gets_one_answer_for_every_command(
+    sqlite_url, settings_env, tmp_path, command
+):
+    settings_env(database_url=sqlite_url)
+    lead_file = tmp_path / "leads.csv"
+    lead_file.write_text("phone,city\n13812345678,成都\n", "utf-8")
+    args = [a.replace("{file}", str(lead_file)) for a in command]
+    result = cli.invoke(app, args)
+    assert one_line_error(result) == "error: the database is not migrated: run clubflow migrate"
+    # Help needs no database.
+    assert cli.invoke(app, [*args[:1], "--help"]).exit_code == 0
+
+
+def test_an_impossible_yaml_date_names_the_line_and_the_field(db_url, world, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "code: bad-date\nname: 坏日期\nkind: points_festival\n"
+        "launch_date: 2026-13-40\nend_date: 2026-12-31\nregions: [chengdu]\n"
+        "budget: [{item: 积分, amount: 1}]\nkpis: [{name: 会员, target: 1}]\n"
+        "started_by: hq.manager\n",
+        "utf-8",
+    )
+    result = cli.invoke(app, ["campaign", "start", str(plan)])
+    one_line_error(result, "plan.yaml: line 4, launch_date: '2026-13-40' is not a date")
+
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text("title: 穿越\nstarts_on: 2026-02-30\n", "utf-8")
+    result = cli.invoke(app, ["activity", "propose", str(proposal)])
+    one_line_error(result, "line 2, starts_on: '2026-02-30' is not a date")
+
+    debug = cli.invoke(app, ["--debug", "campaign", "start", str(plan)])
+    assert debug.exit_code == 2 and "Traceback" in debug.output
