@@ -5,13 +5,11 @@ Area command groups (campaign, activity, leads, ...) register at the bottom, one
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from clubflow.cli_common import console, fail
+from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 from clubflow.db import DatabaseError, migrate, safe_url, session_scope
 from clubflow.settings import get_settings
 
@@ -55,13 +53,13 @@ def demo(
 
 
 @app.command()
-def status() -> None:
+def status(now: str = typer.Option("", help=NOW_HELP)) -> None:
     """What is waiting: open gates (overdue first), queued notifications, open leads."""
     from domain.models import Gate, GateStatus, Lead, LeadStatus
     from tasks.outbox import outbox_counts
 
     settings = get_settings()
-    today = datetime.now(UTC).astimezone(settings.tz).date()
+    today = parse_now(now).astimezone(settings.tz).date()
     with session_scope(settings.database_url) as session:
         gates = (
             session.execute(

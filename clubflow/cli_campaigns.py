@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from clubflow import cli_gates
-from clubflow.cli_common import console, fail
+from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 
 campaign = typer.Typer(
     help="Brand campaigns: the 45-day preparation pipeline.", no_args_is_help=True
@@ -23,7 +23,10 @@ app.add_typer(cli_gates.app)
 
 
 @campaign.command("start")
-def start(file: Path = typer.Argument(..., exists=True, help="The plan, JSON or YAML")) -> None:
+def start(
+    file: Path = typer.Argument(..., exists=True, help="The plan, JSON or YAML"),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
     """Start the pipeline for a plan (refused, naming the field, if the plan is not valid)."""
     from pydantic import ValidationError
 
@@ -32,7 +35,7 @@ def start(file: Path = typer.Argument(..., exists=True, help="The plan, JSON or 
 
     try:
         plan = CampaignPlan.model_validate(read_document(file))
-        run = start_campaign(plan)
+        run = start_campaign(plan, now=parse_now(now) if now else None)
     except ValidationError as exc:
         fail(
             f"{file}: "
@@ -48,6 +51,7 @@ def reschedule(
     code: str,
     new_launch: str = typer.Argument(..., metavar="NEW_L", help="The new launch date YYYY-MM-DD"),
     rush_reason: str = typer.Option("", help="Needed if the new L is inside the lead time"),
+    now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Move the launch date L: milestones are derived again and everyone affected is told."""
     from domain.campaigns import PlanError
@@ -55,7 +59,10 @@ def reschedule(
 
     try:
         view = reschedule_campaign(
-            code, date.fromisoformat(new_launch), rush_reason=rush_reason or None
+            code,
+            date.fromisoformat(new_launch),
+            now=parse_now(now),
+            rush_reason=rush_reason or None,
         )
     except (PlanError, LookupError, ValueError) as exc:
         fail(str(exc))
@@ -68,13 +75,14 @@ def revise(
     code: str,
     file: Path = typer.Argument(..., exists=True, help="summary, policy, budget, kpis, note"),
     user: str = typer.Option(..., "--as", help="Your username (agency)"),
+    now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Hand in the revised plan the review asked for."""
     from clubflow.decisions import DecisionRefused, GateRunError
     from tasks.campaigns.operations import read_document, revise_plan
 
     try:
-        revise_plan(code, read_document(file), by=user)
+        revise_plan(code, read_document(file), by=user, now=parse_now(now))
     except DecisionRefused as exc:
         fail(str(exc), code=1)
     except (LookupError, ValueError, GateRunError) as exc:
@@ -87,13 +95,14 @@ def amend(
     code: str,
     file: Path = typer.Argument(..., exists=True, help="Any of summary, policy, budget, kpis"),
     user: str = typer.Option(..., "--as", help="Your username"),
+    now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Change the plan outside the review loop; a sign-off of the old plan becomes void."""
     from domain.campaigns import PlanError
     from tasks.campaigns.operations import amend_campaign, read_document
 
     try:
-        view, voided = amend_campaign(code, read_document(file), by=user)
+        view, voided = amend_campaign(code, read_document(file), by=user, now=parse_now(now))
     except (PlanError, LookupError, ValueError) as exc:
         fail(str(exc))
     console.print(
@@ -110,6 +119,7 @@ def kpi(
     spend: float = typer.Option(None, help="Total spend (or a spend_total row in the CSV)"),
     competitors: str = typer.Option("", help="Competitors' moves"),
     next_steps: str = typer.Option("", help="Next steps"),
+    now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Hand in the actual KPI figures; the post-campaign report is rendered."""
     from clubflow.decisions import DecisionRefused, GateRunError
@@ -127,6 +137,7 @@ def kpi(
             spend_total=total,
             competitors=competitors,
             next_steps=next_steps,
+            now=parse_now(now),
         )
     except DecisionRefused as exc:
         fail(str(exc), code=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +23,6 @@ from prefect.states import Scheduled
 
 from clubflow.db import session_scope
 from clubflow.settings import get_settings
-from domain import calendar
 from domain.gates import OutcomeError, normalise_outcome
 from tasks.gates import (
     GateView,
@@ -58,16 +57,16 @@ def decide(
     outcome: str,
     comment: str = "",
     extra: dict[str, Any] | None = None,
-    now: datetime | None = None,
+    now: datetime,
     wait_seconds: float = 60.0,
 ) -> Decided:
-    """Give a decision at gate `gate_key` of `subject` (`campaign:CODE` or `CODE`).
+    """Give a decision at gate `gate_key` of `subject` (`campaign:CODE` or `CODE`), as of
+    `now` (a refusal is recorded at that time; the caller's edge reads the clock, if any).
 
     Raises DecisionRefused (after recording the refusal) when `decider` may not decide it,
     LookupError when no such gate waits, OutcomeError for an outcome the gate does not take.
     """
     settings = get_settings()
-    now = now or datetime.now(UTC)
     with session_scope(settings.database_url) as session:
         gate = find_open_gate(session=session, subject=subject, key=gate_key)
         normalised = normalise_outcome(gate.kind, outcome)
@@ -158,11 +157,10 @@ def wake_run(flow_run_id: str | None) -> bool:
     return True
 
 
-def inbox(username: str, *, today: date | None = None) -> list[InboxItem]:
+def inbox(username: str, *, today: date) -> list[InboxItem]:
     """Everything waiting on `username` (gates to decide and what other areas register),
-    overdue first."""
+    overdue first; `today` (a business date) judges what is overdue."""
     settings = get_settings()
-    today = today or calendar.business_date(datetime.now(UTC))
     with session_scope(settings.database_url) as session:
         return waiting_on(session=session, username=username, today=today)
 

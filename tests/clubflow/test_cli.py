@@ -32,7 +32,7 @@ def test_demo_seeds_the_world_once_and_status_shows_what_waits(sqlite_url, setti
                 due_on=date(2020, 1, 6),
             )
         )
-    result = runner.invoke(app, ["status"])
+    result = runner.invoke(app, ["status", "--now", "2026-12-01T09:00"])
     assert result.exit_code == 0, result.output
     assert "签字确认 双十一" in result.output
     assert "overdue" in result.output
