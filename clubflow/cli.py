@@ -34,6 +34,7 @@ def demo(
     clubs_per_region: int = typer.Option(3, min=1),
     members: int = typer.Option(200, min=0),
     leads: int = typer.Option(500, min=0),
+    now: str = typer.Option("", help="Members joined, leads arrived before it. " + NOW_HELP),
 ) -> None:
     """Seed the demo world (7 regions, clubs and dealers, people for every role, members, leads)."""
     from clubflow.world import WorldSize, seed_demo_world
@@ -47,6 +48,7 @@ def demo(
         counts = seed_demo_world(
             session=session,
             size=WorldSize(clubs_per_region=clubs_per_region, members=members, leads=leads),
+            now=parse_now(now),
         )
     added = ", ".join(f"{v} {k}" for k, v in counts.items())
     console.print(f"demo world ready in {safe_url(settings.database_url)} (added: {added})")
