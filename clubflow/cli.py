@@ -6,15 +6,21 @@ Area command groups (campaign, activity, leads, ...) register at the bottom, one
 from __future__ import annotations
 
 import os
-import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from clubflow.cli_common import DEBUG, GuardedGroup, console, fail, require_migrated
+from clubflow.cli_common import (
+    DEBUG,
+    NOW_HELP,
+    GuardedGroup,
+    console,
+    fail,
+    parse_now,
+    require_migrated,
+)
 from clubflow.db import DatabaseError, migrate, safe_url, session_scope
 from clubflow.settings import get_settings
 
@@ -65,6 +71,7 @@ def demo(
     clubs_per_region: int = typer.Option(3, min=1),
     members: int = typer.Option(200, min=0),
     leads: int = typer.Option(500, min=0),
+    now: str = typer.Option("", help="Members joined, leads arrived before it. " + NOW_HELP),
 ) -> None:
     """Seed the demo world (7 regions, clubs and dealers, people for every role, members, leads)."""
     from clubflow.world import WorldSize, seed_demo_world
@@ -78,19 +85,20 @@ def demo(
         counts = seed_demo_world(
             session=session,
             size=WorldSize(clubs_per_region=clubs_per_region, members=members, leads=leads),
+            now=parse_now(now),
         )
     added = ", ".join(f"{v} {k}" for k, v in counts.items())
     console.print(f"demo world ready in {safe_url(settings.database_url)} (added: {added})")
 
 
 @app.command()
-def status() -> None:
+def status(now: str = typer.Option("", help=NOW_HELP)) -> None:
     """What is waiting: open gates (overdue first), queued notifications, open leads."""
     from domain.models import Gate, GateStatus, Lead, LeadStatus
     from tasks.outbox import outbox_counts
 
     settings = get_settings()
-    today = datetime.now(UTC).astimezone(settings.tz).date()
+    today = parse_now(now).astimezone(settings.tz).date()
     with session_scope(settings.database_url) as session:
         gates = (
             session.execute(

@@ -7,7 +7,7 @@ at its gate; the others run their flow here and print what it did.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +17,16 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from clubflow.cli_common import fail
+from clubflow.cli_common import NOW_HELP, fail, parse_now
 
 app = typer.Typer(no_args_is_help=True, help="The activity lifecycle: proposal to archive.")
 console = Console(soft_wrap=True)  # commands printed whole, for copy and paste
 
-NOW_HELP = "Business time to act at (ISO, e.g. 2026-10-11T18:00+08:00); default: now"
 
-
-def _now(value: str) -> datetime:
-    if not value:
-        return datetime.now(UTC)
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        fail(f"--now {value!r} needs a timezone, e.g. +08:00")
-    return moment
+def _run_now(value: str, moment: datetime) -> str | None:
+    """`now` for a deployment run: the parsed time when given (so a zoneless time means
+    Shanghai there too), else None: the run reads the clock each time it replays."""
+    return moment.isoformat() if value else None
 
 
 def _read_data(path: Path) -> Any:
@@ -95,11 +90,11 @@ def propose(
     from domain.activities import ActivityProposal, review_chain
 
     proposal = _model(ActivityProposal, _read_data(file), file)
-    moment = _now(now)
+    moment = parse_now(now)
     code = _dry_run_proposal(proposal, moment)
     run = _start_deployment(
         "activity-lifecycle",
-        {"proposal": proposal.model_dump(mode="json"), "now": now or None},
+        {"proposal": proposal.model_dump(mode="json"), "now": _run_now(now, moment)},
     )
     console.print(f"activity {code}: lifecycle run {run.id} started")
     chain = review_chain(proposal.activity_class, proposal.region)
@@ -128,7 +123,7 @@ def register(
 
     _authorize_club("activity.register", code, user, "registration")
     try:
-        new = activity_registration(code, members, now=_now(now))
+        new = activity_registration(code, members, now=parse_now(now))
     except (CheckinError, ActivityError, LookupError) as exc:
         fail(str(exc))
     console.print(f"{code}: {new} newly registered ({len(members) - new} already were)")
@@ -148,7 +143,7 @@ def checkin(
     from tasks.activities.checkin import CheckinError, checkin_refusal, parse_checkin_csv
     from tasks.activities.store import ActivityError
 
-    moment = _now(now)
+    moment = parse_now(now)
     try:
         rows = parse_checkin_csv(file.read_text(encoding="utf-8-sig"))
     except CheckinError as exc:
@@ -187,7 +182,7 @@ def recap(
     data = _model(RecapInput, _read_data(file), file)
     _authorize_club("activity.recap", code, data.filed_by, "the recap")
     try:
-        path = activity_recap(code, data, now=_now(now))
+        path = activity_recap(code, data, now=parse_now(now))
     except (ActivityError, LookupError) as exc:
         fail(str(exc))
     console.print(f"{code}: recap filed; report {path}")
@@ -212,7 +207,7 @@ def claim(
         console.print(f"[yellow]note:[/yellow] unknown categories {unknown} will be rejected")
     run = _start_deployment(
         "activity-claim",
-        {"code": code, "claim": data.model_dump(mode="json"), "now": now or None},
+        {"code": code, "claim": data.model_dump(mode="json"), "now": _run_now(now, parse_now(now))},
     )
     console.print(
         f"{code}: claim run {run.id} started; the specialist decides with "
@@ -279,6 +274,7 @@ def decide_claim(
     user: str = typer.Option(..., "--as", help="Your username (the region's specialist)"),
     line: list[str] = typer.Option([], "--line", help="N=AMOUNT[:comment]; others as proposed"),
     comment: str = typer.Option("", "--comment", "-m"),
+    now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Decide a claim line by line (lines not named keep the engine's proposal)."""
     from clubflow.decisions import DecisionRefused, GateRunError, OutcomeError, decide
@@ -291,6 +287,7 @@ def decide_claim(
             outcome=outcome,
             comment=comment,
             extra={"lines": [_parse_line(v) for v in line]},
+            now=parse_now(now),
         )
     except DecisionRefused as exc:
         console.print(f"[red]refused:[/red] {exc}")
@@ -313,7 +310,7 @@ def pay(
 
     _authorize_role("activity.pay", code, user, ("finance",), "marking a claim paid")
     try:
-        amount = activity_payment(code, user, ref, now=_now(now))
+        amount = activity_payment(code, user, ref, now=parse_now(now))
     except (ClaimRefused, LookupError) as exc:
         fail(str(exc))
     console.print(f"{code}: paid ¥{amount:,.2f} ({ref})")

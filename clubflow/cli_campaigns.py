@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from clubflow import cli_gates
-from clubflow.cli_common import console, fail
+from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 
 campaign = typer.Typer(
     help="Brand campaigns: the 45-day preparation pipeline.", no_args_is_help=True
@@ -23,7 +23,10 @@ app.add_typer(cli_gates.app)
 
 
 @campaign.command("start")
-def start(file: Path = typer.Argument(..., exists=True, help="The plan, JSON or YAML")) -> None:
+def start(
+    file: Path = typer.Argument(..., exists=True, help="The plan, JSON or YAML"),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
     """Start the pipeline for a plan (refused, naming the field, if the plan is not valid)."""
     from pydantic import ValidationError
 
@@ -32,7 +35,7 @@ def start(file: Path = typer.Argument(..., exists=True, help="The plan, JSON or 
 
     try:
         plan = CampaignPlan.model_validate(read_document(file))
-        run = start_campaign(plan)
+        run = start_campaign(plan, now=parse_now(now) if now else None)
     except ValidationError as exc:
         fail(
             f"{file}: "
@@ -49,6 +52,7 @@ def reschedule(
     new_launch: str = typer.Argument(..., metavar="NEW_L", help="The new launch date YYYY-MM-DD"),
     rush_reason: str = typer.Option("", help="Needed if the new L is inside the lead time"),
     user: str = typer.Option(..., "--as", help="Your username (the campaign manager)"),
+    now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Move the launch date L: milestones are derived again and everyone affected is told."""
     from domain.campaigns import PlanError
@@ -59,7 +63,9 @@ def reschedule(
     except ValueError:
         fail(f"NEW_L {new_launch!r} is not a date YYYY-MM-DD")
     try:
-        view = reschedule_campaign(code, launch, by=user, rush_reason=rush_reason or None)
+        view = reschedule_campaign(
+            code, launch, by=user, now=parse_now(now), rush_reason=rush_reason or None
+        )
     except (PlanError, LookupError, ValueError, Refused) as exc:
         fail(str(exc))
     console.print(f"{view.name}: L = {view.launch_date}, end {view.end_date}")
@@ -71,13 +77,14 @@ def revise(
     code: str,
     file: Path = typer.Argument(..., exists=True, help="summary, policy, budget, kpis, note"),
     user: str = typer.Option(..., "--as", help="Your username (agency)"),
+    now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Hand in the revised plan the review asked for."""
     from clubflow.decisions import DecisionRefused, GateRunError
     from tasks.campaigns.operations import read_document, revise_plan
 
     try:
-        revise_plan(code, read_document(file), by=user)
+        revise_plan(code, read_document(file), by=user, now=parse_now(now))
     except (DecisionRefused, LookupError, ValueError, GateRunError) as exc:
         fail(str(exc))
     console.print(f"{code}: revised plan handed in; it goes back to plan review")
@@ -88,13 +95,14 @@ def amend(
     code: str,
     file: Path = typer.Argument(..., exists=True, help="Any of summary, policy, budget, kpis"),
     user: str = typer.Option(..., "--as", help="Your username"),
+    now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Change the plan outside the review loop; a sign-off of the old plan becomes void."""
     from domain.campaigns import PlanError
     from tasks.campaigns.operations import Refused, amend_campaign, read_document
 
     try:
-        view, voided = amend_campaign(code, read_document(file), by=user)
+        view, voided = amend_campaign(code, read_document(file), by=user, now=parse_now(now))
     except (PlanError, LookupError, ValueError, Refused) as exc:
         fail(str(exc))
     console.print(
@@ -111,6 +119,7 @@ def kpi(
     spend: float = typer.Option(None, help="Total spend (or a spend_total row in the CSV)"),
     competitors: str = typer.Option("", help="Competitors' moves"),
     next_steps: str = typer.Option("", help="Next steps"),
+    now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Hand in the actual KPI figures; the post-campaign report is rendered."""
     from clubflow.decisions import DecisionRefused, GateRunError
@@ -128,6 +137,7 @@ def kpi(
             spend_total=total,
             competitors=competitors,
             next_steps=next_steps,
+            now=parse_now(now),
         )
     except DecisionRefused as exc:
         fail(str(exc))

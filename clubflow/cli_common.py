@@ -4,7 +4,6 @@ the guard every command runs under (one-line errors, the migrated-database check
 from __future__ import annotations
 
 import os
-
 import sys
 from datetime import UTC, datetime
 from typing import Any, NoReturn

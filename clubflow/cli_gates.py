@@ -7,7 +7,7 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from clubflow.cli_common import console
+from clubflow.cli_common import NOW_HELP, console, parse_now
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -22,6 +22,7 @@ def decide(
     user: str = typer.Option(..., "--as", help="Your username; checked against the gate"),
     comment: str = typer.Option("", "--comment", "-m", help="Why (required to revise/reject)"),
     wait: float = typer.Option(60.0, help="Seconds to wait for the run to be suspended here"),
+    now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Decide a gate: resumes the suspended run with your typed decision."""
     from clubflow.decisions import DecisionRefused, GateRunError, OutcomeError
@@ -29,7 +30,13 @@ def decide(
 
     try:
         done = give_decision(
-            subject, gate, decider=user, outcome=outcome, comment=comment, wait_seconds=wait
+            subject,
+            gate,
+            decider=user,
+            outcome=outcome,
+            comment=comment,
+            now=parse_now(now),
+            wait_seconds=wait,
         )
     except DecisionRefused as exc:
         console.print(f"[red]refused:[/red] {exc} (recorded; the gate still waits)")
@@ -46,13 +53,20 @@ def decide(
 @app.command()
 def inbox(
     user: str = typer.Option(..., "--as", help="Whose inbox"),
-    today: str = typer.Option("", help="Business date to judge overdue (default: today)"),
+    now: str = typer.Option("", help=NOW_HELP),
+    today: str = typer.Option("", help="Business date to judge overdue (default: --now's date)"),
 ) -> None:
     """Everything waiting on you (gates to decide, claims, leads...), overdue first."""
     from clubflow.decisions import inbox as read_inbox
+    from domain.calendar import business_date
 
     try:
-        items = read_inbox(user, today=date.fromisoformat(today) if today else None)
+        day = date.fromisoformat(today) if today else business_date(parse_now(now))
+    except ValueError:
+        console.print(f"[red]error:[/red] --today {today!r}: expected a date YYYY-MM-DD")
+        raise typer.Exit(code=2) from None
+    try:
+        items = read_inbox(user, today=day)
     except LookupError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from None

@@ -5,13 +5,13 @@ Phones are shown masked; the dealer's own channel is the only place a lead's num
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from clubflow.cli_common import console, fail, parse_now
+from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 from clubflow.db import session_scope
 from clubflow.settings import get_settings
 from domain.privacy import mask_phone
@@ -126,24 +126,23 @@ def add(
     name: str = typer.Option("", help="Customer name"),
     model: str = typer.Option("", help="Model of interest"),
     city: str | None = typer.Option(None, help="City (default: the dealer's)"),
-    now: str | None = typer.Option(None, help="When the lead came in (default: now)"),
+    now: str | None = typer.Option(None, help="When the lead came in. " + NOW_HELP),
 ) -> None:
     """A dealer enters a lead (walk-in, phone call); it joins the day's callbacks."""
     from tasks.leads.intake import enter_dealer_lead
 
     settings = get_settings()
+    moment = parse_now(now)  # the lead's arrival time defaults to it
     record = {"phone": phone, "name": name, "model": model}
     if city:
         record["city"] = city
-    if now:
-        record["time"] = now
     try:
         with session_scope(settings.database_url) as session:
             summary = enter_dealer_lead(
                 session=session,
                 dealer_code=dealer,
                 record=record,
-                now=datetime.now(UTC),
+                now=moment,
                 settings=settings,
             )
     except ValueError as exc:
@@ -162,8 +161,9 @@ def outcome(
     call_no: int = typer.Argument(..., min=1),
     code: str = typer.Argument(..., help="关机 / powered_off / 有意购车 / interested ..."),
     agent: str = typer.Option("", "--agent", help="Username of the agent who called"),
-    at: str | None = typer.Option(None, help="When the call was made (default: now)"),
+    at: str | None = typer.Option(None, help="When the call was made (default: --now)"),
     appointment: str | None = typer.Option(None, help="Requested time for 预约时间"),
+    now: str | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """Record one call's outcome; an interested lead goes to its dealer at once."""
     from domain.leads_csv import OutcomeRow
@@ -172,13 +172,13 @@ def outcome(
     from tasks.leads.outcomes import apply_outcome_rows
 
     settings = get_settings()
-    now = datetime.now(UTC)
+    now = parse_now(now)
     row = OutcomeRow(
         1,
         lead_id,
         call_no,
         code,
-        parse_now(at),
+        parse_now(at) if at else now,
         agent,
         parse_now(appointment) if appointment else None,
     )
@@ -201,19 +201,19 @@ def outcome(
 def accept(
     lead_id: int = typer.Argument(...),
     dealer: str = typer.Option(..., "--dealer", help="Code of the accepting dealer"),
+    now: str | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """A dealer accepts a handed-off lead (within 1 working day)."""
     from tasks.leads.common import LeadsError
     from tasks.leads.handoff import accept_handoff
 
+    moment = parse_now(now)
     try:
         with session_scope(get_settings().database_url) as session:
-            lead = accept_handoff(
-                session=session, lead_id=lead_id, dealer_code=dealer, now=datetime.now(UTC)
-            )
+            lead = accept_handoff(session=session, lead_id=lead_id, dealer_code=dealer, now=moment)
             phone = mask_phone(lead.phone)
     except LeadsError as exc:
-        _refused("leads.accept", f"lead:{lead_id}", f"dealer:{dealer}", exc)
+        _refused("leads.accept", f"lead:{lead_id}", f"dealer:{dealer}", exc, moment)
     console.print(f"lead {lead_id} ({phone}) accepted by dealer {dealer}")
 
 
@@ -222,22 +222,25 @@ def reassign(
     lead_ids: list[int] = typer.Argument(..., help="Lead ids"),
     to: str = typer.Option(..., "--to", help="Username of the receiving agent"),
     as_user: str = typer.Option(..., "--as", help="The call supervisor's username"),
+    now: str | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """The call supervisor moves open leads to another agent."""
     from tasks.leads.assignment import reassign_leads
     from tasks.leads.common import LeadsError
 
+    moment = parse_now(now)
     try:
         with session_scope(get_settings().database_url) as session:
             moved = reassign_leads(
-                session=session, lead_ids=lead_ids, to_agent=to, by=as_user, now=datetime.now(UTC)
+                session=session, lead_ids=lead_ids, to_agent=to, by=as_user, now=moment
             )
     except LeadsError as exc:
-        _refused("leads.reassign", "lead:" + ",".join(map(str, lead_ids[:20])), as_user, exc)
+        subject = "lead:" + ",".join(map(str, lead_ids[:20]))
+        _refused("leads.reassign", subject, as_user, exc, moment)
     console.print(f"{moved} lead(s) moved to {to}; they go on {to}'s next call list")
 
 
-def _refused(action: str, subject: str, actor: str, exc: Exception) -> None:
+def _refused(action: str, subject: str, actor: str, exc: Exception, now: datetime) -> None:
     """A refused change is recorded (its own transaction: the change itself rolled back)."""
     from tasks.audit import record_refusal
 
@@ -248,6 +251,6 @@ def _refused(action: str, subject: str, actor: str, exc: Exception) -> None:
             subject=subject[:128],
             actor=actor,
             reason=str(exc),
-            now=datetime.now(UTC),
+            now=now,
         )
     fail(str(exc))

@@ -33,6 +33,7 @@ def plan_quarter_command(
     reason: str = typer.Option(None, help="Why the host is overridden (required with --host)"),
     as_user: str = typer.Option("cli", "--as", help="Your username (recorded with the plan)"),
     ics_dir: Path = typer.Option(None, help="Where to write the ICS file (default: plans_dir)"),
+    now: str = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """Plan a quarter now (the same flow as the schedule) and print the plan."""
     from domain.rotation import Quarter, RotationError
@@ -53,6 +54,7 @@ def plan_quarter_command(
             override_reason=reason,
             requested_by=as_user,
             ics_dir=str(ics_dir) if ics_dir else None,
+            now=parse_now(now),
         )
     except (RotationError, PlanningError) as exc:
         fail(str(exc))

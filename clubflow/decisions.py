@@ -23,7 +23,6 @@ from prefect.states import Scheduled
 
 from clubflow.db import session_scope
 from clubflow.settings import get_settings
-from domain import calendar
 from domain.gates import OutcomeError, normalise_outcome
 from domain.models import GateStatus
 from tasks.gates import (
@@ -60,16 +59,16 @@ def decide(
     outcome: str,
     comment: str = "",
     extra: dict[str, Any] | None = None,
-    now: datetime | None = None,
+    now: datetime,
     wait_seconds: float = 60.0,
 ) -> Decided:
-    """Give a decision at gate `gate_key` of `subject` (`campaign:CODE` or `CODE`).
+    """Give a decision at gate `gate_key` of `subject` (`campaign:CODE` or `CODE`), as of
+    `now` (a refusal is recorded at that time; the caller's edge reads the clock, if any).
 
     Raises DecisionRefused (after recording the refusal) when `decider` may not decide it,
     LookupError when no such gate waits, OutcomeError for an outcome the gate does not take.
     """
     settings = get_settings()
-    now = now or datetime.now(UTC)
     with session_scope(settings.database_url) as session:
         gate = find_open_gate(session=session, subject=subject, key=gate_key)
         normalised = normalise_outcome(gate.kind, outcome)
@@ -158,6 +157,7 @@ def _recover_if_dead(run, decider: str) -> tuple[Any, Any]:
     """Put a run whose process died back to replay (once; recorded like the sweep's)."""
     from tasks.recovery import recover_run
 
+    # Judged against the run's real heartbeats, so the real clock, not a business `now`.
     return recover_run(str(run.id), now=datetime.now(UTC), by=f"decide:{decider or '?'}")
 
 
@@ -230,11 +230,10 @@ def wake_run(flow_run_id: str | None) -> bool:
     return True
 
 
-def inbox(username: str, *, today: date | None = None) -> list[InboxItem]:
+def inbox(username: str, *, today: date) -> list[InboxItem]:
     """Everything waiting on `username` (gates to decide and what other areas register),
-    overdue first."""
+    overdue first; `today` (a business date) judges what is overdue."""
     settings = get_settings()
-    today = today or calendar.business_date(datetime.now(UTC))
     with session_scope(settings.database_url) as session:
         return waiting_on(session=session, username=username, today=today)
 

@@ -59,8 +59,13 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", *GIVEN])
 
 
-def seed_demo_world(*, session: Session, size: WorldSize | None = None, seed: int = 7) -> dict:
-    """Idempotent: natural keys (codes, usernames, phones) make a second run add nothing."""
+def seed_demo_world(
+    *, session: Session, size: WorldSize | None = None, seed: int = 7, now: datetime | None = None
+) -> dict:
+    """Idempotent: natural keys (codes, usernames, phones) make a second run add nothing.
+
+    Members joined and leads arrived before `now` (default: the clock; tests pass a fixed one).
+    """
     size = size or WorldSize()
     rng = random.Random(seed)
     counts = {"regions": seed_regions(session=session)}
@@ -140,7 +145,7 @@ def seed_demo_world(*, session: Session, size: WorldSize | None = None, seed: in
         p["active"] = True
     counts["people"] = len(insert_ignoring_conflicts(session, Person, people, on=["username"]))
 
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     members = []
     club_codes = sorted(club_ids)
     for n in range(size.members):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from prefect import get_run_logger, suspend_flow_run
@@ -21,6 +21,7 @@ from prefect.input import RunInput
 from pydantic import Field, ValidationError
 
 from clubflow.settings import get_settings
+from domain.calendar import business_date
 from domain.gates import GateKind
 from domain.models import GateStatus
 from tasks.gates import (
@@ -136,7 +137,9 @@ def wait_for_decision(
 
     form = (input_model or INPUT_FOR_KIND[spec.kind]).with_initial_data(description=description)
     # Long enough to outlive the due date by the policy's margin; the sweep escalates first.
-    days = max((gate.due_on - date.today()).days, 0) + get_settings().gate_wait_timeout_days
+    # Counted from the time the flow acts at (the clock only when it was given none).
+    today = business_date(now or datetime.now(UTC))
+    days = max((gate.due_on - today).days, 0) + get_settings().gate_wait_timeout_days
     timeout = days * 24 * 3600
     attempt = 0
     while True:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from clock import WORLD_NOW
 from prefect.settings import (
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
@@ -107,7 +108,7 @@ def db_url(sqlite_url, settings_env) -> str:
 def world(db_url) -> dict:
     with session_scope(db_url) as session:
         return seed_demo_world(
-            session=session, size=WorldSize(clubs_per_region=2, members=60, leads=0)
+            session=session, size=WorldSize(clubs_per_region=2, members=60, leads=0), now=WORLD_NOW
         )
 
 

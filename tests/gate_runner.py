@@ -5,7 +5,7 @@ deployment run) and be resumed as in production.
     run_id = runner.start("campaign-pipeline", {"plan": {...}})
     runner.run_pending()          # executes every due run of those deployments until it
                                   # completes, fails or suspends
-    decide("campaign:X", "plan_review", decider=..., outcome="approve")  # resumes it
+    decide("campaign:X", "plan_review", decider=..., outcome="approve", now=NOW)  # resumes
     runner.run_pending()          # the resumed run goes on to the next gate
 
 Each execution is what `prefect.engine` does in the serve process: the flow is loaded from the

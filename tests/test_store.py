@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from clock import WORLD_NOW
 from sqlalchemy import func, select
 
 from clubflow.db import (
@@ -36,7 +37,9 @@ from domain.models import (
 def store(any_db_url) -> str:
     migrate(any_db_url)
     with session_scope(any_db_url) as session:
-        seed_demo_world(session=session, size=WorldSize(clubs_per_region=2, members=20, leads=10))
+        seed_demo_world(
+            session=session, size=WorldSize(clubs_per_region=2, members=20, leads=10), now=WORLD_NOW
+        )
     return any_db_url
 
 
@@ -50,7 +53,7 @@ def test_the_demo_world_has_every_region_and_role_and_seeding_twice_adds_nothing
         regions = session.execute(select(Region.name_zh).order_by(Region.code)).scalars().all()
         roles = set(session.execute(select(Person.role)).scalars())
         again = seed_demo_world(
-            session=session, size=WorldSize(clubs_per_region=2, members=20, leads=10)
+            session=session, size=WorldSize(clubs_per_region=2, members=20, leads=10), now=WORLD_NOW
         )
 
     assert regions == ["北京卫", "成都卫", "广州卫", "济南卫", "兰州卫", "南京卫", "沈阳卫"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
 
@@ -17,14 +20,18 @@ LIFECYCLE = "activity-lifecycle/activity-lifecycle"
     description="Start the activity lifecycle for every submitted monthly plan, once.",
     log_prints=False,
 )
-def propose_monthly_plans(quarter: str | None = None) -> list[str]:
-    """Each plan starts its own lifecycle run (reviews suspend there, not here)."""
+def propose_monthly_plans(quarter: str | None = None, now: datetime | None = None) -> list[str]:
+    """Each plan starts its own lifecycle run (reviews suspend there, not here). Given `now`,
+    the lifecycle acts at it too; without one (the schedule) each run reads the clock."""
     started = []
     for submission_id, proposal in list_submitted_plans_task(quarter):
+        parameters: dict[str, Any] = {"proposal": proposal}
+        if now is not None:
+            parameters["now"] = now.isoformat()
         # The idempotency key makes a re-run after a crash find the run it already started.
         run = run_deployment(
             LIFECYCLE,
-            parameters={"proposal": proposal},
+            parameters=parameters,
             timeout=0,
             as_subflow=False,
             idempotency_key=f"monthly-plan-submission-{submission_id}",

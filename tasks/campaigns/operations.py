@@ -61,16 +61,19 @@ def start_campaign(plan: CampaignPlan, *, now: datetime | None = None):
     from prefect.deployments import run_deployment
 
     settings = get_settings()
-    now = now or datetime.now(UTC)
-    authorize_campaign("campaign.start", plan.code, plan.started_by, now=now)
+    moment = now or datetime.now(UTC)
+    authorize_campaign("campaign.start", plan.code, plan.started_by, now=moment)
     with session_scope(settings.database_url) as session:
         check_plan(
             plan,
-            today=calendar.business_date(now),
+            today=calendar.business_date(moment),
             lead_days_required=settings.campaign_lead_days,
             known_regions=known_regions(session=session),
         )
     parameters: dict[str, Any] = {"plan": plan.model_dump(mode="json")}
+    if now is not None:
+        # The run acts at the same time as this check; without one it reads the clock.
+        parameters["now"] = now.isoformat()
     return run_deployment(
         PIPELINE,
         parameters=parameters,

@@ -13,8 +13,9 @@ runner = CliRunner()
 
 def test_demo_seeds_the_world_once_and_status_shows_what_waits(sqlite_url, settings_env):
     settings_env(database_url=sqlite_url)
-    first = runner.invoke(app, ["demo", "--members", "30", "--leads", "40"])
-    second = runner.invoke(app, ["demo", "--members", "30", "--leads", "40"])
+    demo = ["demo", "--members", "30", "--leads", "40", "--now", "2026-12-01T09:00"]
+    first = runner.invoke(app, demo)
+    second = runner.invoke(app, demo)
     assert first.exit_code == 0, first.output
     assert (
         "7 regions" in first.output and "21 clubs" in first.output and "30 members" in first.output
@@ -32,7 +33,7 @@ def test_demo_seeds_the_world_once_and_status_shows_what_waits(sqlite_url, setti
                 due_on=date(2020, 1, 6),
             )
         )
-    result = runner.invoke(app, ["status"])
+    result = runner.invoke(app, ["status", "--now", "2026-12-01T09:00"])
     assert result.exit_code == 0, result.output
     assert "签字确认 双十一" in result.output
     assert "overdue" in result.output

@@ -35,7 +35,9 @@ def test_import_merges_duplicate_phones_activate_and_show_mask_the_phone(world, 
     again = runner.invoke(app, ["members", "import", str(sheet), "--now", "2026-03-03T10:00"])
     assert "0 new, 2 merged" in again.output
 
-    late = runner.invoke(app, ["members", "activate", sun.member_no, "--code", "000000"])
+    late = runner.invoke(
+        app, ["members", "activate", sun.member_no, "--code", "000000", "--now", "2026-03-10T09:00"]
+    )
     assert late.exit_code == 2 and "activation window ended on 2026-03-09" in late.output
     bad = runner.invoke(
         app, ["members", "activate", sun.member_no, "--code", "000000", "--now", "2026-03-04T09:00"]

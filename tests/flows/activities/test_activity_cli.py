@@ -43,8 +43,9 @@ def test_an_activity_driven_from_the_command_line(runner, tmp_path, db_url, repo
     [run] = runner.run_pending()
     assert run.state.name == "Suspended"
     code, output = _invoke(
-        "decide", f"activity:{CODE}", "specialist_review", "approve", "--as", "specialist.chengdu"
-    )
+        "decide", f"activity:{CODE}", "specialist_review", "approve", "--as", "specialist.chengdu",
+        "--now", "2026-09-21T11:00",
+    )  # fmt: skip
     assert code == 0, output
     runner.run_pending()
 
@@ -96,20 +97,22 @@ def test_an_activity_driven_from_the_command_line(runner, tmp_path, db_url, repo
     assert code == 0, output
     runner.run_pending()
     code, output = _invoke(
-        "activity", "decide-claim", CODE, "approve", "--as", "specialist.beijing"
-    )
+        "activity", "decide-claim", CODE, "approve", "--as", "specialist.beijing",
+        "--now", "2026-10-13T11:00",
+    )  # fmt: skip
     assert code == 1 and "refused" in output, output
     code, output = _invoke(
         "activity", "decide-claim", CODE, "approve", "--as", "specialist.chengdu",
-        "--line", "1=800:场地按发票",
+        "--line", "1=800:场地按发票", "--now", "2026-10-13T11:00",
     )  # fmt: skip
     assert code == 0, output
     [run] = runner.run_pending()
     assert run.state.name == "Completed"
 
-    code, output = _invoke("activity", "pay", CODE, "--as", "admin.ch001", "--ref", "P-9")
+    paid_at = ["--now", "2026-10-14T10:00"]
+    code, output = _invoke("activity", "pay", CODE, "--as", "admin.ch001", "--ref", "P-9", *paid_at)
     assert code == 2 and "marking a claim paid is for finance" in output, output
-    code, output = _invoke("activity", "pay", CODE, "--as", "finance", "--ref", "P-9")
+    code, output = _invoke("activity", "pay", CODE, "--as", "finance", "--ref", "P-9", *paid_at)
     assert code == 0 and "paid ¥830.00" in output, output  # 800 venue + 3 × 10 flags
 
     code, output = _invoke("activity", "show", CODE)

@@ -68,7 +68,13 @@ def test_a_class_c_activity_from_proposal_to_archive(runner, db_url, sink, repor
     runner.start("activity-lifecycle", {"proposal": proposal(), "now": at(date(2026, 9, 21))})
     [run] = runner.run_pending()
     assert run.state.name == "Suspended"
-    decide(f"activity:{CODE}", "specialist_review", decider="specialist.chengdu", outcome="approve")
+    decide(
+        f"activity:{CODE}",
+        "specialist_review",
+        decider="specialist.chengdu",
+        outcome="approve",
+        now=at(date(2026, 9, 21)),
+    )
     [run] = runner.run_pending()
     assert run.state.name == "Completed"
     deliver_notifications(now=at(date(2026, 9, 21), 11))
@@ -132,6 +138,7 @@ def test_a_class_c_activity_from_proposal_to_archive(runner, db_url, sink, repor
         decider="specialist.chengdu",
         outcome="approve",
         extra={"lines": [{"line_no": 2, "amount": 600, "comment": "收据后补"}]},
+        now=at(date(2026, 10, 13)),
     )
     [run] = runner.run_pending()
     assert run.state.name == "Suspended"
@@ -141,6 +148,7 @@ def test_a_class_c_activity_from_proposal_to_archive(runner, db_url, sink, repor
         decider="specialist.chengdu",
         outcome="approve",
         extra={"lines": [{"line_no": 3, "amount": 1200, "comment": "营地按实际 1200"}]},
+        now=at(date(2026, 10, 13)),
     )
     [run] = runner.run_pending()
     assert run.state.name == "Completed"

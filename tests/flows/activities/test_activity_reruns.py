@@ -73,7 +73,13 @@ def test_a_crash_right_after_approval_replays_without_a_second_review_or_message
     parameters = {"proposal": proposal(), "now": at(date(2026, 9, 21))}
     runner.start("activity-lifecycle", parameters)
     runner.run_pending()
-    decide(f"activity:{CODE}", "specialist_review", decider="specialist.chengdu", outcome="approve")
+    decide(
+        f"activity:{CODE}",
+        "specialist_review",
+        decider="specialist.chengdu",
+        outcome="approve",
+        now=at(date(2026, 9, 21)),
+    )
     [crashed] = runner.run_pending()
     assert crashed.state.name == "Failed"
     before = _counts(db_url)
@@ -106,7 +112,13 @@ def test_every_step_run_again_changes_nothing(runner, db_url, reports_dir):
     claimed = {"code": CODE, "claim": CLAIM, "now": at(date(2026, 10, 13))}
 
     run("activity-lifecycle", proposed, "Suspended")
-    decide(f"activity:{CODE}", "specialist_review", decider="specialist.chengdu", outcome="approve")
+    decide(
+        f"activity:{CODE}",
+        "specialist_review",
+        decider="specialist.chengdu",
+        outcome="approve",
+        now=at(date(2026, 9, 21)),
+    )
     runner.run_pending()
     again(lambda: run("activity-lifecycle", proposed))
     sweep(now=at(date(2026, 10, 8), 9))
@@ -116,7 +128,13 @@ def test_every_step_run_again_changes_nothing(runner, db_url, reports_dir):
     activity_recap(CODE, RECAP, now=at(date(2026, 10, 12)))
     again(lambda: activity_recap(CODE, RECAP, now=at(date(2026, 10, 13))))
     run("activity-claim", claimed, "Suspended")
-    decide(f"claim:{CODE}", "claim_approval", decider="specialist.chengdu", outcome="approve")
+    decide(
+        f"claim:{CODE}",
+        "claim_approval",
+        decider="specialist.chengdu",
+        outcome="approve",
+        now=at(date(2026, 10, 13)),
+    )
     runner.run_pending()
     again(lambda: run("activity-claim", claimed))
     activity_payment(CODE, "finance", "PAY-1", now=at(date(2026, 10, 16)))

@@ -46,12 +46,14 @@ def test_class_c_waits_for_its_regions_specialist_and_refuses_another(runner, db
             "specialist_review",
             decider="specialist.beijing",
             outcome="approve",
+            now=PROPOSED,
         )
     decide(
         f"activity:{CODE}",
         "specialist_review",
         decider="specialist.chengdu",
         outcome="approve",
+        now=PROPOSED,
     )
     [run] = runner.run_pending()
 
@@ -90,19 +92,28 @@ def test_class_b_needs_the_specialist_then_a_campaign_manager(runner, db_url):
 
     # The manager cannot go first: only the specialist's gate is open.
     with pytest.raises(LookupError, match="no gate 'manager_review'"):
-        decide(f"activity:{CODE}", "manager_review", decider="hq.manager", outcome="approve")
+        decide(
+            f"activity:{CODE}",
+            "manager_review",
+            decider="hq.manager",
+            outcome="approve",
+            now=PROPOSED,
+        )
     decide(
         f"activity:{CODE}",
         "specialist_review",
         decider="specialist.chengdu",
         outcome="approve",
+        now=PROPOSED,
     )
     [run] = runner.run_pending()
     assert run.state.name == "Suspended"
     assert run.name.endswith("· manager_review")
     assert _activity(db_url).status == "in_review"
 
-    decide(f"activity:{CODE}", "manager_review", decider="hq.manager", outcome="approve")
+    decide(
+        f"activity:{CODE}", "manager_review", decider="hq.manager", outcome="approve", now=PROPOSED
+    )
     [run] = runner.run_pending()
     assert run.state.name == "Completed"
     assert _activity(db_url).status == "approved"
@@ -121,6 +132,7 @@ def test_sent_back_with_comments_then_reviewed_again_in_round_two(runner, db_url
         decider="specialist.chengdu",
         outcome="revise",
         comment="请补充救援车辆安排",
+        now=PROPOSED,
     )
     [run] = runner.run_pending()
     assert run.state.name == "Completed"
@@ -147,7 +159,13 @@ def test_a_late_activity_approved_after_start_minus_3_is_announced_at_once(runne
         {"proposal": proposal(late=True), "now": late_day.isoformat()},
     )
     runner.run_pending()
-    decide(f"activity:{CODE}", "specialist_review", decider="specialist.chengdu", outcome="approve")
+    decide(
+        f"activity:{CODE}",
+        "specialist_review",
+        decider="specialist.chengdu",
+        outcome="approve",
+        now=late_day,
+    )
     [run] = runner.run_pending()
     deliver_notifications(now=late_day)
 
@@ -163,7 +181,13 @@ def test_the_review_waits_with_no_process_as_under_the_serve_process(runner, db_
     runner.start("activity-lifecycle", {"proposal": proposal(), "now": PROPOSED.isoformat()})
     [run] = runner.run_pending(in_process=False)
     assert run.state.name == "Suspended"  # and the process has exited
-    decide(f"activity:{CODE}", "specialist_review", decider="specialist.chengdu", outcome="approve")
+    decide(
+        f"activity:{CODE}",
+        "specialist_review",
+        decider="specialist.chengdu",
+        outcome="approve",
+        now=PROPOSED,
+    )
     [run] = runner.run_pending(in_process=False)
     assert run.state.name == "Completed"
     assert _activity(db_url).status == "approved"

@@ -102,10 +102,10 @@ def retry(run_id) -> None:
         client.set_flow_run_state(run_id, Scheduled(), force=True)
 
 
-def through_signoff(runner, code: str = "campaign:2026-mid-autumn") -> None:
+def through_signoff(runner, code: str = "campaign:2026-mid-autumn", now: datetime = NOW) -> None:
     from clubflow.decisions import decide
 
-    decide(code, "plan_review", decider="hq.manager", outcome="approve")
+    decide(code, "plan_review", decider="hq.manager", outcome="approve", now=now)
     runner.run_pending()
-    decide(code, "signoff", decider="hq.manager", outcome="approve")
+    decide(code, "signoff", decider="hq.manager", outcome="approve", now=now)
     runner.run_pending()

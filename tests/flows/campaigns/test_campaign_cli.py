@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from campaign_steps import start
+from campaign_steps import NOW, start
 from typer.testing import CliRunner
 
 from clubflow.cli import app
@@ -17,7 +17,7 @@ cli = CliRunner()
 
 
 def write_plan(tmp_path, days_ahead: int, **extra) -> str:
-    today = calendar.business_date(datetime.now(UTC))
+    today = calendar.business_date(NOW)
     data = {
         "code": "cli-campaign",
         "name": "CLI 积分节",
@@ -38,11 +38,12 @@ def write_plan(tmp_path, days_ahead: int, **extra) -> str:
 def test_campaign_start_refuses_44_days_and_starts_a_run_with_its_regions_as_tags(
     gate_runner, db_url, tmp_path
 ):
-    result = cli.invoke(app, ["campaign", "start", write_plan(tmp_path, 44)])
+    at_now = ["--now", NOW.isoformat()]
+    result = cli.invoke(app, ["campaign", "start", write_plan(tmp_path, 44), *at_now])
     assert result.exit_code == 2
     assert "launch_date" in result.output and "44 days away" in result.output
 
-    result = cli.invoke(app, ["campaign", "start", write_plan(tmp_path, 60)])
+    result = cli.invoke(app, ["campaign", "start", write_plan(tmp_path, 60), *at_now])
     assert result.exit_code == 0, result.output
     [run] = gate_runner.run_pending()
     assert run.state.name == "Suspended"
@@ -55,12 +56,15 @@ def test_decide_refuses_the_wrong_person_and_inbox_lists_what_waits_overdue_firs
 ):
     start(gate_runner)
     result = cli.invoke(
-        app, ["decide", "campaign:2026-mid-autumn", "plan_review", "approve", "--as", "it.lead"]
+        app,
+        ["decide", "campaign:2026-mid-autumn", "plan_review", "approve", "--as", "it.lead"]
+        + ["--now", NOW.isoformat()],
     )
     assert result.exit_code == 1
     assert "refused" in result.output and "the gate still waits" in result.output
 
-    result = cli.invoke(app, ["inbox", "--as", "hq.manager2", "--today", "2026-08-10"])
+    # A time without a zone is Shanghai time: the 10th, four days after the gate's due date.
+    result = cli.invoke(app, ["inbox", "--as", "hq.manager2", "--now", "2026-08-10T09:00"])
     assert result.exit_code == 0, result.output
     assert "2026-08-06" in result.output and "overdue" in result.output
     assert "plan_review" in result.output  # the command to act on it
@@ -78,6 +82,8 @@ def test_decide_refuses_the_wrong_person_and_inbox_lists_what_waits_overdue_firs
             "hq.manager",
             "-m",
             "KPI 太低",
+            "--now",
+            "2026-08-10T09:00",
         ],
     )
     assert result.exit_code == 0, result.output

@@ -48,7 +48,14 @@ def test_a_campaign_goes_from_plan_to_report_and_everyone_hears_once(
     assert view.milestone("signoff").due_on.isoformat() == "2026-08-21"  # L-30 is a Saturday
 
     # Round 1: sent back with comments; the agency hears them and hands in version 2.
-    decide(CODE, "plan_review", decider="hq.manager", outcome="revise", comment="预算按平台拆分")
+    decide(
+        CODE,
+        "plan_review",
+        decider="hq.manager",
+        outcome="revise",
+        comment="预算按平台拆分",
+        now=NOW,
+    )
     [run] = gate_runner.run_pending()
     assert run.name == "campaign 2026 中秋国庆 · plan_revision"
     revised = plan()
@@ -57,17 +64,17 @@ def test_a_campaign_goes_from_plan_to_report_and_everyone_hears_once(
         {"item": "京东资源位", "amount": 120000},
         {"item": "试驾礼品", "amount": 80000},
     ]
-    revise_plan("2026-mid-autumn", {**revised, "note": "按平台拆分"}, by="agency.lead")
+    revise_plan("2026-mid-autumn", {**revised, "note": "按平台拆分"}, by="agency.lead", now=NOW)
     [run] = gate_runner.run_pending()
     assert run.name == "campaign 2026 中秋国庆 · plan_review"
     assert campaign(db_url).plan_version == 2
 
     # Round 2 approved; sign-off; IT says feasible.
-    decide(CODE, "plan_review", decider="hq.manager", outcome="approve")
+    decide(CODE, "plan_review", decider="hq.manager", outcome="approve", now=NOW)
     gate_runner.run_pending()
-    decide(CODE, "signoff", decider="hq.manager2", outcome="approve")
+    decide(CODE, "signoff", decider="hq.manager2", outcome="approve", now=NOW)
     gate_runner.run_pending()
-    decide(CODE, "feasibility", decider="it.lead", outcome="feasible")
+    decide(CODE, "feasibility", decider="it.lead", outcome="feasible", now=NOW)
     [run] = gate_runner.run_pending()
     assert run.state.name == "Suspended"
     assert run.name == "campaign 2026 中秋国庆 · kpi_actuals"
@@ -115,6 +122,7 @@ def test_a_campaign_goes_from_plan_to_report_and_everyone_hears_once(
         spend_total=365000,
         competitors="竞品 A 同期降价 1 万",
         next_steps="加大京东投放",
+        now=at(END + timedelta(days=1), 15),
     )
     [run] = gate_runner.run_pending()
     assert run.state.is_completed(), run.state

@@ -14,7 +14,9 @@ def test_the_pipeline_suspends_and_resumes_across_processes(gate_runner, db_url)
     assert run.state.name == "Suspended", run.state
     assert run.name == "campaign 2026 中秋国庆 · plan_review"
 
-    decide("campaign:2026-mid-autumn", "plan_review", decider="hq.manager", outcome="approve")
+    decide(
+        "campaign:2026-mid-autumn", "plan_review", decider="hq.manager", outcome="approve", now=NOW
+    )
     [run] = gate_runner.run_pending(in_process=False)
     assert run.id == run_id
     assert run.state.name == "Suspended"

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from campaign_steps import (
     END,
+    NOW,
     at,
     decisions,
     deliver,
@@ -57,7 +58,7 @@ def test_a_crash_at_each_gate_then_re_runs_change_nothing(
     [run] = start(gate_runner)
     for gate, decision, next_gate in GATES:
         crash_after_recording()
-        decide(CODE, gate, **decision)
+        decide(CODE, gate, **decision, now=NOW)
         [failed] = gate_runner.run_pending()
         assert failed.state.is_failed(), failed.state
         recorded, queued = len(decisions(db_url)), notification_count(db_url)
@@ -84,6 +85,7 @@ def test_a_crash_at_each_gate_then_re_runs_change_nothing(
         [{"name": "线索量", "actual": 1800}, {"name": "订单", "actual": 160}],
         by="agency.lead",
         spend_total=370000,
+        now=at(END + timedelta(days=2)),
     )
     [failed] = gate_runner.run_pending()
     assert failed.state.is_failed()

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from campaign_steps import (
     NOW,
+    at,
     campaign,
     decisions,
     deliver,
@@ -39,18 +40,18 @@ def test_a_decider_not_allowed_is_refused_and_recorded_and_the_gate_still_waits(
     gate_runner, db_url
 ):
     start(gate_runner)
-    decide(CODE, "plan_review", decider="hq.manager", outcome="approve")
+    decide(CODE, "plan_review", decider="hq.manager", outcome="approve", now=NOW)
     gate_runner.run_pending()
 
     with pytest.raises(DecisionRefused, match="'agency.lead' is agency, this gate needs"):
-        decide(CODE, "signoff", decider="agency.lead", outcome="approve")
+        decide(CODE, "signoff", decider="agency.lead", outcome="approve", now=NOW)
     with pytest.raises(DecisionRefused, match="unknown user 'nobody'"):
-        decide(CODE, "signoff", decider="nobody", outcome="approve")
+        decide(CODE, "signoff", decider="nobody", outcome="approve", now=NOW)
     assert gate_runner.run_pending() == []
     [signoff] = [g for g in gates(db_url) if g.key == "signoff"]
     assert signoff.status == "open"
 
-    decide(CODE, "signoff", decider="hq.manager2", outcome="approve")
+    decide(CODE, "signoff", decider="hq.manager2", outcome="approve", now=NOW)
     [run] = gate_runner.run_pending()
     assert run.name.endswith("· feasibility")
     assert [(d.decider, d.accepted, bool(d.refusal_reason)) for d in decisions(db_url)] == [
@@ -141,7 +142,7 @@ def test_a_budget_change_after_signoff_voids_it_and_signoff_opens_again(gate_run
     ]
     assert "预算合计 ¥430,000.00" in sink.to("role/campaign_manager")[-2].body
 
-    decide(CODE, "signoff", decider="hq.manager", outcome="approve")
+    decide(CODE, "signoff", decider="hq.manager", outcome="approve", now=NOW)
     [run] = gate_runner.run_pending()
     assert run.name.endswith("· feasibility")
     [second] = [d for d in decisions(db_url) if d.accepted and d.plan_hash == view.plan_hash]
@@ -216,7 +217,7 @@ def test_an_overdue_gate_reminds_once_and_escalates_once_two_working_days_later(
     assert len(sink.messages) == 2
 
     # Deciding closes the ladder: nothing more for this gate.
-    decide(CODE, "plan_review", decider="hq.manager", outcome="approve")
+    decide(CODE, "plan_review", decider="hq.manager", outcome="approve", now=at(date(2026, 8, 12)))
     gate_runner.run_pending()
     sweep_on(date(2026, 8, 13))
     assert len(sink.to("person/hq.manager")) == 1
@@ -230,7 +231,12 @@ def test_not_feasible_goes_back_to_the_agency_and_through_review_and_sign_off_ag
     start(gate_runner)
     through_signoff(gate_runner)
     decide(
-        CODE, "feasibility", decider="it.lead", outcome="not-feasible", comment="小程序无单点登录"
+        CODE,
+        "feasibility",
+        decider="it.lead",
+        outcome="not-feasible",
+        comment="小程序无单点登录",
+        now=NOW,
     )
     [run] = gate_runner.run_pending()
     assert run.name.endswith("· plan_revision")
@@ -239,14 +245,14 @@ def test_not_feasible_goes_back_to_the_agency_and_through_review_and_sign_off_ag
     assert "在「IT 可行性评估」被 it.lead 退回修改" in revision.body
     assert "意见：小程序无单点登录" in revision.body
 
-    revise_plan("2026-mid-autumn", {**plan(), "summary": "改用 H5 页面"}, by="agency.lead")
+    revise_plan("2026-mid-autumn", {**plan(), "summary": "改用 H5 页面"}, by="agency.lead", now=NOW)
     gate_runner.run_pending()
-    decide(CODE, "plan_review", decider="hq.manager", outcome="approve")
+    decide(CODE, "plan_review", decider="hq.manager", outcome="approve", now=NOW)
     [run] = gate_runner.run_pending()
     assert run.name.endswith("· signoff")  # version 2 needs its own sign-off
-    decide(CODE, "signoff", decider="hq.manager", outcome="approve")
+    decide(CODE, "signoff", decider="hq.manager", outcome="approve", now=NOW)
     gate_runner.run_pending()
-    decide(CODE, "feasibility", decider="it.lead", outcome="feasible")
+    decide(CODE, "feasibility", decider="it.lead", outcome="feasible", now=NOW)
     [run] = gate_runner.run_pending()
     assert run.name.endswith("· kpi_actuals")
     # A KPI the plan does not have, sent through the Resume form, is refused and recorded.
@@ -277,7 +283,9 @@ def test_not_feasible_goes_back_to_the_agency_and_through_review_and_sign_off_ag
 
 def test_a_rejected_plan_ends_the_campaign_and_both_sides_hear_why(gate_runner, db_url, sink):
     start(gate_runner)
-    decide(CODE, "plan_review", decider="hq.manager", outcome="reject", comment="与双十一冲突")
+    decide(
+        CODE, "plan_review", decider="hq.manager", outcome="reject", comment="与双十一冲突", now=NOW
+    )
     [run] = gate_runner.run_pending()
     assert run.state.is_completed() and run.name.endswith("· rejected")
     assert campaign(db_url).status == "rejected"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from domain.models import Lead
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
+AT = ["--now", "2026-10-12T10:00"]  # Shanghai time, as every step of a test passes it
 
 FILE = (
     "姓名,电话,意向车型,城市,来源,留资时间\n"
@@ -39,23 +42,24 @@ def test_import_then_outcome_then_accept_from_the_command_line(lead_channels, db
 
     with session_scope(db_url) as session:
         lead = session.execute(select(Lead)).scalar_one()
-    code, out = _invoke("outcome", str(lead.id), "1", "有意购车", "--agent", "agent1")
+    at = ["--now", "2026-10-12T11:00"]  # the time every step acts at (Shanghai)
+    code, out = _invoke("outcome", str(lead.id), "1", "有意购车", "--agent", "agent1", *at)
     assert code == 0
     assert f"lead {lead.id} (+86138****5678) handed to dealer:CH001" in out
     assert "13812345678" not in out
 
-    code, out = _invoke("outcome", str(lead.id), "2", "关机")
+    code, out = _invoke("outcome", str(lead.id), "2", "关机", *at)
     assert code == 2 and "already closed" in out
 
-    code, out = _invoke("accept", str(lead.id), "--dealer", "CH009")
+    code, out = _invoke("accept", str(lead.id), "--dealer", "CH009", *at)
     assert code == 2 and "is with dealer:CH001" in out
     assert _refusals(db_url) == [("leads.accept", f"lead:{lead.id}", "dealer:CH009")]
-    code, out = _invoke("accept", str(lead.id), "--dealer", "CH001")
+    code, out = _invoke("accept", str(lead.id), "--dealer", "CH001", *at)
     assert code == 0 and "accepted by dealer CH001" in out and "+86138****5678" in out
 
 
 def test_only_the_supervisor_may_reassign(lead_world, db_url):
-    code, out = _invoke("reassign", "1", "--to", "agent2", "--as", "agent1")
+    code, out = _invoke("reassign", "1", "--to", "agent2", "--as", "agent1", *AT)
     assert code == 2 and "'agent1' is not a call supervisor" in out
     assert _refusals(db_url) == [("leads.reassign", "lead:1", "agent1")]
 
@@ -69,11 +73,13 @@ def _refusals(db_url) -> list[tuple[str, str, str]]:
 
 
 def test_a_dealer_entered_lead_is_deduped_like_any_other(lead_world, db_url):
-    code, out = _invoke("add", "--phone", "139 0000 1111", "--dealer", "CH009", "--name", "周先生")
+    code, out = _invoke(
+        "add", "--phone", "139 0000 1111", "--dealer", "CH009", "--name", "周先生", *AT
+    )
     assert code == 0 and "139****1111: new lead from dealer CH009" in out
-    code, out = _invoke("add", "--phone", "+8613900001111", "--dealer", "BE001")
+    code, out = _invoke("add", "--phone", "+8613900001111", "--dealer", "BE001", *AT)
     assert code == 0 and "merged into the open lead" in out
-    code, out = _invoke("add", "--phone", "12345", "--dealer", "BE001")
+    code, out = _invoke("add", "--phone", "12345", "--dealer", "BE001", *AT)
     assert code == 2 and "phone: invalid" in out
     with session_scope(db_url) as session:
         lead = session.execute(select(Lead)).scalar_one()
@@ -90,11 +96,12 @@ def test_a_dealer_accepts_through_the_flow_form(lead_channels, db_url, tmp_path)
     _invoke("import", str(path), "--now", "2026-10-12T10:00")
     with session_scope(db_url) as session:
         lead = session.execute(select(Lead)).scalar_one()
-    _invoke("outcome", str(lead.id), "1", "interested", "--at", "2026-10-12T11:00")
+    _invoke("outcome", str(lead.id), "1", "interested", "--now", "2026-10-12T11:00")
 
-    wrong = leads_accept(Acceptance(lead_id=lead.id, dealer_code="CH009"), return_state=True)
+    now = datetime(2026, 10, 12, 14, tzinfo=ZoneInfo("Asia/Shanghai"))
+    wrong = leads_accept(Acceptance(lead_id=lead.id, dealer_code="CH009"), now, return_state=True)
     assert wrong.is_failed() and "is with dealer:CH001" in str(wrong.result(raise_on_failure=False))
-    done = leads_accept(Acceptance(lead_id=lead.id, dealer_code="CH001"))
+    done = leads_accept(Acceptance(lead_id=lead.id, dealer_code="CH001"), now)
     assert done == {"lead_id": lead.id, "dealer": "CH001", "phone": "+86138****5678"}
     with session_scope(db_url) as session:
         assert session.get(Lead, lead.id).accepted_at is not None

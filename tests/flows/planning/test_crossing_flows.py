@@ -135,7 +135,7 @@ def test_a_challenge_from_the_cli_is_recorded_and_notified_once(channels, sink, 
 
 def test_rotation_show_lists_the_history_and_the_next_seven_hosts(channels, db_url, tmp_path):
     plan_quarter(now=DEC_1, ics_dir=str(tmp_path))
-    shown = runner.invoke(app, ["rotation", "show", "--from", "2027Q2"])
+    shown = runner.invoke(app, ["rotation", "show", "--from", "2027Q2", "--now", DEC_1.isoformat()])
     assert shown.exit_code == 0, shown.output
     assert "Rotation history (1)" in shown.output and "兰州卫" in shown.output
     assert "Next seven hosts" in shown.output
@@ -148,7 +148,9 @@ def test_rotation_show_lists_the_history_and_the_next_seven_hosts(channels, db_u
 
 def test_plan_quarter_from_the_cli_prints_the_plan(channels, db_url, tmp_path):
     shown = runner.invoke(
-        app, ["plan", "quarter", "2027Q2", "--as", "hq.manager", "--ics-dir", str(tmp_path)]
+        app,
+        ["plan", "quarter", "2027Q2", "--as", "hq.manager", "--ics-dir", str(tmp_path)]
+        + ["--now", DEC_1.isoformat()],
     )
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.output.split())
@@ -160,7 +162,7 @@ def test_plan_quarter_from_the_cli_prints_the_plan(channels, db_url, tmp_path):
     assert plan.planned_by == "hq.manager"
     assert plan.ics_path == str(tmp_path / "clubflow-2027Q2.ics")
 
-    bad = runner.invoke(app, ["plan", "quarter", "2027Q5"])
+    bad = runner.invoke(app, ["plan", "quarter", "2027Q5", "--now", DEC_1.isoformat()])
     assert bad.exit_code == 2 and "expected YYYYQn" in bad.output
 
     monthly = tmp_path / "may.json"
@@ -170,9 +172,9 @@ def test_plan_quarter_from_the_cli_prints_the_plan(channels, db_url, tmp_path):
         encoding="utf-8",
     )
     submit = ["plan", "submit", "C-NA002", str(monthly)]
-    submitted = runner.invoke(app, [*submit, "--as", "admin.na002"])
+    submitted = runner.invoke(app, [*submit, "--as", "admin.na002", "--now", DEC_1.isoformat()])
     assert submitted.exit_code == 0, submitted.output
     assert "沙湖 涉水体验 (2027-05-15) for C-NA002" in submitted.output
-    twice = runner.invoke(app, [*submit, "--as", "admin.na002"])
+    twice = runner.invoke(app, [*submit, "--as", "admin.na002", "--now", DEC_1.isoformat()])
     assert twice.exit_code == 2
     assert "the 2027-05 plan was already submitted by admin.na002" in " ".join(twice.output.split())

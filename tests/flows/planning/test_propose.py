@@ -40,8 +40,8 @@ def test_a_submitted_plan_starts_one_lifecycle_run_and_becomes_an_activity(
             now=MARCH_1,
         )
 
-    assert propose_monthly_plans(quarter="2027Q2") == ["C-CH001-20270410"]
-    assert propose_monthly_plans(quarter="2027Q2") == []  # a re-run starts nothing
+    assert propose_monthly_plans(quarter="2027Q2", now=MARCH_1) == ["C-CH001-20270410"]
+    assert propose_monthly_plans(quarter="2027Q2", now=MARCH_1) == []  # a re-run starts nothing
     [run] = runner.run_pending()
 
     assert run.state.name == "Completed"

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from clock import WORLD_NOW
 
 from clubflow.db import migrate, session_scope
 from clubflow.settings import Settings
@@ -35,7 +36,9 @@ def at(day: date, hour: int = 9) -> datetime:
 def store(sqlite_url) -> str:
     migrate(sqlite_url)
     with session_scope(sqlite_url) as session:
-        seed_demo_world(session=session, size=WorldSize(clubs_per_region=2, members=40, leads=0))
+        seed_demo_world(
+            session=session, size=WorldSize(clubs_per_region=2, members=40, leads=0), now=WORLD_NOW
+        )
         proposal = ActivityProposal(
             title="雨林穿越",
             activity_class="C",

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from clock import WORLD_NOW
 from sqlalchemy import func, select
 
 from clubflow.db import migrate, session_scope
@@ -60,7 +61,9 @@ def _proposal(**overrides) -> ActivityProposal:
 def store(any_db_url) -> str:
     migrate(any_db_url)
     with session_scope(any_db_url) as session:
-        seed_demo_world(session=session, size=WorldSize(clubs_per_region=2, members=40, leads=0))
+        seed_demo_world(
+            session=session, size=WorldSize(clubs_per_region=2, members=40, leads=0), now=WORLD_NOW
+        )
     return any_db_url
 
 
