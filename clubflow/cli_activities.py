@@ -122,8 +122,21 @@ def register(
     from tasks.activities.store import ActivityError
 
     _authorize_club("activity.register", code, user, "registration")
+    moment = parse_now(now)
+    # Refused here (unknown member, registration closed), before a run could fail on it.
+    from clubflow.db import get_engine
+    from clubflow.settings import get_settings
+    from tasks.activities.checkin import register_members
+
+    with Session(get_engine(get_settings().database_url)) as session:
+        try:
+            register_members(session=session, code=code, member_nos=members, now=moment)
+        except (CheckinError, ActivityError, LookupError) as exc:
+            fail(str(exc))
+        finally:
+            session.rollback()
     try:
-        new = activity_registration(code, members, now=parse_now(now))
+        new = activity_registration(code, members, now=moment)
     except (CheckinError, ActivityError, LookupError) as exc:
         fail(str(exc))
     console.print(f"{code}: {new} newly registered ({len(members) - new} already were)")

@@ -93,6 +93,24 @@ def authorize(
         raise Refused(f"{subject}: {action.split('.')[-1]} refused: {reason}")
 
 
+# Errors the same input meets again: a retry only delays the answer.
+REFUSED_INPUT = (ValueError, LookupError, FileNotFoundError, PermissionError)
+
+
+def retry_unless_refused(task, task_run, state) -> bool:
+    """A task's `retry_condition_fn`: retry what may pass next time (a locked database, a
+    dropped connection), never a refused input or a database that is not migrated."""
+    import sqlalchemy as sa
+
+    exc = state.result(raise_on_failure=False)
+    if isinstance(exc, REFUSED_INPUT):
+        return False
+    if isinstance(exc, sa.exc.DBAPIError):
+        text = str(exc.orig or exc).lower()
+        return "no such table" not in text and "does not exist" not in text
+    return True
+
+
 def refusals(*, session: Session, subject: str | None = None) -> list[Refusal]:
     query = select(Refusal).order_by(Refusal.id)
     if subject:

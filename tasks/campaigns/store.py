@@ -37,6 +37,7 @@ from domain.models import (
     Milestone,
     Region,
 )
+from tasks.audit import retry_unless_refused
 from tasks.gates import GateView, void_gates, void_stale_signoffs
 
 # Gates whose form shows the plan: an answer binds the version its form showed.
@@ -550,6 +551,9 @@ def gate_due(milestone_due: date, today: date) -> date:
 
 # ---------------------------------------------------------------- tasks
 
+# A refused input (unknown campaign, a bad plan) is an answer: it is never retried.
+RETRY = {"retries": 2, "retry_delay_seconds": [2, 10], "retry_condition_fn": retry_unless_refused}
+
 
 # No retries: a refused plan must fail the run at once, naming the field.
 @task(name="register-campaign", cache_policy=NO_CACHE)
@@ -582,7 +586,7 @@ def register_campaign_task(
         )
 
 
-@task(name="void-stale-plan-gates", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+@task(name="void-stale-plan-gates", cache_policy=NO_CACHE, **RETRY)
 def void_stale_open_gates_task(
     campaign_id: int, plan_version: int, now: datetime | None = None
 ) -> int:
@@ -598,13 +602,13 @@ def void_stale_open_gates_task(
         )
 
 
-@task(name="load-campaign", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+@task(name="load-campaign", cache_policy=NO_CACHE, **RETRY)
 def load_campaign_task(campaign_id: int) -> CampaignView:
     with session_scope(get_settings().database_url) as session:
         return load_campaign(session=session, campaign_id=campaign_id)
 
 
-@task(name="store-plan-revision", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+@task(name="store-plan-revision", cache_policy=NO_CACHE, **RETRY)
 def store_plan_revision_task(
     campaign_id: int, version: int, revision: dict[str, Any], by: str, now: datetime | None = None
 ) -> CampaignView:
@@ -625,7 +629,7 @@ def store_plan_revision_task(
         return load_campaign(session=session, campaign_id=campaign_id)
 
 
-@task(name="advance-campaign", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+@task(name="advance-campaign", cache_policy=NO_CACHE, **RETRY)
 def advance_campaign_task(
     campaign_id: int,
     status: str | None = None,
@@ -642,7 +646,7 @@ def advance_campaign_task(
             )
 
 
-@task(name="store-kpi-actuals", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+@task(name="store-kpi-actuals", cache_policy=NO_CACHE, **RETRY)
 def record_kpi_actuals_task(
     campaign_id: int,
     actuals: list[dict],

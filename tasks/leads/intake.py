@@ -43,7 +43,7 @@ from domain.leads_plan import CallPlan, assign_leads, call_plan
 from domain.models import Dealer, Lead, LeadImport, LeadStatus
 from domain.models_leads import LeadReject, LeadSourceCursor
 from domain.privacy import mask_text
-from tasks.audit import record_refusal
+from tasks.audit import record_refusal, retry_unless_refused
 from tasks.http import client_for, iter_pages
 from tasks.leads.assignment import agents_on_duty
 from tasks.leads.common import (
@@ -573,13 +573,6 @@ def source_cursor(*, url: str, name: str) -> str | None:
 # ---------------------------------------------------------------- tasks
 
 
-def retry_unless_refused(task, task_run, state) -> bool:
-    """Retry what may pass next time (a locked database, a dropped connection), never an input
-    that was refused: the same bytes are refused again, so waiting only delays the answer."""
-    exc = state.result(raise_on_failure=False)
-    return not isinstance(exc, (ValueError, LookupError, FileNotFoundError, PermissionError))
-
-
 def refuse_file(path: Path, inbox: str) -> None:
     """Move a refused inbox file to refused/: fixed, it can be put back (nothing else is lost)."""
     folder = Path(inbox) / "refused"
@@ -655,7 +648,12 @@ def import_lead_files_task(
     return summaries
 
 
-@task(name="retry-pending-leads", retries=1, retry_delay_seconds=5)
+@task(
+    name="retry-pending-leads",
+    retries=1,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_unless_refused,
+)
 def retry_pending_leads_task(now: datetime | None = None) -> RetrySummary:
     """Pending rows (refused for a reason that can change) whose dealer now exists come in."""
     settings = get_settings()

@@ -120,3 +120,14 @@ def approved_activity(channels, db_url) -> str:
             settings=settings,
         )
     return activity.code
+
+
+def test_registering_an_unknown_member_is_one_line_and_starts_no_run(approved_activity, db_url):
+    result = cli.invoke(
+        app, ["activity", "register", ACTIVITY, "M000001", "M999999", "--as", "admin.ch001"]
+    )
+    one_line_error(result, "member_no 'M999999' is not a member")
+    with session_scope(db_url) as session:
+        assert session.execute(select(func.count()).select_from(Registration)).scalar_one() == 0
+    result = cli.invoke(app, ["activity", "register", ACTIVITY, "M000001", "--as", "admin.ch001"])
+    assert result.exit_code == 0 and "1 newly registered" in result.output, result.output
