@@ -768,7 +768,7 @@ def read_notification(*, session: Session, notification_id: int) -> dict[str, An
         "status": str(n.status),
         "recipient": mask_text(n.recipient),
         "template": n.template,
-        "key": n.idem_key,
+        "key": mask_text(n.idem_key),
         "delivery_key": delivery_key(n.idem_key),
         "title": mask_text(n.title),
         "body": mask_text(n.body),
