@@ -467,7 +467,9 @@ def _record(
     return result
 
 
-def _lane(rows: list[Notification], urls: dict[int, list[str]], run: _Run) -> list[_RowResult]:
+def _lane(
+    rows: list[Notification], urls: dict[int, list[str]], problems: dict[int, str], run: _Run
+) -> list[_RowResult]:
     """Deliver rows one after another (one of a channel's lanes)."""
     results = []
     for candidate in rows:
@@ -480,11 +482,11 @@ def _lane(rows: list[Notification], urls: dict[int, list[str]], run: _Run) -> li
             )
             if row is None:
                 continue
-            if candidate.id not in urls:
+            if candidate.id in problems:  # no channel for the recipient: an attempt spent
                 delivered, outcome, error = (
                     row.delivered_channels,
                     Outcome.refused,
-                    urls.get(-candidate.id, "no channel"),
+                    problems[candidate.id],
                 )
             else:
                 delivered, outcome, error = deliver(row, urls[candidate.id], run)
@@ -521,13 +523,14 @@ def deliver_due(
         batch = candidates(session=session, now=now, limit=settings.outbox_batch_size)
         phones = member_phones(session=session, notifications=batch)
     urls: dict[int, list[str]] = {}
+    problems: dict[int, str] = {}
     lanes: dict[str, list[list[Notification]]] = {}
     for notification in batch:
         try:
             number = notification.recipient.split(":", 1)[1]
             row_urls = channels.urls_for(notification.recipient, phone=phones.get(number))
         except UnknownRecipientError as exc:
-            urls[-notification.id] = str(exc)
+            problems[notification.id] = str(exc)
             row_urls = []
         else:
             urls[notification.id] = row_urls
@@ -539,7 +542,7 @@ def deliver_due(
     results: list[_RowResult] = []
     if jobs:
         with ThreadPoolExecutor(min(WORKERS, len(jobs)), thread_name_prefix="outbox") as pool:
-            for lane_results in pool.map(lambda lane: _lane(lane, urls, run), jobs):
+            for lane_results in pool.map(lambda lane: _lane(lane, urls, problems, run), jobs):
                 results.extend(lane_results)
     died = []
     for r in sorted(results, key=lambda r: r.id):
@@ -765,7 +768,7 @@ def read_notification(*, session: Session, notification_id: int) -> dict[str, An
         "status": str(n.status),
         "recipient": mask_text(n.recipient),
         "template": n.template,
-        "key": n.idem_key,
+        "key": mask_text(n.idem_key),
         "delivery_key": delivery_key(n.idem_key),
         "title": mask_text(n.title),
         "body": mask_text(n.body),

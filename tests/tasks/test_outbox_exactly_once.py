@@ -180,3 +180,52 @@ def test_a_receiver_down_for_an_hour_gets_everything_once_when_it_is_back(channe
     [alert] = sink.to("role/ops")
     assert alert.title.startswith("通知通道故障超过一小时")
     assert "12:00" in alert.body
+
+
+def test_a_hanging_channel_holds_up_only_its_own_messages(channels, sink, db_url, settings_env):
+    from blocks.channels import NotificationChannels
+    from clubflow.inbox import start_sink
+    from tasks.outbox import CHANNEL_LANES, TRIP_AFTER
+
+    hanging, server = start_sink(delays={"": 3.0})  # accepts, then answers too late
+    try:
+        NotificationChannels(
+            people={"hq.manager": sink.url(PATH), "it.lead": hanging.url("person/it.lead")},
+            roles={"ops": sink.url("role/ops")},
+        ).save("default", overwrite=True)
+        settings_env(outbox_send_timeout_seconds=1)
+        fine = _queue(10)
+        slow = [delivery_key(f"slow:{i}") for i in range(10)]
+        queue_notifications_task(
+            [
+                NotificationRequest(
+                    recipient="person:it.lead",
+                    template="test_message",
+                    context={"name": "郭", "seq": i},
+                    idem_key=f"slow:{i}",
+                )
+                for i in range(10)
+            ],
+            now=NOON,
+        )
+
+        result = deliver_notifications(now=NOON)
+
+        assert sorted(sink.keys(PATH)) == sorted(fine), "the healthy channel got everything"
+        # The hanging one was tried by its lanes only until it stopped answering (each lane's
+        # send in flight, and one more per lane before the second timeout is counted): the
+        # rest wait for the next run without spending an attempt.
+        tried = CHANNEL_LANES + TRIP_AFTER - 1
+        assert len(hanging.messages) <= tried
+        slow_rows = [r for r in _rows(db_url) if r.recipient == "person:it.lead"]
+        deferred = [r for r in slow_rows if r.attempts == 0]
+        assert len(deferred) >= 10 - tried
+        assert all(r.last_error.startswith("deferred: ") for r in deferred)
+        assert result["deferred"] == len(deferred) and result["sent"] == 10
+
+        hanging.delays.clear()
+        deliver_notifications(now=NOON + timedelta(minutes=5))
+        assert Counter(hanging.keys()) == Counter({k: 1 for k in slow})
+        assert all(r.status == NotificationStatus.sent for r in _rows(db_url))
+    finally:
+        server.shutdown()
