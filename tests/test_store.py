@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -91,7 +91,7 @@ def test_points_are_one_row_per_activity_and_member(store):
                 "reason": "activity",
                 "activity_id": activity.id,
                 "idem_key": f"activity:{activity.id}:member:{m}",
-                "occurred_at": datetime.now(UTC),
+                "occurred_at": WORLD_NOW,
             }
             for m in member_ids
         ]
@@ -116,9 +116,7 @@ def test_a_call_number_is_recorded_once_per_lead(store):
     with session_scope(store) as session:
         lead_id = session.execute(select(Lead.id)).scalars().first()
         session.add(
-            CallAttempt(
-                lead_id=lead_id, call_no=1, outcome="no_answer", called_at=datetime.now(UTC)
-            )
+            CallAttempt(lead_id=lead_id, call_no=1, outcome="no_answer", called_at=WORLD_NOW)
         )
     with pytest.raises(sa.exc.IntegrityError), session_scope(store) as session:
         session.add(
@@ -126,7 +124,7 @@ def test_a_call_number_is_recorded_once_per_lead(store):
                 lead_id=lead_id,
                 call_no=1,
                 outcome="connected_interested",
-                called_at=datetime.now(UTC),
+                called_at=WORLD_NOW,
             )
         )
     assert _count(store, CallAttempt) == 1
