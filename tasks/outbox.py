@@ -525,6 +525,7 @@ def deliver_due(
     urls: dict[int, list[str]] = {}
     problems: dict[int, str] = {}
     lanes: dict[str, list[list[Notification]]] = {}
+    lane_of: dict[str, list[Notification]] = {}
     for notification in batch:
         try:
             number = notification.recipient.split(":", 1)[1]
@@ -537,7 +538,10 @@ def deliver_due(
         pending = [u for i, u in enumerate(row_urls) if i not in notification.delivered_channels]
         key = channel_of(pending[0])[0] if pending else "-"
         channel_lanes = lanes.setdefault(key, [[] for _ in range(CHANNEL_LANES)])
-        min(channel_lanes, key=len).append(notification)
+        # One recipient stays in one lane, so their messages arrive in the order queued.
+        if notification.recipient not in lane_of:
+            lane_of[notification.recipient] = min(channel_lanes, key=len)
+        lane_of[notification.recipient].append(notification)
     jobs = [lane for channel_lanes in lanes.values() for lane in channel_lanes if lane]
     results: list[_RowResult] = []
     if jobs:

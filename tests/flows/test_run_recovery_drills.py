@@ -107,7 +107,7 @@ def then_at_signoff(runner, run, db_url, sink, started: float, drill: str):
     assert len(signoff) == 1, [m.title for m in sink.messages]
     FIGURES.append({"drill": drill, "seconds": round(time.monotonic() - started, 1)})
     # The gate works as ever afterwards.
-    decide(CODE, "signoff", decider="hq.manager2", outcome="approve")
+    decide(CODE, "signoff", decider="hq.manager2", outcome="approve", now=NOW)
     [run] = runner.run_pending(in_process=False)
     assert run.name.endswith("· feasibility"), run.name
 
@@ -117,7 +117,7 @@ def test_killed_right_after_a_resume_the_sweep_replays_it_and_the_answer_counts_
 ):
     started = time.monotonic()
     run = suspended_at_plan_review(runner)
-    decide(CODE, "plan_review", decider="hq.manager", outcome="approve")
+    decide(CODE, "plan_review", decider="hq.manager", outcome="approve", now=NOW)
 
     killed = runner.execute_until_killed(run.id, at="resumed")
     assert killed.state.name == "Running"  # Prefect OSS marks nothing Crashed by itself
@@ -127,7 +127,9 @@ def test_killed_right_after_a_resume_the_sweep_replays_it_and_the_answer_counts_
 
     # Deciding again meanwhile says what is going on; the second answer changes nothing.
     with pytest.raises(GateRunError, match="replays it once it has been silent 120 s"):
-        decide(CODE, "plan_review", decider="hq.manager2", outcome="approve", wait_seconds=2)
+        decide(
+            CODE, "plan_review", decider="hq.manager2", outcome="approve", now=NOW, wait_seconds=2
+        )
 
     done = sweep_when_dead(runner, run, get_settings().recovery_stale_after_seconds)
     assert done == {"found": 1, "replayed": 1}, done
@@ -149,7 +151,7 @@ def test_killed_in_the_middle_of_a_task_the_sweep_replays_it_and_nothing_is_sent
 ):
     started = time.monotonic()
     run = suspended_at_plan_review(runner)
-    decide(CODE, "plan_review", decider="hq.manager", outcome="approve")
+    decide(CODE, "plan_review", decider="hq.manager", outcome="approve", now=NOW)
 
     # Killed inside the task queueing the sign-off requests, before its transaction commits.
     killed = runner.execute_until_killed(run.id, at="mid-task")
@@ -176,7 +178,7 @@ def test_killed_while_suspending_the_sweep_wakes_it_and_it_waits_properly(runner
     [run] = runner.run_pending(in_process=False)
     assert run.state.name == "Suspended" and run.name.endswith("· plan_review")
     assert run.state.state_details.pause_key.endswith("-1")  # the next key, with its form
-    decide(CODE, "plan_review", decider="hq.manager", outcome="approve")
+    decide(CODE, "plan_review", decider="hq.manager", outcome="approve", now=NOW)
     then_at_signoff(runner, run, db_url, sink, started, "killed while suspending")
     # The plan review request went out once, though the first process queued it and died.
     assert len([m for m in sink.to("role/campaign_manager") if "评审" in m.title]) == 1
@@ -187,7 +189,7 @@ def test_a_run_that_keeps_dying_is_replayed_a_bounded_number_of_times_then_ops_a
 ):
     settings_env(recovery_max_replays=1)
     run = suspended_at_plan_review(runner)
-    decide(CODE, "plan_review", decider="hq.manager", outcome="approve")
+    decide(CODE, "plan_review", decider="hq.manager", outcome="approve", now=NOW)
     stale = get_settings().recovery_stale_after_seconds
 
     runner.execute_until_killed(run.id, at="mid-task")
@@ -220,7 +222,12 @@ def test_decide_on_a_run_that_died_while_suspending_replays_it_then_resumes_it(
     def decide_now() -> None:
         try:
             answer["done"] = decide(
-                CODE, "plan_review", decider="hq.manager", outcome="approve", wait_seconds=150
+                CODE,
+                "plan_review",
+                decider="hq.manager",
+                outcome="approve",
+                now=NOW,
+                wait_seconds=150,
             )
         except Exception as exc:  # noqa: BLE001 - asserted below
             answer["error"] = exc

@@ -50,7 +50,7 @@ def test_amending_while_the_second_signoff_waits_opens_a_round_showing_v3(gate_r
     signoffs = {g.round: (g.status, g.plan_version) for g in gates(db_url) if g.key == "signoff"}
     assert signoffs == {1: ("void", 1), 2: ("void", 2), 3: ("open", 3)}
 
-    decide(f"campaign:{CODE}", "signoff", decider="hq.manager", outcome="approve")
+    decide(f"campaign:{CODE}", "signoff", decider="hq.manager", outcome="approve", now=NOW)
     [run] = gate_runner.run_pending()
     assert run.name.endswith("· feasibility")
     view = campaign(db_url)
@@ -73,7 +73,7 @@ def test_an_answer_to_a_round_that_went_stale_is_not_signed_for_the_new_plan(gat
     through_signoff(gate_runner)
     amend_campaign(CODE, {"budget": [{"item": "礼品", "amount": 260000}]}, by="hq.manager", now=NOW)
     gate_runner.run_pending()
-    decide(f"campaign:{CODE}", "signoff", decider="hq.manager", outcome="approve")
+    decide(f"campaign:{CODE}", "signoff", decider="hq.manager", outcome="approve", now=NOW)
     # v3 is stored behind the amend's back (another writer), before the resumed run replays.
     from tasks.campaigns.store import add_plan_version
 
