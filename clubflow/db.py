@@ -96,7 +96,7 @@ def current_revision(url: str) -> str | None:
 def insert_ignoring_conflicts(
     session: Session, model: type, rows: list[dict], *, on: list[str]
 ) -> list[int]:
-    """Insert rows, skipping those whose `on` columns already exist; returns the new ids.
+    """Insert rows, skipping those whose `on` columns already exist; returns the new keys.
 
     The unique constraint decides, not a prior SELECT, so two writers never duplicate a row.
     """
@@ -110,7 +110,8 @@ def insert_ignoring_conflicts(
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise DatabaseError(f"unsupported database dialect {dialect!r}")
-    stmt = insert(table).on_conflict_do_nothing(index_elements=on).returning(table.c.id)
+    [key] = table.primary_key.columns  # every table here has a one-column key
+    stmt = insert(table).on_conflict_do_nothing(index_elements=on).returning(key)
     ids: list[int] = []
     for start in range(0, len(rows), 5000):
         ids.extend(session.execute(stmt, rows[start : start + 5000]).scalars().all())

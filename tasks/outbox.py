@@ -585,8 +585,15 @@ def deliver_due(
 
 def record_channel_health(*, session: Session, run: _Run) -> list[ChannelHealth]:
     """Update each channel this run used; the channels failing for an hour, not yet told."""
+    # Two deliverers may meet a new channel at once: the unique key decides who creates it.
+    insert_ignoring_conflicts(
+        session,
+        ChannelHealth,
+        [{"key": key, "label": channel.label} for key, channel in run.channels.items()],
+        on=["key"],
+    )
     for key, channel in run.channels.items():
-        health = session.get(ChannelHealth, key) or ChannelHealth(key=key, label=channel.label)
+        health = session.get(ChannelHealth, key, with_for_update=True)
         if channel.sent:
             health.failing_since = health.alerted_at = None
             health.last_success_at = run.now
