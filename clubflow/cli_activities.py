@@ -121,8 +121,8 @@ def register(
     from tasks.activities.checkin import CheckinError
     from tasks.activities.store import ActivityError
 
-    _authorize_club("activity.register", code, user, "registration")
     moment = parse_now(now)
+    _authorize_club("activity.register", code, user, "registration", moment)
     # Refused here (unknown member, registration closed), before a run could fail on it.
     from clubflow.db import get_engine
     from clubflow.settings import get_settings
@@ -192,10 +192,11 @@ def recap(
     from tasks.activities.recap import RecapInput
     from tasks.activities.store import ActivityError
 
+    moment = parse_now(now)
     data = _model(RecapInput, _read_data(file), file)
-    _authorize_club("activity.recap", code, data.filed_by, "the recap")
+    _authorize_club("activity.recap", code, data.filed_by, "the recap", moment)
     try:
-        path = activity_recap(code, data, now=parse_now(now))
+        path = activity_recap(code, data, now=moment)
     except (ActivityError, LookupError) as exc:
         fail(str(exc))
     console.print(f"{code}: recap filed; report {path}")
@@ -211,8 +212,9 @@ def claim(
     from clubflow.settings import get_settings
     from tasks.activities.claims import ClaimInput
 
+    moment = parse_now(now)
     data = _model(ClaimInput, _read_data(file), file)
-    _authorize_club("activity.claim", code, data.submitted_by, "the subsidy claim")
+    _authorize_club("activity.claim", code, data.submitted_by, "the subsidy claim", moment)
     unknown = sorted(
         {line.category for line in data.lines} - set(get_settings().subsidy_policy.categories)
     )
@@ -220,7 +222,7 @@ def claim(
         console.print(f"[yellow]note:[/yellow] unknown categories {unknown} will be rejected")
     run = _start_deployment(
         "activity-claim",
-        {"code": code, "claim": data.model_dump(mode="json"), "now": _run_now(now, parse_now(now))},
+        {"code": code, "claim": data.model_dump(mode="json"), "now": _run_now(now, moment)},
     )
     console.print(
         f"{code}: claim run {run.id} started; the specialist decides with "
@@ -228,7 +230,7 @@ def claim(
     )
 
 
-def _authorize_club(action: str, code: str, user: str, what: str) -> None:
+def _authorize_club(action: str, code: str, user: str, what: str, now: datetime) -> None:
     """Refuse (recorded, one line) a `--as` who is not the activity's club admin or dealer."""
     from clubflow.settings import get_settings
     from tasks.activities.checkin import club_actor_refusal
@@ -249,12 +251,15 @@ def _authorize_club(action: str, code: str, user: str, what: str) -> None:
             subject=f"activity:{code}",
             username=user,
             rule=rule,
+            now=now,
         )
     except Refused as exc:
         fail(str(exc))
 
 
-def _authorize_role(action: str, code: str, user: str, roles: tuple[str, ...], what: str):
+def _authorize_role(
+    action: str, code: str, user: str, roles: tuple[str, ...], what: str, now: datetime
+) -> None:
     from clubflow.settings import get_settings
     from domain.permissions import role_refusal
     from tasks.audit import Refused, authorize
@@ -266,6 +271,7 @@ def _authorize_role(action: str, code: str, user: str, roles: tuple[str, ...], w
             subject=f"activity:{code}",
             username=user,
             rule=lambda _s, actor: role_refusal(actor, username=user, roles=roles, action=what),
+            now=now,
         )
     except Refused as exc:
         fail(str(exc))
@@ -321,9 +327,10 @@ def pay(
     from flows.activities.payment import activity_payment
     from tasks.activities.claims import ClaimRefused
 
-    _authorize_role("activity.pay", code, user, ("finance",), "marking a claim paid")
+    moment = parse_now(now)
+    _authorize_role("activity.pay", code, user, ("finance",), "marking a claim paid", moment)
     try:
-        amount = activity_payment(code, user, ref, now=parse_now(now))
+        amount = activity_payment(code, user, ref, now=moment)
     except (ClaimRefused, LookupError) as exc:
         fail(str(exc))
     console.print(f"{code}: paid ¥{amount:,.2f} ({ref})")

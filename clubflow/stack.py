@@ -100,6 +100,11 @@ def use_running_stack(home: Path = DEFAULT_HOME) -> str:
     """
     if os.environ.get("PREFECT_API_URL"):
         return os.environ["PREFECT_API_URL"]
+    from prefect.settings import get_current_settings
+
+    configured = get_current_settings().api.url  # a Prefect profile, or a test harness
+    if configured:
+        return configured
     info = read_stack_info(home)
     values = {
         "PREFECT_API_URL": info.api_url if info else f"http://127.0.0.1:{DEFAULT_PORT}/api",

@@ -28,6 +28,20 @@ from clubflow.world import WorldSize, inbox_channels, seed_demo_world
 PG_ADMIN = os.environ.get("CLUBFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+@pytest.fixture(autouse=True)
+def _cli_stack_env_is_per_test():
+    """A CLI command run in-process points os.environ at a stack (`use_running_stack`): keep
+    that from leaking into later tests and the processes they start."""
+    keys = ("PREFECT_API_URL", "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "CLUBFLOW_DATABASE_URL")
+    before = {key: os.environ.get(key) for key in keys}
+    yield
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     # Flow heartbeats cost ~1 s per flow run; tests do not need them.

@@ -21,6 +21,10 @@ TIMELESS = {
     "campaign show",
     "activity show",
     "members show",
+    "outbox show",
+    "leads columns",  # saves a source's column mapping: configuration
+    "deploy",
+    "worker",
 }
 
 

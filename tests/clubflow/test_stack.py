@@ -31,9 +31,13 @@ def _console() -> Console:
 @pytest.fixture
 def clean_env(monkeypatch):
     """use_running_stack writes os.environ and Prefect's global settings: undo both."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     for key in ("PREFECT_API_URL", "CLUBFLOW_DATABASE_URL", "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"):
         monkeypatch.delenv(key, raising=False)
-    yield monkeypatch
+    # As in a fresh shell: no API URL configured (the test server of other tests unset).
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        yield monkeypatch
     monkeypatch.undo()
     import prefect.context
 
@@ -103,6 +107,15 @@ def test_without_a_stack_file_the_default_stack_is_used_never_a_temporary_server
     tmp_path, clean_env
 ):
     assert use_running_stack(tmp_path) == "http://127.0.0.1:4200/api"
+
+
+def test_a_configured_prefect_api_wins_and_the_environment_is_left_alone(tmp_path, clean_env):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    write_stack_info(tmp_path, StackInfo("http://127.0.0.1:4999/api", "h", "sqlite://", 1))
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:4777/api"}):
+        assert use_running_stack(tmp_path) == "http://127.0.0.1:4777/api"
+    assert "PREFECT_API_URL" not in os.environ
 
 
 def test_an_explicit_api_url_wins(tmp_path, clean_env):
