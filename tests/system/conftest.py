@@ -5,6 +5,11 @@ folder, the deployments. Messages are read from the demo inbox's journal file.
 The stack's schedules fire on the wall clock; the stage pauses them (what the UI's schedule
 toggle does) right after start, so that every run is one the test started with a fixed `now`,
 never mixed with a run that reads the clock.
+
+Prefect's server keeps its SQLite file in the data folder, as `make up` does for a user: the
+serve process runs at most PREFECT_RUNNER_PROCESS_LIMIT flow runs at once, which keeps its
+writers few enough for SQLite. On failure the tails of the console and server logs and the
+logs of the stack's failed runs are printed.
 """
 
 from __future__ import annotations
@@ -16,15 +21,12 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import pytest
 from system_support import catalog_names
 
@@ -76,14 +78,15 @@ class Stack:
 
     @property
     def database_url(self) -> str:
-        return self.env["CLUBFLOW_DATABASE_URL"]
+        """The project database `up` chose (in its data folder), as a client reads it."""
+        return json.loads((self.data / "stack.json").read_text(encoding="utf-8"))["database_url"]
 
     # -- what a user types --------------------------------------------------------------
     def cli(self, *args: str, timeout: float = 180.0) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(CLUBFLOW_BIN), *args],
             cwd=self.home,
-            env=self.env,
+            env={**self.env, "COLUMNS": "240"},  # rich wraps at 80 columns in a pipe
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -126,11 +129,16 @@ class Stack:
                 deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[deployment]))
             )
 
-    def wait_for_run_of(self, deployment: str, known: set[UUID], *, timeout=RUN_TIMEOUT):
-        """The run of `deployment` a CLI command started (one not in `known`), once settled."""
+    def wait_for_run_of(
+        self, deployment: str, known: set[UUID], *, until_settled=True, timeout=RUN_TIMEOUT
+    ):
+        """The run of `deployment` a CLI command started (one not in `known`), once settled
+        (or at once, `until_settled=False`)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             new = [r for r in self.runs_of(deployment) if r.id not in known]
+            if new and not until_settled:
+                return new[0]
             if new:
                 return self.wait([new[0].id], timeout=deadline - time.monotonic())[0]
             time.sleep(1)
@@ -207,7 +215,6 @@ def _stack_env(home: Path, port: int) -> dict[str, str]:
             "PREFECT_RUNNER_POLL_FREQUENCY": "2",
             "PREFECT_RUNNER_PROCESS_LIMIT": "3",  # 2 cores: more at once only thrash
             "CLUBFLOW_ENVIRONMENT": "development",
-            "CLUBFLOW_DATABASE_URL": f"sqlite:///{data / 'clubflow.db'}",
             "CLUBFLOW_LEADS_INBOX_DIR": str(data / "leads" / "inbox"),
             "CLUBFLOW_LEADS_EXPORT_DIR": str(data / "leads" / "exports"),
             "CLUBFLOW_REPORTS_DIR": str(data / "reports"),
@@ -268,45 +275,72 @@ def _quiet_schedules(names: list[str], timeout: float = 180.0) -> None:
                 client.delete_flow_run(run.id)
 
 
-@contextmanager
-def _prefect_database() -> Iterator[str | None]:
-    """A PostgreSQL database for the Prefect server when 127.0.0.1:5432 answers: its SQLite
-    answers 503 "database is locked" when the serve process, the CLI and the test write at
-    once on a busy machine (the README's PostgreSQL setup). None: the stack's own SQLite."""
-    admin = os.environ.get("CLUBFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"clubflow_system_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        yield None
-        return
-    try:
-        yield f"postgresql+asyncpg://{admin.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Iterator[Stack]:
-    with _prefect_database() as prefect_db:
-        yield from _run_stack(tmp_path_factory.mktemp("stack"), prefect_db)
+    yield from _run_stack(tmp_path_factory.mktemp("stack"))
 
 
-def _run_stack(home: Path, prefect_db: str | None) -> Iterator[Stack]:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _diagnose_failure(request):
+    """On a failed system test: what the stack said, and the logs of its failed runs."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed or "stack" not in request.fixturenames:
+        return
+    stack = request.getfixturevalue("stack")
+    print(_diagnosis(stack), file=sys.stderr)
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    if not path.exists():
+        return f"({path.name} missing)"
+    return path.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def _diagnosis(stack: Stack) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    parts = [
+        f"--- up.log (tail)\n{_tail(stack.home / 'up.log')}",
+        f"--- server.log (tail)\n{_tail(stack.data / 'server.log')}",
+    ]
+    try:
+        with get_client(sync_client=True) as client:
+            bad = [
+                r
+                for r in client.read_flow_runs()
+                if r.state and r.state.type.value in {"FAILED", "CRASHED"}
+            ]
+            for run in bad[:5]:
+                logs = client.read_logs(
+                    log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]))
+                )
+                text = "\n".join(f"{log.level:>2} {log.message}" for log in logs[-40:])
+                parts.append(f"--- run {run.name} ({run.state_name}: {run.state.message})\n{text}")
+    except Exception as exc:  # diagnostics never hide the failure itself
+        parts.append(f"--- runs not readable: {exc!r}")
+    return "\n".join(parts)
+
+
+def _run_stack(home: Path) -> Iterator[Stack]:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     port = _free_port_pair()
     env = _stack_env(home, port)
-    if prefect_db:
-        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = prefect_db
     print(f"\nsystem stack in {home} on port {port}", file=sys.stderr)
     (home / ".clubflow" / "prefect").mkdir(parents=True)  # PREFECT_HOME exists from the start
     log = home / "up.log"
     with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(
-            [str(CLUBFLOW_BIN), "up", "--port", str(port)],
+            [str(CLUBFLOW_BIN), "up", "--port", str(port), "--home", ".clubflow"],
             cwd=home,
             env=env,
             stdout=out,

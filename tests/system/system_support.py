@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 BEIJING_CODE = "C-BE001-20260621"
+BATCH_TIMEOUT = 600.0  # ~25 runs, ~10 s each on 2 cores (a process per run imports Prefect)
 
 
 def at(day: str, hour: int = 10) -> str:

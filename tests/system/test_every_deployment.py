@@ -2,16 +2,23 @@
 with a typical input and a fixed business time; each ends Completed (or Suspended at its
 first gate) with the rows and messages it should produce.
 
+The class C activity of the Beijing club goes from its proposal (`clubflow activity propose`)
+through its review (`clubflow decide`), registration, check-in, recap, claim and payment to its
+points, issued by the hourly sweep on the activity's points day.
+
 `leads-accept` needs a lead handed off to a dealer: the leads day (test_leads_day.py) runs it.
 """
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
-from system_support import BEIJING_CODE, at, beijing_proposal, catalog_names
+from system_support import BATCH_TIMEOUT, BEIJING_CODE, at, beijing_proposal, catalog_names
 
 from clubflow.db import session_scope
-from domain.models import Activity, Campaign, Gate, Member, SubsidyClaim
+from clubflow.settings import Settings
+from domain.models import Activity, Campaign, Gate, Member, PointsEntry, SubsidyClaim
 
 NOW = "2026-06-01T10:00:00+08:00"  # a Monday, working day, outside quiet hours
 EVERY_PLAN = {
@@ -28,6 +35,8 @@ EVERY_PLAN = {
     "started_by": "hq.manager",
 }
 NEW_MEMBER_PHONE = "13812345678"
+POINTS_DAY = at("2026-07-06")  # ten working days after the activity's Sunday 2026-06-21
+PROCESS_LIMIT = 3  # PREFECT_RUNNER_PROCESS_LIMIT of the stack (conftest)
 
 
 def _count(url, model, *where) -> int:
@@ -35,11 +44,35 @@ def _count(url, model, *where) -> int:
         return session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
+def _max_running_at_once(runs) -> int:
+    """The most runs whose Running spans overlapped (start/end times the server recorded)."""
+    edges = []
+    for run in runs:
+        if run.start_time and run.end_time:
+            edges += [(run.start_time, 1), (run.end_time, -1)]
+    most = current = 0
+    for _, step in sorted(edges):
+        current += step
+        most = max(most, current)
+    return most
+
+
 def test_every_deployment_runs_once_on_the_stack(stack):
     started: dict[str, object] = {}
 
     def start(name, params):
         started[name] = stack.start(name, params)
+
+    # The activity's proposal, as its club admin files it.
+    proposal = stack.home / "proposal.json"
+    proposal.write_text(json.dumps(beijing_proposal(), ensure_ascii=False), encoding="utf-8")
+    known_lifecycles = {r.id for r in stack.runs_of("activity-lifecycle")}
+    proposed = stack.cli("activity", "propose", str(proposal), "--now", NOW)
+    assert proposed.returncode == 0, proposed.stdout + proposed.stderr
+    assert f"activity {BEIJING_CODE}: lifecycle run" in proposed.stdout, proposed.stdout
+    started["activity-lifecycle"] = stack.wait_for_run_of(
+        "activity-lifecycle", known_lifecycles, until_settled=False
+    ).id
 
     # -- 1. everything that needs nothing before it, at once (the serve process runs them)
     for name in (
@@ -64,7 +97,8 @@ def test_every_deployment_runs_once_on_the_stack(stack):
     start("best-crossing", {"year": 2025, "now": NOW})
     start("plan-quarter", {"quarter": "2026Q3", "requested_by": "hq.manager", "now": NOW})
     start("campaign-pipeline", {"plan": EVERY_PLAN, "now": NOW})
-    start("activity-lifecycle", {"proposal": beijing_proposal(), "now": NOW})
+    # Housekeeping over Prefect's own runs: its clock is the server's (nothing is stranded).
+    start("recover-runs", {})
     start(
         "register-members",
         {
@@ -88,7 +122,9 @@ def test_every_deployment_runs_once_on_the_stack(stack):
             "now": NOW,
         },
     )
-    runs = dict(zip(started, stack.wait(list(started.values())), strict=True))
+    runs = dict(
+        zip(started, stack.wait(list(started.values()), timeout=BATCH_TIMEOUT), strict=True)
+    )
     states = {name: run.state_name for name, run in runs.items()}
     suspended = {"campaign-pipeline", "activity-lifecycle"}
     assert {n: s for n, s in states.items() if n not in suspended} == {
@@ -147,6 +183,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
                 {"member_no": "M000008"},
                 {"member_no": "M000015"},
             ],
+            "by": "admin.be001",
             "now": at("2026-06-21", 17),
         },
     )
@@ -185,7 +222,9 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         },
     )
     assert payment.state_name == "Completed", payment.state
-    stack.deliver(at("2026-06-24", 11))
+    points_day = stack.run("gate-sweep", {"now": POINTS_DAY})
+    assert points_day.state_name == "Completed", points_day.state
+    stack.deliver(at("2026-07-06", 11))
 
     with session_scope(url) as session:
         activity = session.execute(
@@ -193,9 +232,25 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         ).scalar_one()
         claim_row = session.execute(select(SubsidyClaim)).scalars().all()
         member = session.get(Member, new_member.id)
+        points = {
+            member_no: amount
+            for member_no, amount in session.execute(
+                select(Member.member_no, PointsEntry.amount)
+                .join(PointsEntry, PointsEntry.member_id == Member.id)
+                .where(PointsEntry.activity_id == activity.id)
+            )
+        }
     assert activity.status in ("approved", "held", "recapped", "closed"), activity.status
     assert [c.status for c in claim_row] == ["paid"]
     assert member.status == "active"
+    settings = Settings()
+    base = settings.points_by_class["C"]
+    assert points == {
+        "M000001": base + settings.organiser_points_bonus,  # the organiser
+        "M000008": base,
+        "M000015": base,  # checked in without registering: registered on the spot
+    }
+    assert activity.points_issued_at is not None
 
     # The people concerned heard about it in the inbox.
     review_requests = stack.messages_to("role/regional_specialist/beijing")
@@ -203,8 +258,12 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         m["title"] for m in review_requests
     ]
     assert stack.messages_to("person/admin.be001"), "the club admin heard nothing"
-    assert stack.messages_to("sms/+86" + NEW_MEMBER_PHONE), "the new member got no SMS"
+    # The inbox journals the SMS address masked, like every phone (activation code, welcome).
+    masked = NEW_MEMBER_PHONE[:3] + "****" + NEW_MEMBER_PHONE[-4:]
+    assert len(stack.messages_to(f"sms/{masked}")) == 2, "the new member got no SMS"
 
     # Every deployment of prefect.yaml except leads-accept (see the docstring) ran here.
     ran = {d for d in catalog_names() if stack.runs_of(d)}
     assert set(catalog_names()) - ran == {"leads-accept"}
+    # The serve process kept to its process limit (it once started every due run at once).
+    assert _max_running_at_once(runs.values()) <= PROCESS_LIMIT

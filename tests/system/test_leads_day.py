@@ -67,8 +67,10 @@ def test_a_day_of_leads_from_the_inbox_folder_to_a_dealer(stack):
     assert lead.status == "valid"
     dealer = handoff.recipient.removeprefix("dealer:")
     stack.deliver(OUTCOMES_AT)
-    [told] = [m for m in stack.messages_to(f"dealer/{dealer}") if chengdu.phone in m["body"]]
-    assert told["title"]
+    [told] = [m for m in stack.messages_to(f"dealer/{dealer}") if f"#{chengdu.id}" in m["title"]]
+    assert "有意购车" in told["body"]
+    # The phone is masked in the message too; the dealer reads it after accepting.
+    assert chengdu.phone not in told["body"] and chengdu.phone[-4:] in told["body"]
 
     # The dealer accepts through the leads-accept deployment (its run form or the API).
     accepted = stack.run(
