@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from prefect import serve
+from prefect.settings import get_current_settings
 
 from deployments.catalog import load_catalog
 from deployments.steps import prepare_process
@@ -40,7 +41,13 @@ def main() -> None:
     deployments = runner_deployments()
     log.info("serving %s deployments", len(deployments))
     # Schedules stay active when this process stops: a restart picks up where it left off.
-    serve(*deployments, pause_on_shutdown=False)
+    # `serve(limit=None)` means no limit at all, so the setting is passed explicitly: without it
+    # every due run started its own process at once (20+ on 2 cores, minutes in "Submitting").
+    serve(
+        *deployments,
+        pause_on_shutdown=False,
+        limit=get_current_settings().runner.process_limit,
+    )
 
 
 if __name__ == "__main__":
