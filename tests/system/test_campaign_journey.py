@@ -46,7 +46,7 @@ def _status(stack) -> str:
 
 
 def _decide(stack, run, gate: str, outcome: str, user: str):
-    done = stack.cli("decide", f"campaign:{CODE}", gate, outcome, "--as", user)
+    done = stack.cli("decide", f"campaign:{CODE}", gate, outcome, "--as", user, "--now", NOW)
     assert done.returncode == 0, done.stdout + done.stderr
     return stack.wait_resumed(run.id, run.state.id)
 
@@ -69,7 +69,9 @@ def test_a_campaign_from_its_plan_through_its_gates_to_its_report(stack):
     assert (run.state_name, run.name) == ("Suspended", f"campaign {NAME} · plan_review")
 
     # A decider who may not decide is refused, and the run keeps waiting.
-    refused = stack.cli("decide", f"campaign:{CODE}", "plan_review", "approve", "--as", "it.lead")
+    refused = stack.cli(
+        "decide", f"campaign:{CODE}", "plan_review", "approve", "--as", "it.lead", "--now", NOW
+    )
     assert refused.returncode == 1 and "refused" in refused.stdout, refused.stdout
 
     run = _decide(stack, run, "plan_review", "approve", "hq.manager")
@@ -108,6 +110,7 @@ def test_a_campaign_from_its_plan_through_its_gates_to_its_report(stack):
     handed_in = stack.cli(
         "campaign", "kpi", CODE, str(kpis), "--as", "agency.lead", "--spend", "365000",
         "--competitors", "竞品 A 同期降价 1 万", "--next-steps", "加大京东投放",
+        "--now", "2026-09-28T15:00:00+08:00",
     )  # fmt: skip
     assert handed_in.returncode == 0, handed_in.stdout + handed_in.stderr
     run = stack.wait_resumed(run.id, run.state.id)

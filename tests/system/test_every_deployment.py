@@ -157,7 +157,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
     # -- 2. what follows a decision or a registration
     review = stack.cli(
         "decide", f"activity:{BEIJING_CODE}", "specialist_review", "approve",
-        "--as", "specialist.beijing",
+        "--as", "specialist.beijing", "--now", NOW,
     )  # fmt: skip
     assert review.returncode == 0, review.stdout + review.stderr
     lifecycle = stack.wait_resumed(
@@ -207,8 +207,9 @@ def test_every_deployment_runs_once_on_the_stack(stack):
     )
     assert claim.state_name == "Suspended", claim.state
     decided = stack.cli(
-        "activity", "decide-claim", BEIJING_CODE, "approve", "--as", "specialist.beijing"
-    )
+        "activity", "decide-claim", BEIJING_CODE, "approve", "--as", "specialist.beijing",
+        "--now", at("2026-06-23", 15),
+    )  # fmt: skip
     assert decided.returncode == 0, decided.stdout + decided.stderr
     claim = stack.wait_resumed(claim.id, claim.state.id)
     assert claim.state_name == "Completed", claim.state
