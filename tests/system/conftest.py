@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -67,6 +67,7 @@ class Stack:
     port: int
     env: dict[str, str]
     process: subprocess.Popen
+    outputs: list[str] = field(default_factory=list)  # every CLI answer, for the masking check
 
     @property
     def api_url(self) -> str:
@@ -83,7 +84,7 @@ class Stack:
 
     # -- what a user types --------------------------------------------------------------
     def cli(self, *args: str, timeout: float = 180.0) -> subprocess.CompletedProcess:
-        return subprocess.run(
+        done = subprocess.run(
             [str(CLUBFLOW_BIN), *args],
             cwd=self.home,
             env={**self.env, "COLUMNS": "240"},  # rich wraps at 80 columns in a pipe
@@ -91,6 +92,8 @@ class Stack:
             text=True,
             timeout=timeout,
         )
+        self.outputs.append(done.stdout + done.stderr)  # what it answered, not what was typed
+        return done
 
     # -- the Prefect API ----------------------------------------------------------------
     def start(self, deployment: str, parameters: dict[str, Any] | None = None) -> UUID:
