@@ -191,13 +191,17 @@ def test_member_sms_goes_to_the_members_phone_and_logs_mask_it(channels, sink, d
 
 
 def test_sending_twice_at_once_does_not_double_send(channels, sink, db_url):
+    import contextvars
     from concurrent.futures import ThreadPoolExecutor
 
     from tasks.outbox import deliver_notifications_task
 
     queue_notifications_task(_requests(40), now=NOON)
+    # Each sender sees this test's Prefect settings (a new thread starts with no context and
+    # would read another server's channels block).
+    contexts = [contextvars.copy_context() for _ in range(2)]
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda _: deliver_notifications_task.fn(now=NOON), range(2)))
+        list(pool.map(lambda c: c.run(deliver_notifications_task.fn, now=NOON), contexts))
     assert len(sink.messages) == 40
     with session_scope(db_url) as session:
         assert session.execute(select(func.count()).select_from(Notification)).scalar() == 40
