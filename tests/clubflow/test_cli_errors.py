@@ -4,22 +4,12 @@ where there is one; `--debug` shows the traceback. A refused input starts no Fai
 from __future__ import annotations
 
 import pytest
+from cli_support import one_line_error
 from typer.testing import CliRunner
 
 from clubflow.cli import app
 
 cli = CliRunner()
-
-
-def one_line_error(result, *fragments: str) -> str:
-    """The whole output is one `error: ...` line holding each fragment; exit code 2."""
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.mark.parametrize(

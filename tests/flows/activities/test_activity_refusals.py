@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from cli_support import one_line_error
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 from sqlalchemy import func, select
@@ -22,17 +23,6 @@ from domain.models_audit import Refusal
 from tasks.activities.store import approve_activity, register_proposal
 
 cli = CliRunner()
-
-
-def one_line_error(result, *fragments: str) -> str:
-    """The whole output is one `error: ...` line holding each fragment; exit code 2."""
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def _checkin_runs() -> int:

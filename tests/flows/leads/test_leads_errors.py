@@ -4,6 +4,7 @@ refused as a whole is a refusal (the run completes), never retried."""
 from __future__ import annotations
 
 import pytest
+from cli_support import one_line_error
 from prefect.client.orchestration import get_client
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -15,17 +16,6 @@ from domain.models_audit import Refusal
 
 pytestmark = pytest.mark.slow
 cli = CliRunner()
-
-
-def one_line_error(result, *fragments: str) -> str:
-    """The whole output is one `error: ...` line holding each fragment; exit code 2."""
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def test_a_lead_file_missing_a_column_is_one_line_and_a_mapping_imports_it(
