@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # `make up PORT=4300` runs the stack on another port (the demo inbox listens on PORT+100).
 PORT ?= 4200
 
-.PHONY: up test test-future lint bench env
+.PHONY: up test test-future lint bench env structure
 
 $(UV):
 	python3 -m pip install --user --quiet uv
@@ -34,3 +34,7 @@ test-future: env
 # `make bench` runs every benchmark; `make bench BENCH=leads` one of them.
 bench: env
 	$(UV) run python -m benchmarks $(BENCH)
+
+# `make structure`: lines per area, the largest functions and upward imports (target 0).
+structure: env
+	$(UV) run python tests/structure/report.py

@@ -21,7 +21,7 @@ def bench_server(database_url: str) -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
 
     from blocks import register_block_types
-    from clubflow.db import session_scope
+    from clubflow.core.db import session_scope
     from clubflow.world import inbox_channels
 
     quiet = {

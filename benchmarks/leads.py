@@ -81,7 +81,7 @@ def seed_people(url: str, leads: int) -> tuple[list[int], list[str], dict[str, s
     city → region)."""
     from sqlalchemy import select
 
-    from clubflow.db import insert_ignoring_conflicts, session_scope
+    from clubflow.core.db import insert_ignoring_conflicts, session_scope
     from clubflow.world import WorldSize, seed_demo_world
     from domain.models import Dealer, Person, Role
 
@@ -115,7 +115,7 @@ def seed(url: str, leads: int) -> list[str]:
     """The people, and EXISTING leads (EXISTING_OPEN of them open, with calls overdue)."""
     from sqlalchemy import insert
 
-    from clubflow.db import session_scope
+    from clubflow.core.db import session_scope
     from domain.models import Lead
 
     agent_ids, cities, region = seed_people(url, leads)
@@ -195,7 +195,7 @@ def raw_lead_table(path: Path, url: str, leads: int) -> float:
     engine's pragmas), filling the columns the intake fills. Timed: decode, read the CSV,
     build each row's tuple, executemany, commit; the parent rows (regions, agents, the
     import) are stored before the clock starts."""
-    from clubflow.db import get_engine, migrate
+    from clubflow.core.db import get_engine, migrate
 
     migrate(url)
     agent_ids, _, region = seed_people(url, leads)
@@ -279,8 +279,8 @@ def run(url: str, leads: int, work: Path) -> tuple[str, str, str]:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    from clubflow.db import migrate, session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import migrate, session_scope
+    from clubflow.core.settings import get_settings
 
     os.environ.update(
         CLUBFLOW_DATABASE_URL=url,
@@ -351,7 +351,7 @@ def postgres_database(prefix: str) -> Iterator[str]:
     """A fresh PostgreSQL database on 127.0.0.1, dropped afterwards."""
     import psycopg
 
-    from clubflow.db import get_engine
+    from clubflow.core.db import get_engine
 
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -379,7 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="leads-bench-") as tmp:
         work = Path(tmp)
         if not args.postgres:
-            lines = run(f"sqlite:///{work / 'clubflow.db'}", args.leads, work)
+            lines = run(f"sqlite:///{work / 'clubflow.core.db'}", args.leads, work)
         else:
             with postgres_database("clubflow_bench") as url:
                 lines = run(url, args.leads, work)

@@ -89,8 +89,8 @@ def _channels(session, ok, slow):
 
 
 def run_outbox(url: str) -> tuple[float, int, int]:
-    from clubflow.db import session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import session_scope
+    from clubflow.core.settings import get_settings
     from tasks.outbox import deliver_due, queue_notifications
 
     ok, slow, servers = _receivers()
@@ -128,7 +128,7 @@ def run_outbox(url: str) -> tuple[float, int, int]:
 def run_raw(url: str) -> float:
     import apprise
 
-    from clubflow.db import session_scope
+    from clubflow.core.db import session_scope
     from tasks.render import render_message
 
     ok, slow, servers = _receivers()
@@ -172,8 +172,8 @@ def run_raw(url: str) -> float:
 def main() -> None:
     import logging
 
-    from clubflow.db import migrate, session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import migrate, session_scope
+    from clubflow.core.settings import get_settings
     from clubflow.world import WorldSize, seed_demo_world
 
     # 200 refusals are expected: keep them off the console (the outbox still reads Apprise's

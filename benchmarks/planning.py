@@ -27,7 +27,7 @@ NOW = datetime(2027, 3, 1, 9, 0, tzinfo=SH)  # the scheduled run that plans 2027
 
 
 def seed(url: str, per_region: int) -> int:
-    from clubflow.db import insert_ignoring_conflicts, session_scope
+    from clubflow.core.db import insert_ignoring_conflicts, session_scope
     from clubflow.world import seed_regions
     from domain.models import Club, Dealer, Person, Role
     from domain.regions import REGIONS
@@ -108,10 +108,10 @@ def raw_sqlite(path: Path, clubs: int) -> float:
 
 
 def run(work: Path, per_region: int) -> str:
-    from clubflow.db import migrate
-    from clubflow.settings import get_settings
+    from clubflow.core.db import migrate
+    from clubflow.core.settings import get_settings
 
-    url = f"sqlite:///{work / 'clubflow.db'}"
+    url = f"sqlite:///{work / 'clubflow.core.db'}"
     os.environ["CLUBFLOW_DATABASE_URL"] = url
     get_settings.cache_clear()
     migrate(url)

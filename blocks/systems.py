@@ -7,7 +7,7 @@ from typing import ClassVar
 from prefect.blocks.core import Block
 from pydantic import ConfigDict, Field, HttpUrl, SecretStr, field_validator
 
-from clubflow.settings import PLACEHOLDER_SECRETS
+from clubflow.core.settings import PLACEHOLDER_SECRETS
 
 
 class ExternalSystem(Block):

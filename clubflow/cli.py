@@ -21,8 +21,8 @@ from clubflow.cli_common import (
     parse_now,
     require_migrated,
 )
-from clubflow.db import DatabaseError, migrate, safe_url, session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import DatabaseError, migrate, safe_url, session_scope
+from clubflow.core.settings import get_settings
 
 app = typer.Typer(
     help="clubflow: owner clubs, campaigns and leads on Prefect.",

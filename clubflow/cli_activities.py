@@ -31,7 +31,7 @@ def _run_now(value: str, moment: datetime) -> str | None:
 
 def _read_data(path: Path) -> Any:
     """A JSON or YAML file (by extension; YAML is a superset of JSON anyway)."""
-    from clubflow.documents import DocumentError, read_document
+    from clubflow.core.documents import DocumentError, read_document
 
     try:
         return read_document(path, mapping=False)
@@ -61,8 +61,8 @@ def _start_deployment(name: str, parameters: dict[str, Any]):
 
 def _dry_run_proposal(proposal, now: datetime) -> str:
     """Check the proposal against the store without keeping anything; returns its code."""
-    from clubflow.db import get_engine
-    from clubflow.settings import get_settings
+    from clubflow.core.db import get_engine
+    from clubflow.core.settings import get_settings
     from domain.activities import ProposalRefused
     from tasks.activities.store import register_proposal
 
@@ -124,8 +124,8 @@ def register(
     moment = parse_now(now)
     _authorize_club("activity.register", code, user, "registration", moment)
     # Refused here (unknown member, registration closed), before a run could fail on it.
-    from clubflow.db import get_engine
-    from clubflow.settings import get_settings
+    from clubflow.core.db import get_engine
+    from clubflow.core.settings import get_settings
     from tasks.activities.checkin import register_members
 
     with Session(get_engine(get_settings().database_url)) as session:
@@ -150,8 +150,8 @@ def checkin(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Import check-ins; unregistered members are registered, doubles count once."""
-    from clubflow.db import session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import session_scope
+    from clubflow.core.settings import get_settings
     from flows.activities.checkin import activity_checkin
     from tasks.activities.checkin import CheckinError, checkin_refusal, parse_checkin_csv
     from tasks.activities.store import ActivityError
@@ -209,7 +209,7 @@ def claim(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """File a subsidy claim; the region's specialist decides it line by line."""
-    from clubflow.settings import get_settings
+    from clubflow.core.settings import get_settings
     from tasks.activities.claims import ClaimInput
 
     moment = parse_now(now)
@@ -232,7 +232,7 @@ def claim(
 
 def _authorize_club(action: str, code: str, user: str, what: str, now: datetime) -> None:
     """Refuse (recorded, one line) a `--as` who is not the activity's club admin or dealer."""
-    from clubflow.settings import get_settings
+    from clubflow.core.settings import get_settings
     from tasks.activities.checkin import club_actor_refusal
     from tasks.activities.store import get_activity
     from tasks.audit import Refused, authorize
@@ -260,7 +260,7 @@ def _authorize_club(action: str, code: str, user: str, what: str, now: datetime)
 def _authorize_role(
     action: str, code: str, user: str, roles: tuple[str, ...], what: str, now: datetime
 ) -> None:
-    from clubflow.settings import get_settings
+    from clubflow.core.settings import get_settings
     from domain.permissions import role_refusal
     from tasks.audit import Refused, authorize
 
@@ -296,7 +296,7 @@ def decide_claim(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Decide a claim line by line (lines not named keep the engine's proposal)."""
-    from clubflow.decisions import DecisionRefused, GateRunError, OutcomeError, decide
+    from tasks.decisions import DecisionRefused, GateRunError, OutcomeError, decide
 
     try:
         decide(
@@ -339,8 +339,8 @@ def pay(
 @app.command()
 def show(code: str = typer.Argument(...)) -> None:
     """Where an activity stands: status, dated steps, participants, claim."""
-    from clubflow.db import session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import session_scope
+    from clubflow.core.settings import get_settings
     from tasks.activities.checkin import participant_count
     from tasks.activities.claims import read_claim
     from tasks.activities.store import read_activity, upcoming_steps

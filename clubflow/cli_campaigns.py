@@ -80,8 +80,8 @@ def revise(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Hand in the revised plan the review asked for."""
-    from clubflow.decisions import DecisionRefused, GateRunError
     from tasks.campaigns.operations import read_document, revise_plan
+    from tasks.decisions import DecisionRefused, GateRunError
 
     try:
         revise_plan(code, read_document(file), by=user, now=parse_now(now))
@@ -122,8 +122,8 @@ def kpi(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Hand in the actual KPI figures; the post-campaign report is rendered."""
-    from clubflow.decisions import DecisionRefused, GateRunError
     from tasks.campaigns.operations import parse_kpi_csv, submit_kpis
+    from tasks.decisions import DecisionRefused, GateRunError
 
     try:
         actuals, csv_spend = parse_kpi_csv(file.read_text(encoding="utf-8"))
@@ -149,8 +149,8 @@ def kpi(
 @campaign.command("show")
 def show(code: str) -> None:
     """The campaign's timeline and status."""
-    from clubflow.db import session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import session_scope
+    from clubflow.core.settings import get_settings
     from tasks.campaigns.store import load_campaign
 
     try:

@@ -88,7 +88,7 @@ def require_migrated(url: str) -> None:
     """One answer for every command on a database that is not (fully) migrated."""
     from alembic.script import ScriptDirectory
 
-    from clubflow.db import DatabaseError, alembic_config, check_database, current_revision
+    from clubflow.core.db import DatabaseError, alembic_config, check_database, current_revision
 
     try:
         check_database(url)

@@ -25,8 +25,8 @@ def decide(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Decide a gate: resumes the suspended run with your typed decision."""
-    from clubflow.decisions import DecisionRefused, GateRunError, OutcomeError
-    from clubflow.decisions import decide as give_decision
+    from tasks.decisions import DecisionRefused, GateRunError, OutcomeError
+    from tasks.decisions import decide as give_decision
 
     try:
         done = give_decision(
@@ -57,8 +57,8 @@ def inbox(
     today: str = typer.Option("", help="Business date to judge overdue (default: --now's date)"),
 ) -> None:
     """Everything waiting on you (gates to decide, claims, leads...), overdue first."""
-    from clubflow.decisions import inbox as read_inbox
     from domain.calendar import business_date
+    from tasks.decisions import inbox as read_inbox
 
     try:
         day = date.fromisoformat(today) if today else business_date(parse_now(now))

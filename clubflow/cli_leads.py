@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 
 from clubflow.cli_common import NOW_HELP, console, fail, parse_now
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.privacy import mask_phone
 
 app = typer.Typer(help="Lead callbacks: intake, outcomes, dealer hand-off.", no_args_is_help=True)

@@ -16,8 +16,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from clubflow.cli_common import console, fail, parse_now
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.calendar import BUSINESS_TZ
 from domain.privacy import mask_phone, mask_text
 

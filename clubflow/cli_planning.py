@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from clubflow.cli_common import NOW_HELP, console, fail, parse_now
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 
 plan_app = typer.Typer(help="Quarter plans and monthly club plans.", no_args_is_help=True)
 rotation_app = typer.Typer(help="The regional rotation of crossing events.", no_args_is_help=True)

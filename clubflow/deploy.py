@@ -56,8 +56,8 @@ def ensure_channels(*, channels_file: Path | None, demo_inbox: str, console: Con
     from pydantic import ValidationError
 
     from blocks.channels import InvalidChannelError, NotificationChannels
-    from clubflow.db import session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import session_scope
+    from clubflow.core.settings import get_settings
     from clubflow.stack import read_channels_document
     from clubflow.world import inbox_channels
     from tasks.outbox import CHANNELS_BLOCK
@@ -164,8 +164,8 @@ def run_deploy(
     demo_inbox: str,
     console: Console,
 ) -> list[str]:
-    from clubflow.db import DatabaseError, migrate, safe_url, session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import DatabaseError, migrate, safe_url, session_scope
+    from clubflow.core.settings import get_settings
 
     apply_env({"PREFECT_API_URL": api_url, "CLUBFLOW_DATABASE_URL": database_url})
     if demo_inbox and not demo:
@@ -212,7 +212,7 @@ def worker_command(*, api_url: str, name: str, limit: int) -> tuple[list[str], d
     the API answers and the project database is configured."""
     import os
 
-    from clubflow.settings import Settings, get_settings
+    from clubflow.core.settings import Settings, get_settings
 
     if get_settings().database_url == Settings.model_fields["database_url"].default:
         raise DeployError(

@@ -61,8 +61,8 @@ def apply_env(values: dict[str, str]) -> None:
     os.environ.update(values)
     if "prefect.context" in sys.modules:
         sys.modules["prefect.context"].refresh_global_settings_context()
-    if "clubflow.settings" in sys.modules:
-        sys.modules["clubflow.settings"].get_settings.cache_clear()
+    if "clubflow.core.settings" in sys.modules:
+        sys.modules["clubflow.core.settings"].get_settings.cache_clear()
 
 
 # -- what a client needs to find the stack ------------------------------------------------
@@ -242,12 +242,12 @@ def _interrupt(signum, frame) -> None:
 
 def stack_database_url(home: Path) -> str:
     """The project database: CLUBFLOW_DATABASE_URL (or .env) if given, else one in `home`."""
-    from clubflow.settings import Settings, get_settings
+    from clubflow.core.settings import Settings, get_settings
 
     configured = get_settings().database_url
     if configured != Settings.model_fields["database_url"].default:
         return configured
-    return f"sqlite:///{(home / 'clubflow.db').resolve()}"
+    return f"sqlite:///{(home / 'clubflow.core.db').resolve()}"
 
 
 def ensure_demo_channels(*, inbox_url: str, console: Console) -> bool:
@@ -258,8 +258,8 @@ def ensure_demo_channels(*, inbox_url: str, console: Console) -> bool:
     inbox is in use.
     """
     from blocks.channels import NotificationChannels
-    from clubflow.db import session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import session_scope
+    from clubflow.core.settings import get_settings
     from clubflow.world import inbox_channels
     from tasks.outbox import CHANNELS_BLOCK
 
@@ -312,8 +312,8 @@ def run_stack(*, port: int, seed: bool, console: Console, home: Path = DEFAULT_H
     apply_env({**prefect_env(port, home), "CLUBFLOW_DATABASE_URL": database_url})
 
     from blocks import register_block_types
-    from clubflow.db import migrate, safe_url, session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import migrate, safe_url, session_scope
+    from clubflow.core.settings import get_settings
     from clubflow.world import seed_demo_world
 
     settings = get_settings()

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts
+from clubflow.core.db import insert_ignoring_conflicts
 from domain.calendar import business_date
 from domain.models import Club, ClubGrade, Dealer, Lead, Member, Person, Region, Role
 from domain.regions import REGIONS

@@ -31,9 +31,9 @@ def project_root() -> Path:
 
 def prepare_process(*, register_blocks: bool = False) -> None:
     """Masking first (so nothing after it logs a phone), then the schema (and block types)."""
-    from clubflow.db import migrate
-    from clubflow.logging import install_masking
-    from clubflow.settings import get_settings
+    from clubflow.core.db import migrate
+    from clubflow.core.logging import install_masking
+    from clubflow.core.settings import get_settings
 
     install_masking()
     migrate(get_settings().database_url)

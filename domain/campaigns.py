@@ -2,7 +2,7 @@
 
 The plan a campaign manager starts with, its validation (each problem names its field), the
 timeline computed backwards from the launch date L on the working-day calendar, and the plan
-hash a sign-off binds. Policy numbers come in as parameters (clubflow.settings).
+hash a sign-off binds. Policy numbers come in as parameters (clubflow.core.settings).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from prefect.context import FlowRunContext
 from prefect.input import RunInput
 from pydantic import Field, ValidationError
 
-from clubflow.settings import get_settings
+from clubflow.core.settings import get_settings
 from domain.calendar import business_date
 from domain.gates import GateKind
 from domain.models import GateStatus

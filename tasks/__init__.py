@@ -1,5 +1,5 @@
 """I/O steps. Importing this package installs phone/ID masking on the run loggers."""
 
-from clubflow.logging import install_masking
+from clubflow.core.logging import install_masking
 
 install_masking()

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Club, Dealer, Person
 from domain.models_audit import Refusal
 from domain.permissions import Actor

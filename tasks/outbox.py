@@ -25,8 +25,8 @@ from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels, UnknownRecipientError
-from clubflow.db import insert_ignoring_conflicts, session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain.models import (
     Dealer,
     Member,

@@ -41,8 +41,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts, session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain.models import RunRecovery
 from tasks.outbox import NotificationRequest, load_channels, queue_notifications
 

@@ -20,9 +20,9 @@ from prefect.testing.utilities import prefect_test_harness
 
 from blocks import register_block_types
 from blocks.channels import NotificationChannels
-from clubflow.db import get_engine, migrate, session_scope
+from clubflow.core.db import get_engine, migrate, session_scope
+from clubflow.core.settings import get_settings
 from clubflow.inbox import Sink, start_sink
-from clubflow.settings import get_settings
 from clubflow.world import WorldSize, inbox_channels, seed_demo_world
 
 PG_ADMIN = os.environ.get("CLUBFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -68,7 +68,7 @@ def _pg_available() -> bool:
 
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'clubflow.db'}"
+    return f"sqlite:///{tmp_path / 'clubflow.core.db'}"
 
 
 @pytest.fixture

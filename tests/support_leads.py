@@ -159,7 +159,7 @@ def lead_file(
 
 import pytest  # noqa: E402
 
-from clubflow.db import session_scope  # noqa: E402
+from clubflow.core.db import session_scope  # noqa: E402
 from clubflow.world import inbox_channels  # noqa: E402
 from domain.models import Dealer  # noqa: E402
 

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
-from clubflow.db import alembic_config, current_revision, get_engine, migrate
+from clubflow.core.db import alembic_config, current_revision, get_engine, migrate
 from domain import load_all_models
 
 

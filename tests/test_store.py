@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from clock import WORLD_NOW
 from sqlalchemy import func, select
 
-from clubflow.db import (
+from clubflow.core.db import (
     DatabaseError,
     check_database,
     insert_ignoring_conflicts,

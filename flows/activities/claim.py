@@ -10,7 +10,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field
 
-from clubflow.settings import get_settings
+from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.models import Role
 from domain.subsidy import LineDecision

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
-from clubflow.settings import get_settings
+from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.activities import ActivityProposal, review_chain
 from flows.activities.naming import proposal_run_name

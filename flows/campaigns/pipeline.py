@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 
 from prefect import flow
 
-from clubflow.settings import get_settings
+from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.campaigns import CampaignPlan
 from domain.gates import GateKind

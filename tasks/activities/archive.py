@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts
+from clubflow.core.db import insert_ignoring_conflicts
 from domain.models import Activity, Decision, Gate, Member, Recap, Registration, SubsidyClaim
 from domain.models_activities import ActivityArchive
 from tasks.activities.claims import read_claim

@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts, session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.models import Activity, Member, Registration
 from domain.permissions import club_refusal

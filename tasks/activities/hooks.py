@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.settings import Settings
+from clubflow.core.settings import Settings
 from domain import calendar
 from domain.models import Activity, Notification, Person, Recap, SubsidyClaim
 from tasks.activities.announce import announce

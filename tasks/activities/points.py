@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.settings import Settings
+from clubflow.core.settings import Settings
 from domain.activities import points_for
 from domain.models import Activity, Registration
 from tasks.activities.store import ActivityError

@@ -11,8 +11,8 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.activities import ActivityProposal, ProposalRefused, WarmupPlan
 from domain.subsidy import LineDecision
 from tasks.activities.checkin import (

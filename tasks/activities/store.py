@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.settings import Settings
+from clubflow.core.settings import Settings
 from domain import calendar
 from domain.activities import (
     ActivityProposal,

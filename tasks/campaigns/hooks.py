@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.settings import Settings
+from clubflow.core.settings import Settings
 from domain.campaigns import MilestonePlan, step_date
 from domain.models import Campaign, Milestone
 from tasks.campaigns import messages

@@ -10,10 +10,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from clubflow import documents
-from clubflow.db import session_scope
-from clubflow.decisions import Decided, decide, wake_run
-from clubflow.settings import get_settings
+from clubflow.core import documents
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.campaigns import CampaignPlan, PlanError, check_plan
 from domain.permissions import campaign_refusal
@@ -28,6 +27,7 @@ from tasks.campaigns.store import (
     plan_change_problems,
     reschedule,
 )
+from tasks.decisions import Decided, decide, wake_run
 from tasks.outbox import load_channels, queue_notifications
 
 PIPELINE = "campaign-pipeline/campaign-pipeline"

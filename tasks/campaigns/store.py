@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts, session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain import calendar
 from domain.campaigns import (
     CampaignPlan,

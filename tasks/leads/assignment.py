@@ -9,8 +9,8 @@ from prefect import task
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.calendar import business_date
 from domain.leads_plan import AgentSlot, assign_leads
 from domain.models import Lead, LeadStatus, Person, Role

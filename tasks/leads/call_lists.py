@@ -18,8 +18,8 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
-from clubflow.db import session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain.calendar import business_date, default_calendar
 from domain.models import Lead, LeadStatus, Person
 from tasks.leads.common import export_dir, logger, optional_channels, paused_gc

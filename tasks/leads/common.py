@@ -103,7 +103,7 @@ def in_values(
 def bulk_insert_ignoring_conflicts(
     session: Session, model: type, rows: list[dict], *, on: list[str]
 ) -> int:
-    """Like clubflow.db.insert_ignoring_conflicts for thousands of rows; returns how many were
+    """Like clubflow.core.db.insert_ignoring_conflicts for thousands of rows; returns how many were
     new (no RETURNING: callers count what they need).
 
     The statement is compiled once and its parameters handed straight to the driver's

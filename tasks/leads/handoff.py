@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
-from clubflow.db import session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain.calendar import BUSINESS_TZ
 from domain.leads_plan import handoff_deadline, next_dealer
 from domain.models import Dealer, Lead, LeadStatus

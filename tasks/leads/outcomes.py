@@ -19,8 +19,8 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from blocks.systems import ExternalSystem
-from clubflow.db import insert_ignoring_conflicts, session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.settings import get_settings
 from domain.calendar import BUSINESS_TZ, business_date, default_calendar
 from domain.leads_csv import OutcomeRow, Reject, check_outcome, content_hash, parse_outcomes
 from domain.leads_outcomes import (

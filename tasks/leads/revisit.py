@@ -15,8 +15,8 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
-from clubflow.db import insert_ignoring_conflicts, session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain.calendar import business_date
 from domain.models import Lead, LeadStatus, Person, Role
 from domain.models_leads import LeadRevisit

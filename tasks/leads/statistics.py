@@ -11,8 +11,8 @@ from prefect import task
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.leads_outcomes import CONNECTED, LABELS, Outcome
 from domain.models import CallAttempt, Lead, LeadImport, LeadStatus, Person
 from domain.models_leads import LeadHandoff

@@ -9,8 +9,8 @@ from prefect import task
 from sqlalchemy import extract, select
 from sqlmodel import Session
 
-from clubflow.db import session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain.members import MemberStatus, birthday_in
 from domain.models import Club, Member
 from tasks.members.common import recipient

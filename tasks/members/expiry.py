@@ -13,8 +13,8 @@ from prefect import task
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
-from clubflow.db import session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain.calendar import BUSINESS_TZ, business_date
 from domain.members import same_day_in_year
 from domain.models import Member, PointsEntry

@@ -13,8 +13,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import bindparam, case, select, update
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts, session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain.models import Member, UTCDateTime
 from domain.models_members import MemberInteraction
 from tasks.members.common import chunks

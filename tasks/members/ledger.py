@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts
+from clubflow.core.settings import Settings, get_settings
 from domain.calendar import business_date
 from domain.models import Member, MemberTier, PointsEntry
 from domain.points import TierPolicy, expiry_date, next_rank, rank_for, rank_index, tier_for

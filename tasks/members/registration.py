@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts, session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain.calendar import business_date
 from domain.members import (
     InvalidPhoneError,

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from prefect import task
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from tasks.members.ledger import recompute_members
 
 

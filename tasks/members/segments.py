@@ -11,8 +11,8 @@ from prefect import task
 from sqlalchemy import and_, delete, func, select, update
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts, session_scope
-from clubflow.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.settings import Settings, get_settings
 from domain.calendar import business_date
 from domain.members import MemberStatus, Segment, segment_for, sleeping_since
 from domain.models import Activity, Club, Member, Region, Registration

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts
+from clubflow.core.db import insert_ignoring_conflicts
 from domain import calendar
 from domain.models import Person, Role
 from domain.models_planning import CrossingChallenge, QuarterPlanRecord

@@ -13,8 +13,8 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import distinct, func, select
 from sqlmodel import Session
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.calendar import BUSINESS_TZ
 from domain.club_report import ClubFacts, Kpis, club_kpis, percent, region_kpis
 from domain.models import Activity, Club, Dealer, Member, Recap, Registration

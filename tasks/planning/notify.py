@@ -15,8 +15,8 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.models import Club, Dealer, Person, Role
 from domain.models_planning import ClubSlot

@@ -18,8 +18,8 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.db import insert_ignoring_conflicts, session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.ics import quarter_calendar
 from domain.models import Club, ClubGrade, Dealer

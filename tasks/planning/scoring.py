@@ -11,8 +11,8 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.models import Activity, Recap, Registration
 from domain.models_planning import CrossingScore, QuarterPlanRecord
 from domain.planning import CrossingResult, RankedCrossing, score_crossings

@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.models import Club, Person, Role
 from domain.models_planning import (
     ClubSlot,

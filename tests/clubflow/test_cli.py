@@ -5,7 +5,7 @@ from datetime import date
 from typer.testing import CliRunner
 
 from clubflow.cli import app
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Gate, Role
 
 runner = CliRunner()

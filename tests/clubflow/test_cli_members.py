@@ -6,7 +6,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clubflow.cli import app
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Member, Notification
 
 runner = CliRunner()

@@ -13,7 +13,7 @@ from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.logging.handlers import APILogHandler
 
 import tasks  # noqa: F401  (installs masking)
-from clubflow.logging import install_masking
+from clubflow.core.logging import install_masking
 
 PHONE, ID_NUMBER = "13812341234", "11010119900307123X"
 RAW = (PHONE, "13912345678", ID_NUMBER)

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from clubflow.db import migrate, session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import migrate, session_scope
+from clubflow.core.settings import get_settings
 from clubflow.world import seed_regions
 from domain.models import Activity, Club, Member, MemberTier, Notification, PointsEntry
 from domain.models_members import MemberActivation, ReactivationInvitation, ReferralReward

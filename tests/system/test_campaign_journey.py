@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import select
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Campaign
 
 CODE = "2026-mid-autumn"

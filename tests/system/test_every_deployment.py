@@ -16,8 +16,8 @@ import json
 from sqlalchemy import func, select
 from system_support import BATCH_TIMEOUT, BEIJING_CODE, at, beijing_proposal, catalog_names
 
-from clubflow.db import session_scope
-from clubflow.settings import Settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import Settings
 from domain.models import Activity, Campaign, Gate, Member, PointsEntry, SubsidyClaim
 
 NOW = "2026-06-01T10:00:00+08:00"  # a Monday, working day, outside quiet hours

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from support_leads import FakeApi, lead_file, serve_fake_api
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Lead, LeadImport
 from domain.models_leads import LeadHandoff, LeadReject
 

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from clubflow.db import migrate, session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import migrate, session_scope
+from clubflow.core.settings import get_settings
 from clubflow.world import WorldSize, seed_demo_world
 from domain.campaigns import CampaignPlan, PlanError
 from domain.models import Campaign, CampaignPlanVersion, GateStatus, Milestone, Role

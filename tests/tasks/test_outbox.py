@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Notification, NotificationStatus, Person, Role
 from flows.notifications import deliver_notifications
 from tasks.outbox import NotificationRequest, RecipientError, queue_notifications_task
@@ -208,8 +208,8 @@ def test_sending_twice_at_once_does_not_double_send(channels, sink, db_url):
 
 
 def test_a_leased_row_is_not_claimed_again_until_its_lease_expires(any_db_url, settings_env):
-    from clubflow.db import migrate
-    from clubflow.settings import get_settings
+    from clubflow.core.db import migrate
+    from clubflow.core.settings import get_settings
     from tasks.outbox import claim_one, queue_notifications
 
     settings_env(database_url=any_db_url)

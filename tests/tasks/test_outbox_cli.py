@@ -9,7 +9,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clubflow.cli import app
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Notification, NotificationStatus
 from domain.models_outbox import OutboxAction
 from flows.notifications import deliver_notifications

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Notification, NotificationStatus
 from flows.notifications import deliver_notifications
 from tasks.outbox import NotificationRequest, delivery_key, queue_notifications_task
@@ -112,8 +112,8 @@ SENDER = textwrap.dedent(
     """
     import sys
     from datetime import datetime
-    from clubflow.db import session_scope
-    from clubflow.settings import get_settings
+    from clubflow.core.db import session_scope
+    from clubflow.core.settings import get_settings
     from clubflow.world import inbox_channels
     from tasks.outbox import deliver_due
 

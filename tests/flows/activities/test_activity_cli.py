@@ -9,7 +9,7 @@ from support_activities import CODE, proposal
 from typer.testing import CliRunner
 
 from clubflow.cli import app
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import SubsidyClaim
 
 cli = CliRunner()

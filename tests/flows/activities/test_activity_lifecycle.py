@@ -10,8 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from support_activities import CODE, at, proposal
 
-from clubflow.db import session_scope
-from clubflow.decisions import decide
+from clubflow.core.db import session_scope
 from domain.models import Activity, Decision, Member, Notification, PointsEntry, SubsidyLine
 from domain.models_activities import ActivityArchive
 from flows.activities.checkin import activity_checkin
@@ -21,6 +20,7 @@ from flows.notifications import deliver_notifications
 from flows.sweep import sweep
 from tasks.activities.checkin import parse_checkin_csv, register_members
 from tasks.activities.recap import RecapInput
+from tasks.decisions import decide
 
 MEMBERS = [f"M{n:06d}" for n in range(1, 31)]
 

@@ -15,8 +15,8 @@ from support_activities import SHANGHAI, proposal
 from typer.testing import CliRunner
 
 from clubflow.cli import app
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.activities import ActivityProposal
 from domain.models import Registration
 from domain.models_audit import Refusal

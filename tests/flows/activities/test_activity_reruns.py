@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from support_activities import CODE, at, proposal
 
 import flows.activities.lifecycle as lifecycle
-from clubflow.db import session_scope
-from clubflow.decisions import decide
+from clubflow.core.db import session_scope
 from domain.models import (
     Activity,
     Decision,
@@ -30,6 +29,7 @@ from flows.sweep import sweep
 from tasks.activities.checkin import CheckinRow
 from tasks.activities.recap import RecapInput
 from tasks.activities.steps import issue_points_task
+from tasks.decisions import decide
 
 TABLES = (
     Activity,

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from support_activities import CODE, at, proposal
 
-from clubflow.db import session_scope
-from clubflow.decisions import DecisionRefused, decide
+from clubflow.core.db import session_scope
 from domain.models import Activity, Decision, Gate
 from flows.notifications import deliver_notifications
+from tasks.decisions import DecisionRefused, decide
 
 PROPOSED = at(date(2026, 9, 21))  # Monday, three weeks ahead
 

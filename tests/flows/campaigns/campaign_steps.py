@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Decision, Gate, Notification
 from flows.notifications import deliver_notifications
 from flows.sweep import sweep
@@ -103,7 +103,7 @@ def retry(run_id) -> None:
 
 
 def through_signoff(runner, code: str = "campaign:2026-mid-autumn", now: datetime = NOW) -> None:
-    from clubflow.decisions import decide
+    from tasks.decisions import decide
 
     decide(code, "plan_review", decider="hq.manager", outcome="approve", now=now)
     runner.run_pending()

@@ -18,9 +18,9 @@ from campaign_steps import (
     titles,
 )
 
-from clubflow.decisions import decide
 from domain import calendar
 from tasks.campaigns.operations import revise_plan, submit_kpis
+from tasks.decisions import decide
 
 CODE = "campaign:2026-mid-autumn"
 

@@ -18,8 +18,8 @@ from campaign_steps import (
 )
 
 import flows.gates
-from clubflow.decisions import decide
 from tasks.campaigns.operations import submit_kpis
+from tasks.decisions import decide
 
 CODE = "campaign:2026-mid-autumn"
 

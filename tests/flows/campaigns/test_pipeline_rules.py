@@ -27,11 +27,11 @@ from prefect.client.schemas.filters import (
 from prefect.flow_runs import resume_flow_run
 from sqlalchemy import select
 
-from clubflow.db import session_scope
-from clubflow.decisions import DecisionRefused, decide
+from clubflow.core.db import session_scope
 from domain.campaigns import PlanError
 from domain.models import Campaign
 from tasks.campaigns.operations import amend_campaign, reschedule_campaign, start_campaign
+from tasks.decisions import DecisionRefused, decide
 
 CODE = "campaign:2026-mid-autumn"
 

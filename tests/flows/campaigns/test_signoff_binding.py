@@ -11,11 +11,11 @@ from prefect.input.run_input import keyset_from_paused_state
 from typer.testing import CliRunner
 
 from clubflow.cli import app
-from clubflow.db import session_scope
-from clubflow.decisions import decide
+from clubflow.core.db import session_scope
 from domain.models import CampaignPlanVersion
 from tasks.audit import Refused, refusals
 from tasks.campaigns.operations import amend_campaign, reschedule_campaign
+from tasks.decisions import decide
 
 CODE = "2026-mid-autumn"
 cli = CliRunner()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clubflow.cli import app
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Lead
 
 pytestmark = pytest.mark.slow

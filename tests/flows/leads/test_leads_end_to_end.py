@@ -14,8 +14,8 @@ from prefect.client.orchestration import get_client
 from sqlalchemy import func, select
 from support_leads import lead_file
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.models import CallAttempt, Lead, LeadImport, Notification, NotificationStatus
 from domain.models_leads import LeadHandoff, LeadReject
 from flows.leads.intake import leads_intake

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from clubflow.cli import app
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from clubflow.world import WorldSize, seed_demo_world
 from domain.models import Lead
 from domain.models_leads import LeadReject

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Member
 
 

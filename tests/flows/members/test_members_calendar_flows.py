@@ -11,7 +11,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import select
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Activity, Club
 from flows.members.birthdays import send_birthday_greetings
 from flows.members.segmentation import segment_members

@@ -8,7 +8,7 @@ import pytest
 from members_support import add_member, at, member
 from sqlalchemy import func, select
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import PointsEntry
 from flows.members.interactions import record_member_interactions
 from flows.members.points_expiry import expire_member_points

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from clubflow.world import WorldSize, seed_demo_world
 
 

@@ -8,7 +8,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import select
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Activity, Club, Dealer, Member, Recap, Registration
 from domain.models_members import ReactivationInvitation
 from domain.models_planning import ClubContent, DealerFeedback

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clubflow.cli import app
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Activity, Club, Member, Recap, Registration
 from domain.models_planning import CrossingChallenge, CrossingScore, QuarterPlanRecord
 from flows.notifications import deliver_notifications

@@ -10,7 +10,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import select
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Club, Notification, Person, Role
 from domain.models_planning import ClubSlot, QuarterPlanRecord, RotationHosting
 from flows.notifications import deliver_notifications

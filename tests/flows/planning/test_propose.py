@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from gate_runner import GateRunner
 from sqlalchemy import select
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import Activity
 from domain.models_planning import MonthlyPlanSubmission
 from flows.planning.plan_quarter import plan_quarter

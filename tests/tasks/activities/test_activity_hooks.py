@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from clock import WORLD_NOW
 
-from clubflow.db import migrate, session_scope
-from clubflow.settings import Settings
+from clubflow.core.db import migrate, session_scope
+from clubflow.core.settings import Settings
 from clubflow.world import WorldSize, seed_demo_world
 from domain.activities import ActivityProposal
 from tasks.activities.checkin import CheckinRow, check_in

@@ -10,8 +10,8 @@ import pytest
 from clock import WORLD_NOW
 from sqlalchemy import func, select
 
-from clubflow.db import migrate, session_scope
-from clubflow.settings import Settings
+from clubflow.core.db import migrate, session_scope
+from clubflow.core.settings import Settings
 from clubflow.world import WorldSize, seed_demo_world
 from domain.activities import ActivityProposal, ProposalRefused
 from domain.models import Member, Person, PointsEntry, Registration

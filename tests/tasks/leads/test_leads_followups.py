@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.models import CallAttempt, Lead, LeadStatus, Notification, Person
 from domain.models_leads import LeadHandoff, LeadRevisit
 from tasks.leads.common import LeadsError

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from support_leads import FakeApi, serve_fake_api
 
-from clubflow.db import session_scope
+from clubflow.core.db import session_scope
 from domain.models import CallAttempt, Lead
 from domain.models_leads import LeadReject, LeadSourceCursor
 from tasks.http import ExternalSystemError

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from clubflow.db import migrate, session_scope
-from clubflow.settings import Settings
+from clubflow.core.db import migrate, session_scope
+from clubflow.core.settings import Settings
 from clubflow.world import WorldSize, seed_demo_world
 from domain.leads_csv import LeadRow, ParsedLeads
 from domain.models import Lead, LeadStatus, Person

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from clubflow.db import migrate, session_scope
+from clubflow.core.db import migrate, session_scope
 from clubflow.world import WorldSize, seed_demo_world
 from domain.models import Club, Member
 from domain.models_planning import ClubSlot, QuarterPlanRecord, RotationHosting

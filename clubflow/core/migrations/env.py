@@ -1,11 +1,11 @@
-"""Alembic environment: the URL comes from the caller (clubflow.db.migrate), never from a file."""
+"""Alembic environment: the URL comes from the caller (clubflow.core.db.migrate), not a file."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlmodel import SQLModel
 
-from clubflow.db import get_engine
+from clubflow.core.db import get_engine
 from domain import load_all_models
 from domain.models import UTCDateTime
 

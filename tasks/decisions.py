@@ -21,8 +21,8 @@ from prefect.exceptions import ObjectNotFound
 from prefect.input.run_input import keyset_from_paused_state
 from prefect.states import Scheduled
 
-from clubflow.db import session_scope
-from clubflow.settings import get_settings
+from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
 from domain.gates import OutcomeError, normalise_outcome
 from domain.models import GateStatus
 from tasks.gates import (
