@@ -68,128 +68,163 @@ def seed_demo_world(
     """
     size = size or WorldSize()
     rng = random.Random(seed)
+    now = now or datetime.now(UTC)
     counts = {"regions": seed_regions(session=session)}
-    dealers, clubs = [], []
-    for region in REGIONS:
-        for i in range(size.clubs_per_region):
-            city = CITIES[region.code][i % 3]
-            code = f"{region.code[:2].upper()}{i + 1:03d}"
-            dealers.append(
-                {
-                    "code": code,
-                    "name": f"{city}越野4S店{i + 1}",
-                    "city": city,
-                    "region_code": region.code,
-                    "active": True,
-                }
-            )
-            clubs.append((code, city, region.code, i))
-    counts["dealers"] = len(insert_ignoring_conflicts(session, Dealer, dealers, on=["code"]))
+    clubs = _demo_clubs(size)
+    counts["dealers"], counts["clubs"] = _seed_dealers_and_clubs(session=session, clubs=clubs)
+    club_ids = dict(session.execute(select(Club.code, Club.id)).all())
+    counts["people"] = _seed_people(session=session, clubs=clubs, club_ids=club_ids)
+    counts["members"] = _seed_members(
+        session=session, size=size, club_ids=club_ids, rng=rng, now=now
+    )
+    if size.leads and not session.execute(select(Lead.id).limit(1)).first():
+        counts["leads"] = _seed_leads(session=session, size=size, rng=rng, now=now)
+    session.flush()
+    return counts
+
+
+@dataclass(frozen=True)
+class _DemoClub:
+    dealer_code: str
+    city: str
+    region: str
+    index: int  # the first club of a region is its province-level club
+
+
+def _demo_clubs(size: WorldSize) -> list[_DemoClub]:
+    return [
+        _DemoClub(
+            f"{region.code[:2].upper()}{i + 1:03d}", CITIES[region.code][i % 3], region.code, i
+        )
+        for region in REGIONS
+        for i in range(size.clubs_per_region)
+    ]
+
+
+def _seed_dealers_and_clubs(*, session: Session, clubs: list[_DemoClub]) -> tuple[int, int]:
+    dealers = [
+        {
+            "code": c.dealer_code,
+            "name": f"{c.city}越野4S店{c.index + 1}",
+            "city": c.city,
+            "region_code": c.region,
+            "active": True,
+        }
+        for c in clubs
+    ]
+    new_dealers = len(insert_ignoring_conflicts(session, Dealer, dealers, on=["code"]))
     dealer_ids = dict(session.execute(select(Dealer.code, Dealer.id)).all())
     club_rows = [
         {
-            "code": f"C-{code}",
-            "name": f"{REGIONS_ZH[region]}·{city}车友会",
-            "city": city,
-            "region_code": region,
-            "grade": ClubGrade.city if i else ClubGrade.province,
-            "dealer_id": dealer_ids[code],
+            "code": f"C-{c.dealer_code}",
+            "name": f"{REGIONS_ZH[c.region]}·{c.city}车友会",
+            "city": c.city,
+            "region_code": c.region,
+            "grade": ClubGrade.city if c.index else ClubGrade.province,
+            "dealer_id": dealer_ids[c.dealer_code],
         }
-        for code, city, region, i in clubs
+        for c in clubs
     ]
-    counts["clubs"] = len(insert_ignoring_conflicts(session, Club, club_rows, on=["code"]))
-    club_ids = dict(session.execute(select(Club.code, Club.id)).all())
+    return new_dealers, len(insert_ignoring_conflicts(session, Club, club_rows, on=["code"]))
 
-    people = [
-        {"username": "hq.manager", "name": "周经理", "role": Role.campaign_manager},
-        {"username": "hq.manager2", "name": "吴经理", "role": Role.campaign_manager},
-        {"username": "agency.lead", "name": "代理公司-林", "role": Role.agency},
-        {"username": "it.lead", "name": "IT-郭", "role": Role.it},
-        {"username": "finance", "name": "财务-何", "role": Role.finance},
-        {"username": "call.supervisor", "name": "客服主管-高", "role": Role.call_supervisor},
+
+# HQ and the call centre; regional specialists and club admins are added per region and club.
+HQ_PEOPLE = [
+    {"username": "hq.manager", "name": "周经理", "role": Role.campaign_manager},
+    {"username": "hq.manager2", "name": "吴经理", "role": Role.campaign_manager},
+    {"username": "agency.lead", "name": "代理公司-林", "role": Role.agency},
+    {"username": "it.lead", "name": "IT-郭", "role": Role.it},
+    {"username": "finance", "name": "财务-何", "role": Role.finance},
+    {"username": "call.supervisor", "name": "客服主管-高", "role": Role.call_supervisor},
+]
+CALL_AGENTS = 6
+
+
+def _seed_people(*, session: Session, clubs: list[_DemoClub], club_ids: dict[str, int]) -> int:
+    people = [dict(p) for p in HQ_PEOPLE]
+    people += [
+        {
+            "username": f"agent{n}",
+            "name": f"客服{n}号",
+            "role": Role.call_agent,
+            "daily_capacity": 150,
+        }
+        for n in range(1, CALL_AGENTS + 1)
     ]
-    for n in range(1, 7):
-        people.append(
-            {
-                "username": f"agent{n}",
-                "name": f"客服{n}号",
-                "role": Role.call_agent,
-                "daily_capacity": 150,
-                "in_rotation": True,
-            }
-        )
-    for region in REGIONS:
-        people.append(
-            {
-                "username": f"specialist.{region.code}",
-                "name": f"{region.name_zh}专员",
-                "role": Role.regional_specialist,
-                "region_code": region.code,
-            }
-        )
-    for code, _city, region, _i in clubs:
-        people.append(
-            {
-                "username": f"admin.{code.lower()}",
-                "name": f"{code}俱乐部管理员",
-                "role": Role.club_admin,
-                "region_code": region,
-                "club_id": club_ids[f"C-{code}"],
-            }
-        )
-    for p in people:
-        p.setdefault("region_code", None)
-        p.setdefault("club_id", None)
-        p.setdefault("daily_capacity", 0)
-        p.setdefault("in_rotation", True)
-        p["active"] = True
-    counts["people"] = len(insert_ignoring_conflicts(session, Person, people, on=["username"]))
+    people += [
+        {
+            "username": f"specialist.{region.code}",
+            "name": f"{region.name_zh}专员",
+            "role": Role.regional_specialist,
+            "region_code": region.code,
+        }
+        for region in REGIONS
+    ]
+    people += [
+        {
+            "username": f"admin.{c.dealer_code.lower()}",
+            "name": f"{c.dealer_code}俱乐部管理员",
+            "role": Role.club_admin,
+            "region_code": c.region,
+            "club_id": club_ids[f"C-{c.dealer_code}"],
+        }
+        for c in clubs
+    ]
+    defaults = {"region_code": None, "club_id": None, "daily_capacity": 0, "in_rotation": True}
+    rows = [{**defaults, **p, "active": True} for p in people]
+    return len(insert_ignoring_conflicts(session, Person, rows, on=["username"]))
 
-    now = now or datetime.now(UTC)
-    members = []
+
+def _seed_members(
+    *,
+    session: Session,
+    size: WorldSize,
+    club_ids: dict[str, int],
+    rng: random.Random,
+    now: datetime,
+) -> int:
     club_codes = sorted(club_ids)
-    for n in range(size.members):
-        members.append(
-            {
-                "member_no": f"M{n + 1:06d}",
-                "name": _name(rng),
-                "phone": f"+86139{n + 1:08d}",
-                "club_id": club_ids[club_codes[n % len(club_codes)]],
-                "tier": "ordinary",
-                "points": 0,
-                "rank": "陪戎校尉",
-                "service_visits": 0,
-                "status": "active",
-                "joined_at": now - timedelta(days=rng.randint(1, 900)),
-                "birthday": date(1970 + rng.randint(0, 35), rng.randint(1, 12), rng.randint(1, 28)),
-            }
-        )
-    counts["members"] = len(insert_ignoring_conflicts(session, Member, members, on=["member_no"]))
+    members = [
+        {
+            "member_no": f"M{n + 1:06d}",
+            "name": _name(rng),
+            "phone": f"+86139{n + 1:08d}",
+            "club_id": club_ids[club_codes[n % len(club_codes)]],
+            "tier": "ordinary",
+            "points": 0,
+            "rank": "陪戎校尉",
+            "service_visits": 0,
+            "status": "active",
+            "joined_at": now - timedelta(days=rng.randint(1, 900)),
+            "birthday": date(1970 + rng.randint(0, 35), rng.randint(1, 12), rng.randint(1, 28)),
+        }
+        for n in range(size.members)
+    ]
+    return len(insert_ignoring_conflicts(session, Member, members, on=["member_no"]))
 
-    if size.leads and not session.execute(select(Lead.id).limit(1)).first():
-        leads = []
-        for n in range(size.leads):
-            region = REGIONS[n % 7]
-            arrived = now - timedelta(minutes=rng.randint(0, 60 * 24 * 3))
-            leads.append(
-                {
-                    "phone": f"+86137{n + 1:08d}",
-                    "name": _name(rng),
-                    "model": "越野SUV",
-                    "city": CITIES[region.code][n % 3],
-                    "region_code": region.code,
-                    "source": rng.choice(["汽车之家", "懂车帝", "官网", "经销商"]),
-                    "sources": [],
-                    "arrived_at": arrived,
-                    "business_day": business_date(arrived),
-                    "status": "open",
-                    "next_call_no": 1,
-                }
+
+def _seed_leads(*, session: Session, size: WorldSize, rng: random.Random, now: datetime) -> int:
+    leads = []
+    for n in range(size.leads):
+        region = REGIONS[n % 7]
+        arrived = now - timedelta(minutes=rng.randint(0, 60 * 24 * 3))
+        leads.append(
+            Lead(
+                phone=f"+86137{n + 1:08d}",
+                name=_name(rng),
+                model="越野SUV",
+                city=CITIES[region.code][n % 3],
+                region_code=region.code,
+                source=rng.choice(["汽车之家", "懂车帝", "官网", "经销商"]),
+                sources=[],
+                arrived_at=arrived,
+                business_day=business_date(arrived),
+                status="open",
+                next_call_no=1,
             )
-        session.add_all(Lead(**row) for row in leads)
-        counts["leads"] = len(leads)
-    session.flush()
-    return counts
+        )
+    session.add_all(leads)
+    return len(leads)
 
 
 REGIONS_ZH = {r.code: r.name_zh for r in REGIONS}
