@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
 
-from domain.calendar import BUSINESS_TZ
+from domain.instants import parse_instant
 from domain.privacy import mask_text
 
 console = Console()
@@ -113,7 +113,6 @@ def parse_now(value: str | None) -> datetime:
     if not value:
         return datetime.now(UTC)
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_instant(value)
     except ValueError:
         fail(f"not an ISO time: {value!r} (e.g. 2026-10-11T18:00+08:00)")
-    return moment if moment.tzinfo else moment.replace(tzinfo=BUSINESS_TZ)

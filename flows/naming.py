@@ -13,14 +13,13 @@ from datetime import UTC, date, datetime
 from prefect.runtime import flow_run
 
 from domain.calendar import business_date
+from domain.instants import parse_instant
 
 
 def clock(now: datetime | str | None) -> datetime:
-    """The flow's `now`: given (tests, back-fills, reruns) or the wall clock of a scheduled
-    run. This is the one place a flow reads the clock."""
-    if isinstance(now, str):
-        now = datetime.fromisoformat(now)
-    return now or datetime.now(UTC)
+    """The flow's `now`: given (tests, back-fills, reruns; text without a zone is business
+    time) or the wall clock of a scheduled run. The one place a flow reads the clock."""
+    return parse_instant(now) if now else datetime.now(UTC)
 
 
 def run_day(now: datetime | str | None) -> date:
