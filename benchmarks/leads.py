@@ -379,7 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="leads-bench-") as tmp:
         work = Path(tmp)
         if not args.postgres:
-            lines = run(f"sqlite:///{work / 'clubflow.core.db'}", args.leads, work)
+            lines = run(f"sqlite:///{work / 'clubflow.db'}", args.leads, work)
         else:
             with postgres_database("clubflow_bench") as url:
                 lines = run(url, args.leads, work)

@@ -247,7 +247,7 @@ def stack_database_url(home: Path) -> str:
     configured = get_settings().database_url
     if configured != Settings.model_fields["database_url"].default:
         return configured
-    return f"sqlite:///{(home / 'clubflow.core.db').resolve()}"
+    return f"sqlite:///{(home / 'clubflow.db').resolve()}"
 
 
 def ensure_demo_channels(*, inbox_url: str, console: Console) -> bool:

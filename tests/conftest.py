@@ -68,7 +68,7 @@ def _pg_available() -> bool:
 
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'clubflow.core.db'}"
+    return f"sqlite:///{tmp_path / 'clubflow.db'}"
 
 
 @pytest.fixture

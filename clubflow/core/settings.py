@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     )
 
     environment: Literal["development", "test", "production"] = "development"
-    database_url: str = "sqlite:///./.clubflow/clubflow.core.db"
+    database_url: str = "sqlite:///./.clubflow/clubflow.db"
     business_timezone: str = "Asia/Shanghai"
     # Signs gate decisions (HMAC over the plan hash) so an edited audit row is detectable.
     signing_key: SecretStr = SecretStr("changethis")

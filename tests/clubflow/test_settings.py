@@ -11,7 +11,7 @@ from clubflow.core.settings import Settings
 def test_defaults_carry_the_policy_of_the_domain(monkeypatch):
     monkeypatch.delenv("CLUBFLOW_DATABASE_URL", raising=False)
     s = Settings(_env_file=None)
-    assert s.database_url == "sqlite:///./.clubflow/clubflow.core.db"
+    assert s.database_url == "sqlite:///./.clubflow/clubflow.db"
     assert s.business_timezone == "Asia/Shanghai"
     assert (s.campaign_lead_days, s.warmup_opens_before_days, s.warmup_closes_before_days) == (
         45,

@@ -90,7 +90,7 @@ def test_a_command_finds_the_running_stack_from_its_file(tmp_path, clean_env):
     info = StackInfo(
         api_url="http://127.0.0.1:4999/api",
         home=str(tmp_path),
-        database_url=f"sqlite:///{tmp_path}/clubflow.core.db",
+        database_url=f"sqlite:///{tmp_path}/clubflow.db",
         pid=os.getpid(),
         parts={"serve": 1},
     )

@@ -107,7 +107,7 @@ def test_up_restarts_a_killed_serve_process_and_another_shell_finds_it(tmp_path)
         seeded = cli("demo", "--clubs-per-region", "1", "--members", "0", "--leads", "0",
                      cwd=tmp_path)  # fmt: skip
         assert seeded.returncode == 0, seeded.stdout + seeded.stderr
-        assert str(tmp_path / ".clubflow" / "clubflow.core.db") in seeded.stdout.replace("\n", "")
+        assert str(tmp_path / ".clubflow" / "clubflow.db") in seeded.stdout.replace("\n", "")
 
         old_serve = info["parts"]["serve"]
         os.kill(old_serve, signal.SIGKILL)
@@ -150,7 +150,7 @@ def test_a_command_with_no_stack_says_so_in_one_line(tmp_path):
         port = s.getsockname()[1]
     home = tmp_path / ".clubflow"
     home.mkdir()
-    db = f"sqlite:///{home / 'clubflow.core.db'}"
+    db = f"sqlite:///{home / 'clubflow.db'}"
     (home / "stack.json").write_text(
         json.dumps(
             {"api_url": f"http://127.0.0.1:{port}/api", "home": str(home), "database_url": db,
