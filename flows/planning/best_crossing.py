@@ -16,13 +16,9 @@ from tasks.planning.scoring import (
 )
 
 
-def _run_year() -> int:
-    return parameter("year") or run_day(parameter("now")).year
-
-
 @flow(
     name="best-crossing",
-    flow_run_name=lambda: f"best crossing {_run_year()}",
+    flow_run_name=lambda: f"best crossing {parameter('year') or run_day(parameter('now')).year}",
     description="Score the year's crossings and tell every region the ranking.",
     log_prints=False,
 )

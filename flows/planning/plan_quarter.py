@@ -26,14 +26,12 @@ from tasks.planning.plans import (
 )
 
 
-def _run_name() -> str:
-    # A scheduled run has no quarter parameter: name it after the quarter it will plan.
-    return f"planning {parameter('quarter') or next_quarter(clock(parameter('now')))}"
-
-
 @flow(
     name="plan-quarter",
-    flow_run_name=_run_name,
+    # A scheduled run has no quarter parameter: it is named after the quarter it will plan.
+    flow_run_name=lambda: (
+        f"planning {parameter('quarter') or next_quarter(clock(parameter('now')))}"
+    ),
     description="Plan the next quarter: crossing host, gathering, club slots; ask for plans.",
     log_prints=False,
 )
