@@ -40,7 +40,7 @@ from domain.models_outbox import ChannelHealth, OutboxAction
 from domain.privacy import mask_text
 from domain.quiet_hours import release_time
 from domain.regions import REGION_CODES
-from tasks.common import data_task, run_logger
+from tasks.common import chunks, data_task, run_logger
 from tasks.render import render_message
 
 CHANNELS_BLOCK = "default"
@@ -111,7 +111,11 @@ def check_recipients(*, session: Session, recipients: set[str]) -> None:
         if kind not in lookups:
             raise RecipientError(f"recipient kind {kind!r} is not person/dealer/role/member")
         _model, column = lookups[kind]
-        known = set(session.execute(select(column).where(column.in_(names))).scalars())
+        known = {
+            name
+            for batch in chunks(sorted(names))
+            for name in session.execute(select(column).where(column.in_(batch))).scalars()
+        }
         missing = sorted(names - known)
         if missing:
             raise RecipientError(f"unknown {kind} {', '.join(repr(m) for m in missing[:5])}")
@@ -178,10 +182,13 @@ def member_phones(*, session: Session, notifications: list[Notification]) -> dic
     }
     if not numbers:
         return {}
-    rows = session.execute(
-        select(Member.member_no, Member.phone).where(Member.member_no.in_(numbers))
-    )
-    return dict(rows.all())
+    phones: dict[str, str] = {}
+    for batch in chunks(sorted(numbers)):
+        rows = session.execute(
+            select(Member.member_no, Member.phone).where(Member.member_no.in_(batch))
+        )
+        phones.update(rows.all())
+    return phones
 
 
 def outbox_counts(*, session: Session) -> dict[str, int]:
