@@ -111,7 +111,7 @@ def run(work: Path, per_region: int) -> str:
     from clubflow.core.db import migrate
     from clubflow.core.settings import get_settings
 
-    url = f"sqlite:///{work / 'clubflow.core.db'}"
+    url = f"sqlite:///{work / 'clubflow.db'}"
     os.environ["CLUBFLOW_DATABASE_URL"] = url
     get_settings.cache_clear()
     migrate(url)
