@@ -5,7 +5,7 @@ notifications), beside a raw sqlite3 executemany of the same slot rows.
     uv run python -m benchmarks.planning
     uv run python -m benchmarks.planning --clubs-per-region 100
 
-Target (issue 5): planning clubs=3500 seconds <= 5.
+Target: planning clubs=3500 seconds <= 5.
 """
 
 from __future__ import annotations

@@ -61,9 +61,10 @@ def plan_quarter_command(
     except ValueError as exc:  # e.g. no notification channels block: the stack is not up
         fail(f"{exc} (is the stack up? `clubflow up` saves the channels block)")
     q = Quarter.parse(result["quarter"])
-    with session_scope(get_settings().database_url) as session:
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
         hosting = next(h for h in load_rotation_history(session=session) if h.quarter == q)
-        plan = build_quarter_plan(session=session, quarter=q, hosting=hosting)
+        plan = build_quarter_plan(session=session, quarter=q, hosting=hosting, settings=settings)
     c = plan.crossing
     console.print(
         f"[bold]{q}[/bold] crossing: {c.region_zh} {c.theme} {c.starts_on} – {c.ends_on}"
@@ -89,7 +90,8 @@ def plan_submit_command(
     """Submit a club's monthly plan for its slot (the month of its start date)."""
     from pydantic import ValidationError
 
-    from tasks.planning.submissions import MonthlyPlan, SubmissionError, submit_monthly_plan
+    from domain.planning import MonthlyPlan
+    from tasks.planning.submissions import SubmissionError, submit_monthly_plan
 
     try:
         plan = MonthlyPlan.model_validate(json.loads(file.read_text(encoding="utf-8")))

@@ -1,6 +1,6 @@
 """Mainland-China working-day calendar (holidays and make-up working days, 调休).
 
-Business dates live in Asia/Shanghai (DOMAIN.md §8). For each year the schedule comes from,
+Business dates live in Asia/Shanghai (the brand's rule). For each year the schedule comes from,
 in order: a data file ``domain/data/cn_calendar/<year>.json`` (so next year's State Council
 notice can be added before the ``chinese_calendar`` package knows it), the package, and
 finally a Monday–Friday fallback that logs a warning once per year.
@@ -42,6 +42,7 @@ __all__ = [
     "working_days_between",
 ]
 
+# The one business timezone: business dates are Asia/Shanghai dates by the brand's rule.
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 DATA_DIR = Path(__file__).resolve().parent / "data" / "cn_calendar"
 

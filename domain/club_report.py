@@ -1,4 +1,4 @@
-"""The monthly club KPIs of DOMAIN §7, per club and per region (pure).
+"""The monthly club KPIs, per club and per region (pure).
 
 Required: offline activities × participants, content published and read, member growth.
 Bonus, where the dealer's monthly return has the figures: referral sales share (sales the
@@ -20,6 +20,11 @@ def report_month(today: date) -> date:
     """The month a report run on `today` is about: the previous month (its first day)."""
     first = today.replace(day=1)
     return (first - timedelta(days=1)).replace(day=1)
+
+
+def feedback_due(month: date, due_day: int) -> date:
+    """The dealer's return about `month` is due on `due_day` of the following month."""
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=due_day)
 
 
 def first_working_day(year: int, month: int, is_working_day=_is_working_day) -> date:

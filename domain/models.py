@@ -113,7 +113,7 @@ class Club(SQLModel, table=True):
     city: str
     region_code: str = Field(foreign_key="region.code", index=True)
     grade: ClubGrade = enum_field(ClubGrade, ClubGrade.city)
-    # One club per dealer (DOMAIN §2).
+    # One club per dealer (the alliance's structure).
     dealer_id: int | None = Field(default=None, foreign_key="dealer.id", unique=True)
 
 

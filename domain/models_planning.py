@@ -139,7 +139,7 @@ class CrossingScore(SQLModel, table=True):
 
 
 class ClubContent(SQLModel, table=True):
-    """Content a club published (posts, videos) and how often it was read (DOMAIN §7)."""
+    """Content a club published (posts, videos) and how often it was read (club report)."""
 
     __tablename__ = "club_content"
     __table_args__ = (sa.UniqueConstraint("club_id", "external_id"),)

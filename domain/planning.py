@@ -1,5 +1,7 @@
-"""The quarter plan (DOMAIN §3 cadence): the cross-region crossing, the annual national
-gathering when it falls in the quarter, and three monthly in-region slots per club.
+"""The quarter plan (the activity cadence: a cross-region crossing per quarter, the annual
+national gathering, a monthly in-region activity per club): the crossing, the gathering when
+it falls in the quarter, and three monthly in-region slots per club; the monthly plan a club
+submits for a slot, and the statuses slots and submissions move through.
 
 Pure: the host comes from domain.rotation, dates from the working-day calendar passed in.
 """
@@ -9,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
+
+from pydantic import BaseModel, Field
 
 from domain.activities import activity_code
 from domain.regions import REGIONS, SEASON_OF_MONTH
 from domain.rotation import Hosting, Quarter
 
-# The seasonal themes of DOMAIN §3, by season (policy; the slot names the season's theme).
+# The seasonal themes of the activity rules, by season (policy; the slot names the season's theme).
 SEASON_THEMES: dict[str, str] = {
     "spring": "踏青游·开春探路",
     "summer": "涉水季·避暑游",
@@ -169,7 +174,7 @@ def plan_quarter(
     season_themes: Mapping[str, str] = SEASON_THEMES,
 ) -> QuarterPlan:
     """The quarter's plan. A monthly slot is due `due_working_days` working days before its
-    month starts (DOMAIN: monthly plans are due before the month starts)."""
+    month starts (monthly plans are due before their month starts)."""
     if hosting.quarter != quarter:
         raise ValueError(f"host of {hosting.quarter} given for quarter {quarter}")
     clubs = list(clubs)
@@ -201,7 +206,7 @@ def plan_quarter(
 
 
 def crossing_proposal(crossing: CrossingPlan, *, proposed_by: str) -> dict[str, Any]:
-    """The crossing as an activity proposal of class B (cross-region gathering, DOMAIN §3),
+    """The crossing as an activity proposal of class B (a cross-region gathering),
     in the fields of domain.activities.ActivityProposal, from the host's organising club."""
     return {
         "title": f"{crossing.region_zh} {crossing.theme} {crossing.quarter}",
@@ -219,6 +224,63 @@ def crossing_proposal(crossing: CrossingPlan, *, proposed_by: str) -> dict[str, 
         "proposed_by": proposed_by,
         "late": False,
     }
+
+
+# ---------------------------------------------------------------- monthly plans
+
+CLUB_CLASSES = ("C", "D", "E")  # a club's own monthly activity (A and B are HQ/region events)
+
+
+class MonthlyPlan(BaseModel):
+    """A club's monthly plan (月度活动计划) for one slot."""
+
+    title: str = Field(min_length=1, max_length=120)
+    activity_class: str = Field(description="C, D or E")
+    theme: str = ""
+    starts_on: date
+    ends_on: date
+    place: str = ""
+    expected_participants: int = Field(0, ge=0)
+    budget: list[dict[str, Any]] = Field(default_factory=list, description="[{item, amount}]")
+    subsidy_requested: float = Field(0, ge=0)
+
+
+class SlotStatus(StrEnum):
+    open = "open"  # waiting for the club's monthly plan
+    submitted = "submitted"  # the plan is in (it stands: a slot takes one plan)
+
+
+class SubmissionStatus(StrEnum):
+    submitted = "submitted"  # waiting to become an activity proposal
+    proposed = "proposed"  # the activity lifecycle has it (linked by activity code)
+
+
+SLOT_MOVES: dict[SlotStatus, frozenset[SlotStatus]] = {
+    SlotStatus.open: frozenset({SlotStatus.submitted}),
+    SlotStatus.submitted: frozenset(),
+}
+SUBMISSION_MOVES: dict[SubmissionStatus, frozenset[SubmissionStatus]] = {
+    SubmissionStatus.submitted: frozenset({SubmissionStatus.proposed}),
+    SubmissionStatus.proposed: frozenset(),
+}
+
+
+class StatusMoveError(ValueError):
+    """A slot or submission asked to move where its status table does not allow."""
+
+
+def move(moves: Mapping[Any, frozenset], current: str, new: StrEnum) -> StrEnum:
+    """`new` if the table allows `current` → `new`; refuses a wrong move by name."""
+    status = type(new)(current)
+    if new not in moves[status]:
+        allowed = ", ".join(sorted(moves[status])) or "nothing"
+        raise StatusMoveError(f"{type(new).__name__} {status} cannot become {new} ({allowed})")
+    return new
+
+
+def moves_into(moves: Mapping[Any, frozenset], new: StrEnum) -> list[StrEnum]:
+    """The statuses the table lets move into `new` (for a guarded UPDATE … WHERE status IN)."""
+    return sorted(status for status, targets in moves.items() if new in targets)
 
 
 # ---------------------------------------------------------------- year-end best crossing

@@ -1,4 +1,4 @@
-"""The seven regions of the alliance and the season table (DOMAIN §2; seasons are policy)."""
+"""The seven regions of the alliance and the season table (the seasons are policy)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Who hosts each quarter's cross-region crossing, and in which month (七大区域轮流坐庄).
 
-The rule (DOMAIN §3), pure and deterministic:
+The rule (the brand's crossing rotation), pure and deterministic:
 
 - The host's terrain must suit the season of the event month. A quarter holds two seasons
   (Q1: Jan–Feb winter + Mar spring, Q2: Apr–May spring + Jun summer, ...), so the month is

@@ -10,12 +10,17 @@ properly, and after a few replays gives up loudly instead of looping. What it di
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
-from tasks.recovery import find_stranded_runs_task, recover_stranded_runs_task
+from clubflow.core.settings import get_settings
+from flows.naming import clock
+from tasks.recovery import (
+    find_stranded_runs_task,
+    publish_recovery_actions_task,
+    recover_stranded_runs_task,
+)
 
 
 @flow(name="recover-runs", flow_run_name="recovery · stranded runs", log_prints=False)
@@ -24,25 +29,12 @@ def recover_runs(
 ) -> dict[str, int]:
     """Replay runs whose process died; wake runs that died while suspending. `deployments`
     limits the sweep to those deployment names (default: every deployment)."""
-    now = now or datetime.now(UTC)
-    stranded = find_stranded_runs_task(now, deployments)
-    done = recover_stranded_runs_task(stranded, now) if stranded else []
+    settings = get_settings()
+    now = clock(now)
+    stranded = find_stranded_runs_task(now, deployments, settings=settings)
+    done = recover_stranded_runs_task(stranded, now, settings=settings) if stranded else []
     if done:
-        create_table_artifact(
-            key="recover-runs-last-actions",
-            table=[
-                {
-                    "run": r.flow_run_name,
-                    "deployment": r.deployment,
-                    "found": r.found_state,
-                    "problem": r.problem,
-                    "action": r.action,
-                    "attempt": r.attempt,
-                }
-                for r in done
-            ],
-            description=f"What recover-runs did at {now.isoformat(timespec='seconds')}",
-        )
+        publish_recovery_actions_task(done, now)
     counts = {"found": len(stranded)}
     for r in done:
         counts[r.action] = counts.get(r.action, 0) + 1

@@ -18,8 +18,8 @@ from enum import StrEnum
 from typing import Any
 
 import apprise
-from prefect import get_run_logger, task
-from prefect.exceptions import MissingContextError
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
@@ -27,6 +27,7 @@ from sqlmodel import Session
 from blocks.channels import NotificationChannels, UnknownRecipientError
 from clubflow.core.db import insert_ignoring_conflicts, session_scope
 from clubflow.core.settings import Settings, get_settings
+from domain.calendar import BUSINESS_TZ
 from domain.models import (
     Dealer,
     Member,
@@ -39,6 +40,7 @@ from domain.models_outbox import ChannelHealth, OutboxAction
 from domain.privacy import mask_text
 from domain.quiet_hours import release_time
 from domain.regions import REGION_CODES
+from tasks.common import chunks, data_task, run_logger
 from tasks.render import render_message
 
 CHANNELS_BLOCK = "default"
@@ -81,13 +83,6 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _logger() -> logging.Logger | logging.LoggerAdapter:
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger("clubflow.outbox")
-
-
 # ---------------------------------------------------------------- data functions
 
 
@@ -116,7 +111,11 @@ def check_recipients(*, session: Session, recipients: set[str]) -> None:
         if kind not in lookups:
             raise RecipientError(f"recipient kind {kind!r} is not person/dealer/role/member")
         _model, column = lookups[kind]
-        known = set(session.execute(select(column).where(column.in_(names))).scalars())
+        known = {
+            name
+            for batch in chunks(sorted(names))
+            for name in session.execute(select(column).where(column.in_(batch))).scalars()
+        }
         missing = sorted(names - known)
         if missing:
             raise RecipientError(f"unknown {kind} {', '.join(repr(m) for m in missing[:5])}")
@@ -161,7 +160,7 @@ def queue_notifications(
                     urgent=req.urgent,
                     start=settings.quiet_hours_start,
                     end=settings.quiet_hours_end,
-                    tz=settings.tz,
+                    tz=BUSINESS_TZ,
                 ),
             }
         )
@@ -183,10 +182,13 @@ def member_phones(*, session: Session, notifications: list[Notification]) -> dic
     }
     if not numbers:
         return {}
-    rows = session.execute(
-        select(Member.member_no, Member.phone).where(Member.member_no.in_(numbers))
-    )
-    return dict(rows.all())
+    phones: dict[str, str] = {}
+    for batch in chunks(sorted(numbers)):
+        rows = session.execute(
+            select(Member.member_no, Member.phone).where(Member.member_no.in_(batch))
+        )
+        phones.update(rows.all())
+    return phones
 
 
 def outbox_counts(*, session: Session) -> dict[str, int]:
@@ -517,7 +519,7 @@ def deliver_due(
     """Deliver one batch of due rows: each channel in its own lanes, so a slow or failing
     channel holds up only its own messages; record channel health; tell role:ops."""
     report = DeliveryReport()
-    log = _logger()
+    log = run_logger("outbox")
     run = _Run(url=url, now=now, settings=settings, started=started or time_module.monotonic())
     with session_scope(url) as session:
         batch = candidates(session=session, now=now, limit=settings.outbox_batch_size)
@@ -649,7 +651,7 @@ def alert_ops(
                 template="outbox_channel_failing",
                 context={
                     "channel": health.label,
-                    "since": health.failing_since.astimezone(settings.tz).strftime(
+                    "since": health.failing_since.astimezone(BUSINESS_TZ).strftime(
                         "%Y-%m-%d %H:%M"
                     ),
                     "error": mask_text(health.last_error or ""),
@@ -674,26 +676,34 @@ def load_channels(name: str = CHANNELS_BLOCK) -> NotificationChannels:
     return NotificationChannels.load(name)
 
 
+# Not a data_task: every area calls it with (requests, now) positionally, and it loads the
+# channels block (a Prefect call) before it opens the session.
 @task(name="queue-notifications", retries=2, retry_delay_seconds=[2, 10])
 def queue_notifications_task(
-    requests: list[NotificationRequest], now: datetime | None = None
+    requests: list[NotificationRequest],
+    now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> QueueResult:
     """Queue messages; checks their recipients have a channel before anything is stored."""
-    settings = get_settings()
+    settings = settings or get_settings()
     now = now or datetime.now(UTC)
     channels = load_channels() if requests else None
     with session_scope(settings.database_url) as session:
         result = queue_notifications(
             session=session, requests=requests, now=now, settings=settings, channels=channels
         )
-    _logger().info("queued %s notifications (%s already queued)", result.queued, result.duplicates)
+    run_logger("outbox").info(
+        "queued %s notifications (%s already queued)", result.queued, result.duplicates
+    )
     return result
 
 
 @task(name="deliver-notifications", retries=2, retry_delay_seconds=[5, 30])
-def deliver_notifications_task(now: datetime | None = None) -> DeliveryReport:
+def deliver_notifications_task(
+    now: datetime | None = None, settings: Settings | None = None
+) -> DeliveryReport:
     """Deliver every due row of the outbox (batch after batch) and record each result."""
-    settings = get_settings()
+    settings = settings or get_settings()
     now = now or datetime.now(UTC)
     channels = load_channels()
     started = time_module.monotonic()
@@ -717,11 +727,42 @@ def deliver_notifications_task(now: datetime | None = None) -> DeliveryReport:
             return total
 
 
-@task(name="dead-notifications")
-def dead_notifications_task(limit: int = 100) -> list[dict[str, Any]]:
+def dead_notifications(*, session: Session, limit: int = 100) -> list[dict[str, Any]]:
     """The dead messages, newest first, masked (for the run's artifact)."""
-    with session_scope(get_settings().database_url) as session:
-        return list_notifications(session=session, status=NotificationStatus.dead, limit=limit)
+    return list_notifications(session=session, status=NotificationStatus.dead, limit=limit)
+
+
+dead_notifications_task = data_task(dead_notifications)
+
+
+@task(name="publish-delivery-report")
+def publish_delivery_report_task(report: DeliveryReport, dead: list[dict[str, Any]]) -> None:
+    """The run's artifacts: what could not be delivered this minute, and the dead messages."""
+    if report.retried or report.dead or report.deferred:
+        lines = "\n".join(f"- {mask_text(e)}" for e in report.errors[:50])
+        create_markdown_artifact(
+            key="outbox-failures",
+            markdown=(
+                f"### Outbox: {report.retried} to retry, {report.deferred} deferred, "
+                f"{report.dead} given up\n\n{lines}"
+            ),
+            description="Notifications that could not be delivered this minute",
+        )
+    if dead:
+        create_table_artifact(
+            key="outbox-dead",
+            table=[
+                {
+                    "id": d["id"],
+                    "recipient": mask_text(d["recipient"]),
+                    "template": d["template"],
+                    "attempts": d["attempts"],
+                    "last error": mask_text(d["last_error"]),
+                }
+                for d in dead
+            ],
+            description="Dead notifications: `clubflow outbox retry --dead --as <user>` re-queues",
+        )
 
 
 # ---------------------------------------------------------------- operators

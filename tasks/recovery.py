@@ -20,12 +20,12 @@ marked Crashed for good and `recovery_notify` is told, once.
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from prefect import get_run_logger, task
+from prefect import task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import (
@@ -35,7 +35,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
-from prefect.exceptions import MissingContextError, ObjectNotFound
+from prefect.exceptions import ObjectNotFound
 from prefect.states import Crashed, Scheduled
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -43,20 +43,15 @@ from sqlmodel import Session
 
 from clubflow.core.db import insert_ignoring_conflicts, session_scope
 from clubflow.core.settings import Settings, get_settings
+from domain.calendar import BUSINESS_TZ
 from domain.models import RunRecovery
+from tasks.common import run_logger
 from tasks.outbox import NotificationRequest, load_channels, queue_notifications
 
 HEARTBEAT = "prefect.flow-run.heartbeat"
 HOUSEKEEPING = "housekeeping"
 REPLAY_ACTIONS = ("replayed", "woken")
 GIVEN_UP = "recover-runs gave up: "
-
-
-def _logger() -> logging.Logger | logging.LoggerAdapter:
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger("clubflow.recovery")
 
 
 class Stranded(BaseModel):
@@ -106,7 +101,8 @@ def last_heartbeat(client: SyncPrefectClient, run: FlowRun, since: datetime) -> 
         filter=EventFilter(
             event=EventNameFilter(name=[HEARTBEAT]),
             resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"]),
-            occurred=EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(days=1)),
+            # No upper bound (Prefect's default is the server's now): every beat since `since`.
+            occurred=EventOccurredFilter(since=since, until=since + timedelta(days=3650)),
         ),
         limit=1,
     )
@@ -122,7 +118,7 @@ def _has_input(client: SyncPrefectClient, run_id: UUID, key: str) -> bool:
 
 
 def _clock(value: datetime) -> str:
-    return value.astimezone(get_settings().tz).strftime("%H:%M:%S")
+    return value.astimezone(BUSINESS_TZ).strftime("%H:%M:%S")
 
 
 def diagnose(
@@ -366,7 +362,7 @@ def recover(
     if recovery is None:
         return None
     apply_recovery(client, recovery)
-    _logger().warning(
+    run_logger("recovery").warning(
         "run %s (%s): %s -> %s (attempt %s)",
         stranded.flow_run_name,
         stranded.deployment,
@@ -377,10 +373,12 @@ def recover(
     return recovery
 
 
-def recover_run(flow_run_id: str, *, now: datetime, by: str) -> tuple[Stranded | None, Any]:
+def recover_run(
+    flow_run_id: str, *, now: datetime, by: str, settings: Settings | None = None
+) -> tuple[Stranded | None, Any]:
     """Diagnose one run now and bring it back if it is stranded (what `decide` uses).
     Returns (what was wrong or None, the Recovery done or None)."""
-    settings = get_settings()
+    settings = settings or get_settings()
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(UUID(flow_run_id))
         name = ""
@@ -399,24 +397,28 @@ def recover_run(flow_run_id: str, *, now: datetime, by: str) -> tuple[Stranded |
 
 
 @task(name="find-stranded-runs", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
-def find_stranded_runs_task(now: datetime, deployments: list[str] | None = None) -> list[Stranded]:
+def find_stranded_runs_task(
+    now: datetime, deployments: list[str] | None = None, settings: Settings | None = None
+) -> list[Stranded]:
     """Runs whose process died: silent Running/Pending, Crashed, Suspended without a form."""
     with get_client(sync_client=True) as client:
-        found = find_stranded(client=client, now=now, settings=get_settings())
+        found = find_stranded(client=client, now=now, settings=settings or get_settings())
     return [s for s in found if deployments is None or s.deployment in deployments]
 
 
 @task(name="recover-stranded-runs", cache_policy=NO_CACHE)
-def recover_stranded_runs_task(stranded: list[Stranded], now: datetime) -> list[Recovery]:
+def recover_stranded_runs_task(
+    stranded: list[Stranded], now: datetime, settings: Settings | None = None
+) -> list[Recovery]:
     """Replay, wake or give up each one, recorded first; one failure does not stop the rest."""
-    settings = get_settings()
+    settings = settings or get_settings()
     done, failed = [], []
     with get_client(sync_client=True) as client:
         for item in stranded:
             try:
                 recovery = recover(client, item, now=now, settings=settings, by="recover-runs")
             except Exception as exc:  # noqa: BLE001 - reported below, after the others
-                _logger().error("cannot recover run %s: %s", item.flow_run_name, exc)
+                run_logger("recovery").error("cannot recover run %s: %s", item.flow_run_name, exc)
                 failed.append(f"{item.flow_run_name}: {exc}")
                 continue
             if recovery is not None:
@@ -424,3 +426,23 @@ def recover_stranded_runs_task(stranded: list[Stranded], now: datetime) -> list[
     if failed:
         raise RuntimeError("runs not recovered: " + "; ".join(failed))
     return done
+
+
+@task(name="publish-recovery-actions", cache_policy=NO_CACHE)
+def publish_recovery_actions_task(done: list[Recovery], now: datetime) -> None:
+    """The table artifact `recover-runs-last-actions`: what this sweep did."""
+    create_table_artifact(
+        key="recover-runs-last-actions",
+        table=[
+            {
+                "run": r.flow_run_name,
+                "deployment": r.deployment,
+                "found": r.found_state,
+                "problem": r.problem,
+                "action": r.action,
+                "attempt": r.attempt,
+            }
+            for r in done
+        ],
+        description=f"What recover-runs did at {now.isoformat(timespec='seconds')}",
+    )

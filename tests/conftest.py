@@ -111,9 +111,7 @@ def settings_env(monkeypatch):
 @pytest.fixture
 def db_url(sqlite_url, settings_env) -> str:
     """A migrated SQLite database that the flows under test use."""
-    settings_env(
-        database_url=sqlite_url, outbox_inline_backoff_seconds=0.01, outbox_retry_backoff_seconds=60
-    )
+    settings_env(database_url=sqlite_url, outbox_retry_backoff_seconds=60)
     migrate(sqlite_url)
     return sqlite_url
 

@@ -1,7 +1,8 @@
 """Settings: the one place that reads CLUBFLOW_* environment variables.
 
-Policy numbers from DOMAIN.md are defaults here, never literals in rules: the rules in
-domain/ take them as parameters.
+Policy numbers are defaults here (docs/rules.md writes them down), never literals in rules:
+the rules in domain/ take them as parameters. The business timezone is not a setting: the
+brand's business days are Asia/Shanghai days (domain.calendar.BUSINESS_TZ).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from datetime import time
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.calendar import BUSINESS_TZ
 from domain.subsidy import SubsidyPolicy
 
 PLACEHOLDER_SECRETS = {
@@ -38,11 +40,10 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./.clubflow/clubflow.db"
-    business_timezone: str = "Asia/Shanghai"
     # Signs gate decisions (HMAC over the plan hash) so an edited audit row is detectable.
     signing_key: SecretStr = SecretStr("changethis")
 
-    # Campaigns (DOMAIN §4)
+    # Campaigns: the pipeline starts 45 days before launch (docs/rules.md)
     campaign_lead_days: int = Field(45, ge=1)
     signoff_before_launch_days: int = 30
     feasibility_working_days: int = 2
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
     training_before_launch_working_days: int = 2
     report_due_days: int = 7
 
-    # Activities (DOMAIN §3)
+    # Activities: warm-up window, recap, points by class A–E
     warmup_opens_before_days: int = 7
     warmup_closes_before_days: int = 3
     recap_due_days: int = 7
@@ -58,7 +59,7 @@ class Settings(BaseSettings):
     points_by_class: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_POINTS_BY_CLASS))
     organiser_points_bonus: int = 100
 
-    # Activities area (issue 4): subsidy policy. Caps per class and category, per-participant
+    # Activities: subsidy policy. Caps per class and category, per-participant
     # caps for materials, categories allowed per class (those with a cap), class total cap.
     # Defaults in domain/subsidy.py; override as JSON, e.g.
     # CLUBFLOW_SUBSIDY_POLICY='{"classes": {"C": {"total_cap": 6000, "caps": {"venue": 2000}}}}'
@@ -78,7 +79,7 @@ class Settings(BaseSettings):
     # Gates: a reminder on the due date, an escalation this many working days later.
     escalate_after_working_days: int = Field(2, ge=1)
 
-    # Campaign pipeline and gate machinery (issue 3). A suspended gate run fails when this
+    # Campaign pipeline and gate machinery. A suspended gate run fails when this
     # runs out; the sweep reminds and escalates long before.
     gate_wait_timeout_days: int = Field(120, ge=1)
     # A plan review round or a revision is due this many working days after it opens
@@ -87,8 +88,8 @@ class Settings(BaseSettings):
     # Where post-campaign reports are written as HTML files.
     campaign_reports_dir: str = "./.clubflow/reports"
 
-    # Quarterly planning, crossing rotation and club report (issue 5).
-    # The annual national gathering (集结令) month; not fixed in DOMAIN, autumn by default.
+    # Quarterly planning, crossing rotation and club report.
+    # The annual national gathering (集结令) month: the brand's rules fix none; autumn.
     national_gathering_month: int = Field(9, ge=1, le=12)
     # A club's monthly plan is due this many working days before its month starts.
     monthly_plan_due_working_days: int = Field(5, ge=1)
@@ -99,7 +100,7 @@ class Settings(BaseSettings):
     crossing_score_weights: dict[str, float] = Field(
         default_factory=lambda: {"participants": 0.5, "feedback": 0.3, "media": 0.2}
     )
-    # Dealers' monthly feedback is due on this day of the month (DOMAIN §7: before the 10th).
+    # Dealers' monthly feedback is due on this day of the month (the 10th by the rules).
     dealer_feedback_due_day: int = Field(10, ge=1, le=28)
 
     # Notifications
@@ -107,16 +108,15 @@ class Settings(BaseSettings):
     quiet_hours_end: time = time(8, 0)
     outbox_batch_size: int = Field(500, ge=1)
     outbox_inline_attempts: int = Field(3, ge=1)
-    outbox_inline_backoff_seconds: float = Field(0.5, ge=0)
     outbox_retry_backoff_seconds: float = Field(60.0, ge=0)
     outbox_max_attempts: int = Field(12, ge=1)
     outbox_send_timeout_seconds: float = Field(10.0, gt=0)
 
-    # Leads (DOMAIN §5)
+    # Leads: the open window, the daily cut-off, the dealer's acceptance
     lead_open_window_days: int = 30
     lead_cutoff: time = time(18, 0)
     handoff_accept_working_days: int = 1
-    # Lead callbacks (issue 6). Lead CSV files dropped here are imported by the intake
+    # Lead callbacks. Lead CSV files dropped here are imported by the intake
     # deployment (moved to done/ once stored); agents' call lists and reject files go to exports.
     leads_inbox_dir: str = "./.clubflow/leads/inbox"
     leads_export_dir: str = "./.clubflow/leads/exports"
@@ -125,16 +125,16 @@ class Settings(BaseSettings):
     leads_call_centre_block: str = "call-centre"
     # An overdue call reminds its agent; this many working days overdue, the supervisor.
     leads_overdue_escalate_working_days: int = Field(1, ge=1)
-    # Weekly revisit of leads left unconverted this long (DOMAIN §5.7: two months).
+    # Weekly revisit of leads left unconverted this long (two months by the lead rules).
     leads_revisit_after_days: int = Field(60, ge=1)
 
-    # Members (DOMAIN §6)
+    # Members: tiers and points expiry
     silver_points: int = 5000
     silver_services: int = 3
     gold_points: int = 15000
     points_expire_years: int = 2
 
-    # Members area (issue 7): lifecycle policy.
+    # Members: lifecycle policy.
     # Activation: the code works from registration day 0 up to day window-1; a reminder on
     # `activation_reminder_day`; the registration expires on day `activation_window_days`.
     activation_window_days: int = Field(7, ge=3, le=7)
@@ -168,15 +168,6 @@ class Settings(BaseSettings):
     # How often the recover-runs deployment runs (prefect.yaml says the same; shown to users).
     recovery_every_minutes: int = Field(3, ge=1)
 
-    @field_validator("business_timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r}") from exc
-        return value
-
     @field_validator("points_by_class")
     @classmethod
     def _all_classes(cls, value: dict[str, int]) -> dict[str, int]:
@@ -204,7 +195,9 @@ class Settings(BaseSettings):
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.business_timezone)
+        """The business timezone (Asia/Shanghai by the brand's rule), for callers that format
+        times from settings; the one definition is domain.calendar.BUSINESS_TZ."""
+        return BUSINESS_TZ
 
 
 @lru_cache

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import flow
-from prefect.runtime import flow_run
 
-from domain.calendar import business_date
+from clubflow.core.settings import get_settings
+from flows.naming import clock, parameter, run_day
 from tasks.outbox import queue_notifications_task
-from tasks.planning.scoring import best_crossing_requests, score_crossings_task
-
-
-def _year(params: dict) -> int:
-    return params.get("year") or business_date(params.get("now") or datetime.now(UTC)).year
+from tasks.planning.scoring import (
+    best_crossing_requests,
+    publish_best_crossing_task,
+    score_crossings_task,
+)
 
 
 @flow(
     name="best-crossing",
-    flow_run_name=lambda: f"best crossing {_year(flow_run.parameters)}",
+    flow_run_name=lambda: f"best crossing {parameter('year') or run_day(parameter('now')).year}",
     description="Score the year's crossings and tell every region the ranking.",
     log_prints=False,
 )
@@ -29,15 +29,18 @@ def best_crossing(year: int | None = None, now: datetime | None = None) -> dict:
         year: the year to score; empty: the current business year.
         now: the time the run acts at; empty: now.
     """
-    now = now or datetime.now(UTC)
-    year = year or business_date(now).year
-    rows = score_crossings_task(year, now)
-    if not rows:
+    settings = get_settings()
+    now = clock(now)
+    year = year or run_day(now).year
+    scores = score_crossings_task(year=year, now=now, settings=settings)
+    if not scores.rows:
         return {"year": year, "crossings": 0, "queued": 0}
-    queued = queue_notifications_task(best_crossing_requests(year, rows), now)
+    publish_best_crossing_task(scores)
+    requests = best_crossing_requests(year, scores.rows)
+    queued = queue_notifications_task(requests, now, settings=settings)
     return {
         "year": year,
-        "crossings": len(rows),
-        "best": rows[0]["quarter"],
+        "crossings": len(scores.rows),
+        "best": scores.rows[0]["quarter"],
         "queued": queued.queued,
     }

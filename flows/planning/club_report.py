@@ -1,14 +1,16 @@
-"""The monthly club report (DOMAIN §7), on the first working day of the month."""
+"""The monthly club report, on the first working day of the month: KPIs per club and region,
+and each dealer their own club's figures."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import datetime
 
-from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
+from prefect import flow
 
-from domain.calendar import business_date
+from clubflow.core.settings import get_settings
 from domain.club_report import is_first_working_day_of_month, report_month
+from flows.naming import clock, parameter, run_day
+from tasks.common import run_logger
 from tasks.outbox import queue_notifications_task
 from tasks.planning.club_report import (
     compose_dealer_reports_task,
@@ -17,14 +19,9 @@ from tasks.planning.club_report import (
 )
 
 
-def _run_name() -> str:
-    now = flow_run.parameters.get("now") or datetime.now(UTC)
-    return f"club report {report_month(business_date(now)):%Y-%m}"
-
-
 @flow(
     name="club-report",
-    flow_run_name=_run_name,
+    flow_run_name=lambda: f"club report {report_month(run_day(parameter('now'))):%Y-%m}",
     description="Monthly club KPIs per club and region; each dealer gets their own numbers.",
     log_prints=False,
 )
@@ -35,15 +32,19 @@ def club_report(now: datetime | None = None, force: bool = False) -> dict:
         now: the time the run acts at; empty: now.
         force: run even if today is not the month's first working day (a rerun by hand).
     """
-    now = now or datetime.now(UTC)
-    today: date = business_date(now)
+    settings = get_settings()
+    now = clock(now)
+    today = run_day(now)
     # The schedule fires on days 1–10 (cron cannot say "first working day"); every run but
     # the one on the first working day stops here.
     if not force and not is_first_working_day_of_month(today):
-        get_run_logger().info("%s is not the first working day of the month: nothing to do", today)
+        run_logger("planning").info(
+            "%s is not the first working day of the month: nothing to do", today
+        )
         return {"skipped": True}
     month = report_month(today)
-    facts = gather_club_facts_task(month)
+    facts = gather_club_facts_task(month=month, settings=settings)
     counts = publish_club_report_task(facts, month)
-    queued = queue_notifications_task(compose_dealer_reports_task(facts, month), now)
+    requests = compose_dealer_reports_task(facts, month, settings)
+    queued = queue_notifications_task(requests, now, settings=settings)
     return {"skipped": False, "month": f"{month:%Y-%m}", **counts, "queued": queued.queued}

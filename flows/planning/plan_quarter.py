@@ -1,16 +1,19 @@
-"""Plan a quarter one month ahead (DOMAIN §3): the crossing host by the fair rotation, the
+"""Plan a quarter one month ahead: the crossing host by the fair rotation, the
 national gathering when it falls in the quarter, three monthly slots per club; store it,
 publish it (artifacts, ICS calendar) and ask every club admin for their monthly plans."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from prefect import flow, get_run_logger
+from prefect import flow
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
+from clubflow.core.settings import get_settings
 from domain.rotation import Override, Quarter
+from flows.naming import clock, parameter
+from tasks.common import run_logger
 from tasks.outbox import queue_notifications_task
 from tasks.planning.notify import compose_plan_messages_task
 from tasks.planning.plans import (
@@ -23,16 +26,12 @@ from tasks.planning.plans import (
 )
 
 
-def _run_name() -> str:
-    # A scheduled run has no quarter parameter: name it after the quarter it will plan.
-    params = flow_run.parameters
-    quarter = params.get("quarter") or next_quarter(params.get("now") or datetime.now(UTC))
-    return f"planning {quarter}"
-
-
 @flow(
     name="plan-quarter",
-    flow_run_name=_run_name,
+    # A scheduled run has no quarter parameter: it is named after the quarter it will plan.
+    flow_run_name=lambda: (
+        f"planning {parameter('quarter') or next_quarter(clock(parameter('now')))}"
+    ),
     description="Plan the next quarter: crossing host, gathering, club slots; ask for plans.",
     log_prints=False,
 )
@@ -54,30 +53,41 @@ def plan_quarter(
         now: the time the run acts at (tests and replays); empty: now.
         ics_dir: where the ICS calendar goes; empty: the plans_dir setting.
     """
-    now = now or datetime.now(UTC)
-    target = str(Quarter.parse(quarter) if quarter else next_quarter(now))
+    settings = get_settings()
+    now = clock(now)
+    target = Quarter.parse(quarter) if quarter else next_quarter(now)
     override = None
     if override_host:
         override = Override(region=override_host, reason=override_reason or "")
 
-    choice = choose_crossing_host_task(target, override, requested_by, now)
-    plan = build_quarter_plan_task(target, choice.hosting)
+    choice = choose_crossing_host_task(
+        quarter=target, override=override, decided_by=requested_by, now=now, settings=settings
+    )
+    plan = build_quarter_plan_task(quarter=target, hosting=choice.hosting, settings=settings)
     # quote(): the plan holds a slot per club and month; Prefect need not walk it looking
     # for futures (that walk alone costs seconds at 3,500 clubs).
-    stored = store_quarter_plan_task(quote(plan), requested_by, now, flow_run.id)
+    stored = store_quarter_plan_task(
+        plan=quote(plan),
+        planned_by=requested_by,
+        now=now,
+        flow_run_id=flow_run.id,
+        settings=settings,
+    )
     # The first run's time stamps the calendar: a re-run writes the same bytes.
-    ics_path = write_plan_calendar_task(quote(plan), stored.planned_at, ics_dir)
+    ics_path = write_plan_calendar_task(
+        plan=quote(plan), stamp=stored.planned_at, directory=ics_dir, settings=settings
+    )
     publish_plan_artifacts_task(quote(plan), choice.why, ics_path)
-    messages = compose_plan_messages_task(quote(plan))
-    queued = queue_notifications_task(quote(messages.requests), now)
+    messages = compose_plan_messages_task(plan=quote(plan), settings=settings)
+    queued = queue_notifications_task(quote(messages.requests), now, settings=settings)
     if messages.clubs_without_recipient:
-        get_run_logger().warning(
+        run_logger("planning").warning(
             "clubs without an admin or dealer to ask for plans: %s",
             ", ".join(messages.clubs_without_recipient),
         )
     c = plan.crossing
     return {
-        "quarter": target,
+        "quarter": str(target),
         "host": c.region,
         "month": c.month,
         "theme": c.theme,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import flow
 
+from clubflow.core.settings import get_settings
+from flows.naming import clock
 from tasks.planning.notify import remind_missing_monthly_plans_task
 
 
@@ -16,5 +18,5 @@ from tasks.planning.notify import remind_missing_monthly_plans_task
     log_prints=False,
 )
 def remind_monthly_plans(now: datetime | None = None) -> dict:
-    now = now or datetime.now(UTC)
-    return {"reminders": remind_missing_monthly_plans_task(now)}
+    settings = get_settings()
+    return {"reminders": remind_missing_monthly_plans_task(now=clock(now), settings=settings)}

@@ -5,12 +5,11 @@ from __future__ import annotations
 import gc
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from prefect import get_run_logger
@@ -18,6 +17,7 @@ from prefect.exceptions import MissingContextError
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
+from clubflow.core.db import bulk_insert_ignoring_conflicts  # noqa: F401 (lives there now)
 from domain.calendar import BUSINESS_TZ
 
 T = TypeVar("T")
@@ -98,79 +98,3 @@ def in_values(
             sa.func.json_each(sa.bindparam("values_", json.dumps(list(values))))
         )
     )
-
-
-def bulk_insert_ignoring_conflicts(
-    session: Session, model: type, rows: list[dict], *, on: list[str]
-) -> int:
-    """Like clubflow.core.db.insert_ignoring_conflicts for thousands of rows; returns how many were
-    new (no RETURNING: callers count what they need).
-
-    The statement is compiled once and its parameters handed straight to the driver's
-    executemany (sqlite3 loops in C, psycopg pipelines): the ORM's per-row parameter
-    processing cost more than SQLite's own insert. Each column's type conversion (UTC
-    datetimes, dates, JSON, enums) still runs, through the column type's bind processor,
-    once per distinct value: a day's leads share a few hundred times and a handful of dates.
-    Every row has the same keys, including every column that has a Python-side default.
-    """
-    if not rows:
-        return 0
-    table = model.__table__
-    dialect = session.get_bind().dialect
-    if dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    columns = list(rows[0])
-    # The driver gets exactly these columns: Python-side column defaults are not applied.
-    lacking = [c.key for c in table.c if c.default is not None and c.key not in rows[0]]
-    if lacking:
-        raise ValueError(f"bulk insert into {table.name}: rows lack the column(s) {lacking}")
-    compiled = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=on)
-        .compile(dialect=dialect, column_keys=columns)
-    )
-    order = list(compiled.positiontup) if compiled.positional else columns
-    # Column by column: C-level map/zip instead of a Python loop over every cell.
-    values = [
-        _bind_values(table.c[name].type, dialect, list(map(itemgetter(name), rows)))
-        for name in order
-    ]
-    params: list[tuple] | list[dict]
-    if compiled.positional:
-        params = list(zip(*values, strict=True))
-    else:
-        params = [dict(zip(order, row, strict=True)) for row in zip(*values, strict=True)]
-    connection = session.connection()
-    inserted = 0
-    for batch in chunks(params):
-        inserted += connection.exec_driver_sql(compiled.string, list(batch)).rowcount
-    return inserted
-
-
-class _Converted(dict):
-    """value → its bind-processed form, computed once per distinct value (JSON lists are
-    keyed as tuples)."""
-
-    def __init__(self, process: Callable[[Any], Any]) -> None:
-        super().__init__()
-        self.process = process
-
-    def __missing__(self, key: Any) -> Any:
-        found = self[key] = self.process(list(key) if isinstance(key, tuple) else key)
-        return found
-
-
-def _bind_values(type_: sa.types.TypeEngine, dialect: sa.Dialect, values: list) -> list:
-    """The column's values as the driver takes them (what the ORM would have bound)."""
-    process = type_.dialect_impl(dialect).bind_processor(dialect)
-    if process is None:
-        return values
-    converted = _Converted(process)
-    try:
-        if isinstance(type_, sa.JSON):
-            return [converted[tuple(v) if isinstance(v, list) else v] for v in values]
-        return list(map(converted.__getitem__, values))
-    except TypeError:  # an unhashable value (a dict): converted one by one
-        return [process(v) for v in values]

@@ -1,5 +1,5 @@
-"""The monthly club report (DOMAIN §7) and the dealers' feedback reminder: the store's facts
-gathered with one GROUP BY per kind, the figures from domain.club_report."""
+"""The monthly club report and the dealers' feedback reminder: the store's facts gathered with
+one GROUP BY per kind, the figures from domain.club_report."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import distinct, func, select
 from sqlmodel import Session
 
-from clubflow.core.db import session_scope
-from clubflow.core.settings import get_settings
+from clubflow.core.settings import Settings
 from domain.calendar import BUSINESS_TZ
-from domain.club_report import ClubFacts, Kpis, club_kpis, percent, region_kpis
+from domain.club_report import ClubFacts, Kpis, club_kpis, feedback_due, percent, region_kpis
 from domain.models import Activity, Club, Dealer, Member, Recap, Registration
 from domain.models_planning import ClubContent, DealerFeedback
 from domain.planning import next_month
 from domain.regions import REGIONS
+from tasks.common import data_task
 from tasks.members.segments import reactivated_in_month
 from tasks.outbox import NotificationRequest
 
@@ -143,13 +143,11 @@ def kpi_row(k: Kpis, label: str) -> dict[str, Any]:
     }
 
 
-def feedback_due(month: date) -> date:
-    """The return about `month` is due on the policy day of the following month."""
-    return next_month(month).replace(day=get_settings().dealer_feedback_due_day)
-
-
-def dealer_report_requests(facts: list[ClubFacts], month: date) -> list[NotificationRequest]:
+def dealer_report_requests(
+    facts: list[ClubFacts], month: date, *, feedback_due_day: int
+) -> list[NotificationRequest]:
     """One message per dealer with their own club's figures only."""
+    due = feedback_due(month, feedback_due_day)
     by_code = {k.key: k for k in club_kpis(facts)}
     requests = []
     for f in facts:
@@ -174,7 +172,7 @@ def dealer_report_requests(facts: list[ClubFacts], month: date) -> list[Notifica
                     "growth": percent(k.member_growth),
                     "referral_share": percent(k.referral_share),
                     "after_sales_share": percent(k.after_sales_share),
-                    "feedback_due": feedback_due(month).isoformat(),
+                    "feedback_due": due.isoformat(),
                 },
                 idem_key=f"club-report:{month:%Y-%m}:dealer:{f.dealer_code}",
             )
@@ -182,7 +180,9 @@ def dealer_report_requests(facts: list[ClubFacts], month: date) -> list[Notifica
     return requests
 
 
-def missing_feedback_requests(*, session: Session, month: date) -> list[NotificationRequest]:
+def find_missing_feedback(
+    *, session: Session, month: date, settings: Settings
+) -> list[NotificationRequest]:
     """Active dealers whose return about `month` is not in: one reminder each, ever."""
     handed_in = select(DealerFeedback.dealer_id).where(DealerFeedback.month == month)
     dealers = session.execute(
@@ -190,7 +190,7 @@ def missing_feedback_requests(*, session: Session, month: date) -> list[Notifica
         .where(Dealer.active.is_(True), Dealer.id.not_in(handed_in))
         .order_by(Dealer.code)
     ).all()
-    due = feedback_due(month)
+    due = feedback_due(month, settings.dealer_feedback_due_day)
     return [
         NotificationRequest(
             recipient=f"dealer:{code}",
@@ -205,10 +205,8 @@ def missing_feedback_requests(*, session: Session, month: date) -> list[Notifica
 # ---------------------------------------------------------------- tasks
 
 
-@task(name="gather-club-facts", cache_policy=NO_CACHE, retries=2)
-def gather_club_facts_task(month: date) -> list[ClubFacts]:
-    with session_scope(get_settings().database_url) as session:
-        return gather_club_facts(session=session, month=month)
+gather_club_facts_task = data_task(gather_club_facts, retries=2)
+find_missing_feedback_task = data_task(find_missing_feedback)
 
 
 @task(name="publish-club-report", cache_policy=NO_CACHE)
@@ -218,7 +216,7 @@ def publish_club_report_task(facts: list[ClubFacts], month: date) -> dict[str, i
     create_table_artifact(
         key=f"{key}-regions",
         table=[{**kpi_row(k, "region"), "clubs": k.clubs} for k in regions],
-        description=f"Club KPIs {month:%Y-%m} by region (DOMAIN §7)",
+        description=f"Club KPIs {month:%Y-%m} by region",
     )
     create_table_artifact(
         key=f"{key}-clubs",
@@ -229,11 +227,7 @@ def publish_club_report_task(facts: list[ClubFacts], month: date) -> dict[str, i
 
 
 @task(name="compose-dealer-reports", cache_policy=NO_CACHE)
-def compose_dealer_reports_task(facts: list[ClubFacts], month: date) -> list[NotificationRequest]:
-    return dealer_report_requests(facts, month)
-
-
-@task(name="find-missing-feedback", cache_policy=NO_CACHE)
-def find_missing_feedback_task(month: date) -> list[NotificationRequest]:
-    with session_scope(get_settings().database_url) as session:
-        return missing_feedback_requests(session=session, month=month)
+def compose_dealer_reports_task(
+    facts: list[ClubFacts], month: date, settings: Settings
+) -> list[NotificationRequest]:
+    return dealer_report_requests(facts, month, feedback_due_day=settings.dealer_feedback_due_day)

@@ -10,19 +10,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from clubflow.core.db import session_scope
-from clubflow.core.settings import get_settings
+from clubflow.core.settings import Settings
 from domain import calendar
 from domain.models import Club, Dealer, Person, Role
 from domain.models_planning import ClubSlot
-from domain.planning import QuarterPlan
+from domain.planning import QuarterPlan, SlotStatus
 from domain.regions import REGIONS
-from tasks.outbox import NotificationRequest
+from tasks.common import data_task
+from tasks.outbox import NotificationRequest, queue_notifications
 
 REGION_ZH = {r.code: r.name_zh for r in REGIONS}
 
@@ -51,7 +49,7 @@ class PlanMessages:
     clubs_without_recipient: list[str]
 
 
-def plan_messages(*, session: Session, plan: QuarterPlan) -> PlanMessages:
+def compose_plan_messages(*, session: Session, plan: QuarterPlan) -> PlanMessages:
     """One slot request per club admin (the club's three slots and their due dates) and, for
     the clubs outside the host region, one crossing invitation per admin."""
     recipients = club_recipients(session=session)
@@ -119,7 +117,11 @@ def mark_overdue_slots(
     same transaction as the outbox rows the caller queues (a second sweep adds nothing)."""
     rows = session.execute(
         select(ClubSlot.id, ClubSlot.club_id, ClubSlot.month, ClubSlot.theme, ClubSlot.due_on)
-        .where(ClubSlot.status == "open", ClubSlot.due_on <= today, ClubSlot.reminded_at.is_(None))
+        .where(
+            ClubSlot.status == SlotStatus.open,
+            ClubSlot.due_on <= today,
+            ClubSlot.reminded_at.is_(None),
+        )
         .order_by(ClubSlot.id)
     ).all()
     if not rows:
@@ -153,23 +155,15 @@ def mark_overdue_slots(
     return requests
 
 
+def remind_missing_monthly_plans(*, session: Session, now: datetime, settings: Settings) -> int:
+    """Queue the reminders and mark the slots in one transaction."""
+    requests = mark_overdue_slots(session=session, today=calendar.business_date(now), now=now)
+    if requests:
+        queue_notifications(session=session, requests=requests, now=now, settings=settings)
+    return len(requests)
+
+
 # ---------------------------------------------------------------- tasks
 
-
-@task(name="compose-plan-messages", cache_policy=NO_CACHE)
-def compose_plan_messages_task(plan: QuarterPlan) -> PlanMessages:
-    with session_scope(get_settings().database_url) as session:
-        return plan_messages(session=session, plan=plan)
-
-
-@task(name="remind-missing-monthly-plans", cache_policy=NO_CACHE, retries=2)
-def remind_missing_monthly_plans_task(now: datetime) -> int:
-    """Queue the reminders and mark the slots in one transaction."""
-    from tasks.outbox import queue_notifications
-
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        requests = mark_overdue_slots(session=session, today=calendar.business_date(now), now=now)
-        if requests:
-            queue_notifications(session=session, requests=requests, now=now, settings=settings)
-    return len(requests)
+compose_plan_messages_task = data_task(compose_plan_messages)
+remind_missing_monthly_plans_task = data_task(remind_missing_monthly_plans, retries=2)

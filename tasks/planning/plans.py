@@ -1,8 +1,8 @@
 """Store and publish a quarter plan: the rotation history, the plan and its club slots, the
 ICS calendar file and the table artifacts.
 
-Data functions take the session (keyword-only); the @task wrappers at the bottom are what
-the flows call.
+Data functions take the session (keyword-only); the tasks at the bottom are what the flows
+call.
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
-from clubflow.core.settings import get_settings
+from clubflow.core.db import insert_ignoring_conflicts
+from clubflow.core.settings import Settings
 from domain import calendar
 from domain.ics import quarter_calendar
 from domain.models import Club, ClubGrade, Dealer
 from domain.models_planning import ClubSlot, QuarterPlanRecord, RotationHosting
-from domain.planning import ClubRef, QuarterPlan, plan_quarter
+from domain.planning import ClubRef, QuarterPlan, SlotStatus, plan_quarter
 from domain.regions import REGIONS, region_info
 from domain.rotation import HostChoice, Hosting, Override, Quarter, Rotation
+from tasks.common import data_task
 from tasks.render import render
 
 REGION_ZH = {r.code: r.name_zh for r in REGIONS}
@@ -152,8 +153,9 @@ def load_clubs(*, session: Session) -> list[ClubRef]:
     ]
 
 
-def build_quarter_plan(*, session: Session, quarter: Quarter, hosting: Hosting) -> QuarterPlan:
-    settings = get_settings()
+def build_quarter_plan(
+    *, session: Session, quarter: Quarter, hosting: Hosting, settings: Settings
+) -> QuarterPlan:
     return plan_quarter(
         quarter,
         hosting,
@@ -223,7 +225,7 @@ def store_quarter_plan(
                 "season": s.season,
                 "theme": s.theme,
                 "due_on": s.due_on,
-                "status": "open",
+                "status": SlotStatus.open,
             }
             for s in plan.slots
         ],
@@ -234,7 +236,7 @@ def store_quarter_plan(
     return StoredPlan(record.id, bool(created), len(added), record.created_at)
 
 
-def write_plan_calendar(*, plan: QuarterPlan, directory: Path, stamp: datetime) -> Path:
+def write_calendar_file(*, plan: QuarterPlan, directory: Path, stamp: datetime) -> Path:
     """<directory>/clubflow-<quarter>.ics, written atomically (a reader never sees half)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"clubflow-{plan.quarter}.ics"
@@ -245,11 +247,23 @@ def write_plan_calendar(*, plan: QuarterPlan, directory: Path, stamp: datetime) 
     return path
 
 
-def record_calendar_path(*, session: Session, quarter: Quarter, path: Path) -> None:
+def write_plan_calendar(
+    *,
+    session: Session,
+    plan: QuarterPlan,
+    stamp: datetime,
+    directory: str | None = None,
+    settings: Settings,
+) -> str:
+    """Write the plan's ICS file (`directory`, else the plans_dir setting) and record where."""
+    path = write_calendar_file(
+        plan=plan, directory=Path(directory or settings.plans_dir), stamp=stamp
+    )
     record = session.execute(
-        select(QuarterPlanRecord).where(QuarterPlanRecord.quarter == str(quarter))
+        select(QuarterPlanRecord).where(QuarterPlanRecord.quarter == str(plan.quarter))
     ).scalar_one()
     record.ics_path = str(path)
+    return str(path)
 
 
 # ---------------------------------------------------------------- artifacts
@@ -296,13 +310,15 @@ def plan_by_month(plan: QuarterPlan) -> list[dict]:
     return rows
 
 
-def publish_plan_artifacts(*, plan: QuarterPlan, why: str, ics_path: Path) -> None:
+@task(name="publish-plan-artifacts", cache_policy=NO_CACHE)
+def publish_plan_artifacts_task(plan: QuarterPlan, why: str, ics_path: str) -> None:
+    """The plan as the run's artifacts: the overview, by region, by month."""
     key = f"plan-{str(plan.quarter).lower()}"
     create_markdown_artifact(
         key=key,
         markdown=render(
             "reports/planning_quarter.md.j2",
-            {"plan": plan, "why": why, "ics_path": str(ics_path), "months": plan_by_month(plan)},
+            {"plan": plan, "why": why, "ics_path": ics_path, "months": plan_by_month(plan)},
         ),
         description=f"Quarter plan {plan.quarter}",
     )
@@ -320,50 +336,7 @@ def publish_plan_artifacts(*, plan: QuarterPlan, why: str, ics_path: Path) -> No
 
 # ---------------------------------------------------------------- tasks
 
-
-@task(name="choose-crossing-host", retries=2, retry_delay_seconds=[2, 10])
-def choose_crossing_host_task(
-    quarter: str, override: Override | None, decided_by: str, now: datetime
-) -> HostChoice:
-    with session_scope(get_settings().database_url) as session:
-        return choose_crossing_host(
-            session=session,
-            quarter=Quarter.parse(quarter),
-            override=override,
-            decided_by=decided_by,
-            now=now,
-        )
-
-
-@task(name="build-quarter-plan", cache_policy=NO_CACHE)
-def build_quarter_plan_task(quarter: str, hosting: Hosting) -> QuarterPlan:
-    with session_scope(get_settings().database_url) as session:
-        return build_quarter_plan(session=session, quarter=Quarter.parse(quarter), hosting=hosting)
-
-
-@task(name="store-quarter-plan", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def store_quarter_plan_task(
-    plan: QuarterPlan, planned_by: str, now: datetime, flow_run_id: str | None = None
-) -> StoredPlan:
-    with session_scope(get_settings().database_url) as session:
-        return store_quarter_plan(
-            session=session, plan=plan, planned_by=planned_by, now=now, flow_run_id=flow_run_id
-        )
-
-
-@task(name="write-plan-calendar", cache_policy=NO_CACHE)
-def write_plan_calendar_task(
-    plan: QuarterPlan, stamp: datetime, directory: str | None = None
-) -> str:
-    settings = get_settings()
-    path = write_plan_calendar(
-        plan=plan, directory=Path(directory or settings.plans_dir), stamp=stamp
-    )
-    with session_scope(settings.database_url) as session:
-        record_calendar_path(session=session, quarter=plan.quarter, path=path)
-    return str(path)
-
-
-@task(name="publish-plan-artifacts", cache_policy=NO_CACHE)
-def publish_plan_artifacts_task(plan: QuarterPlan, why: str, ics_path: str) -> None:
-    publish_plan_artifacts(plan=plan, why=why, ics_path=Path(ics_path))
+choose_crossing_host_task = data_task(choose_crossing_host, retries=2, retry_delay_seconds=[2, 10])
+build_quarter_plan_task = data_task(build_quarter_plan)
+store_quarter_plan_task = data_task(store_quarter_plan, retries=2, retry_delay_seconds=[2, 10])
+write_plan_calendar_task = data_task(write_plan_calendar)

@@ -3,6 +3,7 @@ records (checked-in participants, the recap's feedback score and media reads).""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from prefect import task
@@ -11,12 +12,13 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from clubflow.core.db import session_scope
-from clubflow.core.settings import get_settings
+from clubflow.core.settings import Settings
+from domain import planning
 from domain.models import Activity, Recap, Registration
 from domain.models_planning import CrossingScore, QuarterPlanRecord
-from domain.planning import CrossingResult, RankedCrossing, score_crossings
+from domain.planning import CrossingResult, RankedCrossing
 from domain.regions import REGIONS
+from tasks.common import data_task
 from tasks.outbox import NotificationRequest
 from tasks.render import render
 
@@ -126,26 +128,45 @@ def best_crossing_requests(year: int, rows: list[dict]) -> list[NotificationRequ
     ]
 
 
-@task(name="score-crossings", cache_policy=NO_CACHE, retries=2)
-def score_crossings_task(year: int, now: datetime) -> list[dict]:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        results, themes = crossing_results(session=session, year=year)
-        ranking = score_crossings(results, settings.crossing_score_weights)
-        store_scores(session=session, year=year, ranking=ranking, now=now)
-    rows = ranking_rows(ranking, themes)
-    if rows:
-        create_markdown_artifact(
-            key=f"best-crossing-{year}",
-            markdown=render(
-                "reports/planning_best_crossing.md.j2",
-                {
-                    "year": year,
-                    "ranking": rows,
-                    "weights": settings.crossing_score_weights,
-                    "missing": [r.quarter for r in results if r.activity_code is None],
-                },
-            ),
-            description=f"Best crossing of {year}",
-        )
-    return rows
+@dataclass
+class YearScores:
+    year: int
+    rows: list[dict]  # the ranking, best first (ranking_rows)
+    weights: dict[str, float]
+    missing: list[str] = field(default_factory=list)  # quarters without an activity record
+
+
+def score_crossings(
+    *, session: Session, year: int, now: datetime, settings: Settings
+) -> YearScores:
+    """Score and store the year's crossings (a second scoring re-ranks in place)."""
+    results, themes = crossing_results(session=session, year=year)
+    ranking = planning.score_crossings(results, settings.crossing_score_weights)
+    store_scores(session=session, year=year, ranking=ranking, now=now)
+    return YearScores(
+        year=year,
+        rows=ranking_rows(ranking, themes),
+        weights=dict(settings.crossing_score_weights),
+        missing=[r.quarter for r in results if r.activity_code is None],
+    )
+
+
+score_crossings_task = data_task(score_crossings, retries=2)
+
+
+@task(name="publish-best-crossing", cache_policy=NO_CACHE)
+def publish_best_crossing_task(scores: YearScores) -> None:
+    """The year's ranking as the run's artifact."""
+    create_markdown_artifact(
+        key=f"best-crossing-{scores.year}",
+        markdown=render(
+            "reports/planning_best_crossing.md.j2",
+            {
+                "year": scores.year,
+                "ranking": scores.rows,
+                "weights": scores.weights,
+                "missing": scores.missing,
+            },
+        ),
+        description=f"Best crossing of {scores.year}",
+    )

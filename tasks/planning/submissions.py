@@ -1,25 +1,20 @@
 """Monthly plans that club admins submit for their slots, and the activity proposals they
 become.
 
-The activity lifecycle (flows/activities/) takes the proposals: `proposals_from_submissions`
+The activity lifecycle (flows/activities/) takes the proposals: `list_submitted_plans`
 returns payloads in the fields of `domain.activities.ActivityProposal`; once the lifecycle has
-created the activity, `mark_proposed` links the submission to the activity's code so it is
-never proposed twice.
+created the activity, `mark_plan_proposed` links the submission to the activity's code so it
+is never proposed twice.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from clubflow.core.db import session_scope
-from clubflow.core.settings import get_settings
 from domain.models import Club, Person, Role
 from domain.models_planning import (
     ClubSlot,
@@ -27,29 +22,25 @@ from domain.models_planning import (
     QuarterPlanRecord,
     RotationHosting,
 )
-from domain.planning import CrossingPlan, crossing_proposal
+from domain.planning import (
+    CLUB_CLASSES,
+    SLOT_MOVES,
+    SUBMISSION_MOVES,
+    CrossingPlan,
+    MonthlyPlan,
+    SlotStatus,
+    SubmissionStatus,
+    crossing_proposal,
+    move,
+    moves_into,
+)
 from domain.regions import region_info
 from domain.rotation import Quarter
-
-CLUB_CLASSES = ("C", "D", "E")  # a club's own monthly activity (A and B are HQ/region events)
+from tasks.common import data_task
 
 
 class SubmissionError(ValueError):
     pass
-
-
-class MonthlyPlan(BaseModel):
-    """A club's monthly plan (月度活动计划) for one slot."""
-
-    title: str = Field(min_length=1, max_length=120)
-    activity_class: str = Field(description="C, D or E")
-    theme: str = ""
-    starts_on: date
-    ends_on: date
-    place: str = ""
-    expected_participants: int = Field(0, ge=0)
-    budget: list[dict[str, Any]] = Field(default_factory=list, description="[{item, amount}]")
-    subsidy_requested: float = Field(0, ge=0)
 
 
 def submit_monthly_plan(
@@ -107,15 +98,15 @@ def submit_monthly_plan(
         subsidy_requested=plan.subsidy_requested,
         submitted_by=submitted_by,
         submitted_at=now,
-        status="submitted",
+        status=SubmissionStatus.submitted,
     )
     session.add(row)
-    slot.status = "submitted"
+    slot.status = move(SLOT_MOVES, slot.status, SlotStatus.submitted)
     session.flush()
     return row
 
 
-def proposals_from_submissions(
+def list_submitted_plans(
     *, session: Session, quarter: str | None = None
 ) -> list[tuple[int, dict[str, Any]]]:
     """(submission id, proposal payload) for every submission not yet proposed, oldest first.
@@ -126,7 +117,7 @@ def proposals_from_submissions(
         select(MonthlyPlanSubmission, Club.code, Club.region_code)
         .join(Club, Club.id == MonthlyPlanSubmission.club_id)
         .join(ClubSlot, ClubSlot.id == MonthlyPlanSubmission.slot_id)
-        .where(MonthlyPlanSubmission.status == "submitted")
+        .where(MonthlyPlanSubmission.status == SubmissionStatus.submitted)
         .order_by(MonthlyPlanSubmission.submitted_at, MonthlyPlanSubmission.id)
     )
     if quarter is not None:
@@ -185,28 +176,21 @@ def crossing_proposal_for(*, session: Session, quarter: str, proposed_by: str) -
     return crossing_proposal(crossing, proposed_by=proposed_by)
 
 
-def mark_proposed(*, session: Session, submission_id: int, activity_code: str) -> bool:
+def mark_plan_proposed(*, session: Session, submission_id: int, activity_code: str) -> bool:
     """Link a submission to the activity it became; False if it was linked already."""
     result = session.execute(
         update(MonthlyPlanSubmission)
         .where(
             MonthlyPlanSubmission.id == submission_id,
-            MonthlyPlanSubmission.status == "submitted",
+            # Only from a status the table lets become `proposed`: a second call is a no-op.
+            MonthlyPlanSubmission.status.in_(
+                moves_into(SUBMISSION_MOVES, SubmissionStatus.proposed)
+            ),
         )
-        .values(status="proposed", activity_code=activity_code)
+        .values(status=SubmissionStatus.proposed, activity_code=activity_code)
     )
     return result.rowcount == 1
 
 
-@task(name="list-submitted-plans", cache_policy=NO_CACHE, retries=2)
-def list_submitted_plans_task(quarter: str | None = None) -> list[tuple[int, dict[str, Any]]]:
-    with session_scope(get_settings().database_url) as session:
-        return proposals_from_submissions(session=session, quarter=quarter)
-
-
-@task(name="mark-plan-proposed", cache_policy=NO_CACHE, retries=2)
-def mark_plan_proposed_task(submission_id: int, activity_code: str) -> bool:
-    with session_scope(get_settings().database_url) as session:
-        return mark_proposed(
-            session=session, submission_id=submission_id, activity_code=activity_code
-        )
+list_submitted_plans_task = data_task(list_submitted_plans, retries=2)
+mark_plan_proposed_task = data_task(mark_plan_proposed, retries=2)

@@ -7,6 +7,7 @@ import pytest
 from domain.club_report import (
     ClubFacts,
     club_kpis,
+    feedback_due,
     first_working_day,
     is_first_working_day_of_month,
     percent,
@@ -85,3 +86,9 @@ def test_the_report_is_about_the_previous_month():
     assert report_month(date(2026, 1, 4)) == date(2025, 12, 1)
     assert report_month(date(2026, 10, 8)) == date(2026, 9, 1)
     assert first_working_day(2026, 5) == date(2026, 5, 6)  # Labour Day holiday 1–5 May
+
+
+def test_the_feedback_about_a_month_is_due_on_the_policy_day_of_the_next():
+    assert feedback_due(date(2026, 10, 1), 10) == date(2026, 11, 10)
+    assert feedback_due(date(2026, 12, 1), 10) == date(2027, 1, 10)
+    assert feedback_due(date(2027, 1, 31), 28) == date(2027, 2, 28)

@@ -6,10 +6,17 @@ import pytest
 
 from domain.calendar import WorkingCalendar, YearSchedule
 from domain.planning import (
+    SLOT_MOVES,
+    SUBMISSION_MOVES,
     CrossingResult,
+    SlotStatus,
+    StatusMoveError,
+    SubmissionStatus,
     crossing_proposal,
     event_weekend,
     free_weekends,
+    move,
+    moves_into,
     plan_crossing,
     score_crossings,
 )
@@ -132,3 +139,14 @@ def test_the_ics_file_survives_a_standard_parser_with_awkward_text():
     assert str(slot["transp"]) == "TRANSPARENT"
     gathering = next(e for e in events if str(e["uid"]).startswith("gathering-"))
     assert gathering.decoded("dtstart") == date(2027, 9, 25)
+
+
+def test_a_slot_takes_one_plan_and_a_submission_is_proposed_once():
+    assert move(SLOT_MOVES, "open", SlotStatus.submitted) is SlotStatus.submitted
+    with pytest.raises(StatusMoveError, match="SlotStatus submitted cannot become submitted"):
+        move(SLOT_MOVES, "submitted", SlotStatus.submitted)
+    assert move(SUBMISSION_MOVES, "submitted", SubmissionStatus.proposed) == "proposed"
+    with pytest.raises(StatusMoveError, match="cannot become submitted"):
+        move(SUBMISSION_MOVES, "proposed", SubmissionStatus.submitted)
+    assert moves_into(SUBMISSION_MOVES, SubmissionStatus.proposed) == [SubmissionStatus.submitted]
+    assert moves_into(SLOT_MOVES, SlotStatus.open) == []

@@ -33,12 +33,12 @@ def add_region(*, session: Session, code: str, fail: bool = False) -> str:
     return code
 
 
-def report_timezone(*, session: Session, settings) -> str:
-    return settings.business_timezone
+def report_plans_dir(*, session: Session, settings) -> str:
+    return settings.plans_dir
 
 
 add_region_task = data_task(add_region)
-report_timezone_task = data_task(report_timezone, name="report-the-timezone")
+report_plans_dir_task = data_task(report_plans_dir, name="report-the-plans-dir")
 
 
 def regions(url: str) -> list[str]:
@@ -67,15 +67,16 @@ def test_a_failed_step_leaves_nothing_behind(db_url):
 
 
 def test_the_settings_the_flow_read_are_the_ones_the_step_sees(db_url):
-    settings = get_settings().model_copy(update={"business_timezone": "Asia/Urumqi"})
+    settings = get_settings().model_copy(update={"plans_dir": "/given/plans"})
 
     @flow
     def run() -> tuple[str, str]:
-        return report_timezone_task(settings=settings), report_timezone_task()
+        return report_plans_dir_task(settings=settings), report_plans_dir_task()
 
     given, read = run()
-    assert (given, read) == ("Asia/Urumqi", "Asia/Shanghai")
-    assert report_timezone_task.name == "report-the-timezone"
+    assert (given, read) == ("/given/plans", get_settings().plans_dir)
+    assert given != read
+    assert report_plans_dir_task.name == "report-the-plans-dir"
 
 
 def test_a_function_without_a_session_is_refused():

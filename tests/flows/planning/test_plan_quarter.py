@@ -13,16 +13,16 @@ from sqlalchemy import select
 from clubflow.core.db import session_scope
 from domain.models import Club, Notification, Person, Role
 from domain.models_planning import ClubSlot, QuarterPlanRecord, RotationHosting
+from domain.planning import MonthlyPlan
 from flows.notifications import deliver_notifications
 from flows.planning.plan_quarter import plan_quarter
 from flows.planning.plan_reminders import remind_monthly_plans
 from tasks.planning.plans import PlanningError
 from tasks.planning.submissions import (
-    MonthlyPlan,
     SubmissionError,
     crossing_proposal_for,
-    mark_proposed,
-    proposals_from_submissions,
+    list_submitted_plans,
+    mark_plan_proposed,
     submit_monthly_plan,
 )
 
@@ -189,7 +189,7 @@ def test_late_clubs_are_reminded_once_and_submitted_plans_become_proposals(
     )
 
     with session_scope(db_url) as session:
-        [(submission_id, payload)] = proposals_from_submissions(session=session, quarter="2027Q2")
+        [(submission_id, payload)] = list_submitted_plans(session=session, quarter="2027Q2")
     assert payload["club"] == "C-CH001" and payload["region"] == "chengdu"
     assert payload["theme"] == "踏青游·开春探路"  # the slot's theme when none is given
     activities = pytest.importorskip("domain.activities")
@@ -199,6 +199,8 @@ def test_late_clubs_are_reminded_once_and_submitted_plans_become_proposals(
     assert activities.ActivityProposal.model_validate(crossing).club == "C-BE001"
     assert (crossing["activity_class"], len(crossing["invited_regions"])) == ("B", 6)
     with session_scope(db_url) as session:
-        assert mark_proposed(session=session, submission_id=submission_id, activity_code="A-1")
-        assert not mark_proposed(session=session, submission_id=submission_id, activity_code="A-1")
-        assert proposals_from_submissions(session=session) == []
+        assert mark_plan_proposed(session=session, submission_id=submission_id, activity_code="A-1")
+        assert not mark_plan_proposed(
+            session=session, submission_id=submission_id, activity_code="A-1"
+        )
+        assert list_submitted_plans(session=session) == []

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from clubflow.core.db import session_scope
 from domain.models import Activity
 from domain.models_planning import MonthlyPlanSubmission
+from domain.planning import MonthlyPlan
 from flows.planning.plan_quarter import plan_quarter
 from flows.planning.propose import propose_monthly_plans
-from tasks.planning.submissions import MonthlyPlan, submit_monthly_plan
+from tasks.planning.submissions import submit_monthly_plan
 
 MARCH_1 = datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from clubflow.core.db import migrate, session_scope
+from clubflow.core.settings import get_settings
 from clubflow.world import WorldSize, seed_demo_world
 from domain.models import Club, Member
 from domain.models_planning import ClubSlot, QuarterPlanRecord, RotationHosting
@@ -35,7 +36,9 @@ def _plan(url: str, quarter: Quarter, override: Override | None = None):
         choice = choose_crossing_host(
             session=session, quarter=quarter, override=override, decided_by="t", now=NOW
         )
-        plan = build_quarter_plan(session=session, quarter=quarter, hosting=choice.hosting)
+        plan = build_quarter_plan(
+            session=session, quarter=quarter, hosting=choice.hosting, settings=get_settings()
+        )
         stored = store_quarter_plan(session=session, plan=plan, planned_by="t", now=NOW)
     return choice, plan, stored
 
