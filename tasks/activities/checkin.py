@@ -23,6 +23,7 @@ from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.models import Activity, Member, Registration
 from domain.permissions import club_refusal
+from domain.phones import phone_key
 from domain.privacy import mask_phone
 from tasks.activities.store import ActivityError, get_activity
 from tasks.audit import actor_of, club_owners, record_refusal
@@ -89,12 +90,8 @@ def parse_checkin_csv(text: str) -> list[CheckinRow]:
 
 
 def _normalise_phone(phone: str) -> str:
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) == 11:
-        return f"+86{digits}"
-    if len(digits) == 13 and digits.startswith("86"):
-        return f"+{digits}"
-    return phone
+    # Members are stored under domain.phones' form; a value that is no number finds nobody.
+    return phone_key(phone) or phone.strip()
 
 
 def _resolve_members(*, session: Session, rows: list[CheckinRow]) -> dict[int, int]:
