@@ -158,7 +158,7 @@ def checkin(
 
     moment = parse_now(now)
     try:
-        rows = parse_checkin_csv(file.read_text(encoding="utf-8-sig"))
+        rows = parse_checkin_csv(file.read_bytes())
     except CheckinError as exc:
         fail(f"{file.name}: {exc}")
     except OSError as exc:
