@@ -31,7 +31,12 @@ _SEPARATORS = re.compile(r"[\s\-().]")
 
 
 class PhoneError(ValueError):
-    """The value is not a usable phone number; the message says why (zh and en), masked."""
+    """The value is not a usable phone number; the message says why (zh and en), showing the
+    value masked. `reason` is the why alone, for a caller that names the value itself."""
+
+    def __init__(self, message: str, *, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +66,7 @@ def _normalise(raw: str | None, *, mainland: bool) -> str:
     """
     text = (raw or "").strip()
     if not text:
-        raise PhoneError("no phone (缺少电话)")
+        raise PhoneError("no phone (缺少电话)", reason="is empty (缺少电话)")
     digits = _SEPARATORS.sub("", text)
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
@@ -70,17 +75,32 @@ def _normalise(raw: str | None, *, mainland: bool) -> str:
     if len(digits) == 11 and digits.isdigit() and digits[0] == "1":
         if _mobile_pattern().fullmatch(digits):
             return "+86" + digits
-        raise PhoneError(f"invalid mobile number {_shown(text)} (无效手机号)")
+        raise PhoneError(
+            f"invalid mobile number {_shown(text)} (无效手机号)",
+            reason="is not a valid mobile number (无效手机号)",
+        )
     try:
         number = phonenumbers.parse(text, DEFAULT_REGION)
     except phonenumbers.NumberParseException:
-        raise PhoneError(f"not a phone number: {_shown(text)} (无效号码)") from None
+        raise PhoneError(
+            f"not a phone number: {_shown(text)} (无效号码)",
+            reason="is not a phone number (无效号码)",
+        ) from None
     if mainland and number.country_code != 86:
-        raise PhoneError(f"not a mainland number: +{number.country_code} (非大陆号码)")
+        raise PhoneError(
+            f"not a mainland number: +{number.country_code} (非大陆号码)",
+            reason=f"is not a mainland number: +{number.country_code} (非大陆号码)",
+        )
     if not phonenumbers.is_valid_number(number):
-        raise PhoneError(f"invalid phone number {_shown(text)} (无效号码)")
+        raise PhoneError(
+            f"invalid phone number {_shown(text)} (无效号码)",
+            reason="is not a valid number (无效号码)",
+        )
     if phonenumbers.number_type(number) not in _PERSONAL_TYPES:
-        raise PhoneError(f"{_shown(text)} is not a mobile or landline (非手机或固话)")
+        raise PhoneError(
+            f"{_shown(text)} is not a mobile or landline (非手机或固话)",
+            reason="is not a mobile or landline (非手机或固话)",
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -123,7 +123,9 @@ def _resolve_rows(
         try:
             phone = normalise_phone(reg.phone)
         except PhoneError as exc:
-            result.rejected.append(f"{label}: {mask_text(str(exc))}")
+            result.rejected.append(
+                f"{label}: {mask_text(f'phone {reg.phone.strip()!r} {exc.reason}')}"
+            )
             continue
         club_id, row_source = None, source
         if reg.dealer_code:

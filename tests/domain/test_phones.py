@@ -89,3 +89,20 @@ def test_normalised_numbers_stay_maskable(raw, e164):
     assert masked != e164 and len(masked) <= len(e164)
     assert masked.endswith(e164[-4:])
     assert e164[-8:-4] not in masked[-8:-4]
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("", "is empty"),
+        ("12345", "is not a valid number"),
+        ("10000000000", "is not a valid mobile number"),
+        ("abc", "is not a phone number"),
+        ("400-800-1234", "is not a mobile or landline"),
+    ],
+)
+def test_the_reason_alone_names_no_value_for_a_caller_that_names_it(raw, reason):
+    with pytest.raises(PhoneError) as err:
+        normalise_phone(raw)
+    assert err.value.reason.startswith(reason)
+    assert raw.strip() == "" or raw not in err.value.reason
