@@ -23,9 +23,10 @@ def _name() -> str:
 
 @flow(name="leads-accept", flow_run_name=_name, log_prints=False)
 def leads_accept(acceptance: Acceptance, now: datetime | None = None) -> dict[str, str | int]:
+    settings = get_settings()
     return accept_handoff_task(
         lead_id=acceptance.lead_id,
         dealer_code=acceptance.dealer_code,
         now=clock(now),
-        settings=get_settings(),
+        settings=settings,
     )

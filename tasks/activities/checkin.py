@@ -23,7 +23,7 @@ from domain.models import Activity, Member, Registration
 from domain.permissions import club_refusal
 from domain.phones import phone_key
 from domain.privacy import mask_phone
-from domain.tabular import TableError, read_table
+from domain.tabular import TableError, parse_column_map, read_table
 from tasks.activities.store import ActivityError, get_activity
 from tasks.audit import actor_of, club_owners, record_refusal
 
@@ -64,12 +64,14 @@ CHECKIN_COLUMNS = {
 
 
 def parse_checkin_csv(
-    data: str | bytes, column_map: dict[str, str] | None = None
+    data: str | bytes, column_map: list[str] | dict[str, str] | None = None
 ) -> list[CheckinRow]:
     """Columns: member_no or phone (one is required), checked_in_at (ISO, optional),
-    organiser (optional: 1/true/yes/是). UTF-8 (with or without BOM) or GBK."""
+    organiser (optional: 1/true/yes/是). UTF-8 (with or without BOM) or GBK. `column_map`
+    (HEADER=FIELD items, or a dict) names headers the known names miss."""
     try:
-        table = read_table(data, CHECKIN_COLUMNS, column_map=column_map)
+        mapping = parse_column_map(column_map, CHECKIN_COLUMNS)
+        table = read_table(data, CHECKIN_COLUMNS, column_map=mapping)
     except TableError as exc:
         raise CheckinError(f"check-in file: {exc}") from None
     if not table.columns.keys() & {"member_no", "phone"}:

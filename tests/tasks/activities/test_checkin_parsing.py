@@ -80,3 +80,10 @@ def test_check_in_of_an_unknown_or_foreign_number_names_the_row(members):
         for raw in ("+1 415 555 2671", "010-12345678", "not a number"):
             with pytest.raises(CheckinError, match="row 7: phone .* is not a member"):
                 _resolve_members(session=session, rows=[CheckinRow(phone=raw, line=7)])
+
+
+def test_a_column_map_given_as_items_is_read_and_a_bad_one_refused():
+    rows = parse_checkin_csv("编号\nM000001\n", ["编号=member_no"])
+    assert [r.member_no for r in rows] == ["M000001"]
+    with pytest.raises(CheckinError, match="check-in file: column map 编号=fax"):
+        parse_checkin_csv("编号\nM000001\n", ["编号=fax"])
