@@ -22,17 +22,19 @@ from sqlmodel import Session
 from blocks.systems import ExternalSystem
 from clubflow.core.db import insert_ignoring_conflicts, session_scope
 from clubflow.core.settings import Settings, get_settings
-from domain.calendar import business_date, default_calendar
+from domain.calendar import WorkingCalendar, business_date, default_calendar
 from domain.leads_csv import OutcomeRow, Reject, check_outcome, parse_outcomes
 from domain.leads_outcomes import (
     LABELS,
     LeadState,
+    Outcome,
     OutcomeRejected,
+    Transition,
     apply_outcome,
     parse_outcome,
 )
 from domain.leads_plan import CallPlan
-from domain.models import CallAttempt, Lead, LeadImport, Person
+from domain.models import CallAttempt, Lead, LeadImport, LeadStatus, Person
 from domain.models_leads import LeadReject, LeadSourceCursor
 from domain.privacy import mask_text
 from domain.tabular import content_hash
@@ -53,13 +55,10 @@ class OutcomeSummary:
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (line/item, masked reason)
 
 
-def apply_outcome_rows(
-    *, session: Session, rows: list[OutcomeRow], now: datetime, source: str
-) -> tuple[OutcomeSummary, list[Reject]]:
-    """Apply a batch of outcomes; every bad one becomes a reject naming its line and reason."""
-    summary = OutcomeSummary(source=source)
-    rejects: list[Reject] = []
-    lead_ids = sorted({row.lead_id for row in rows})
+def _lead_states(
+    session: Session, lead_ids: list[int]
+) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, int], str]]:
+    """The batch's leads (by id) and the outcomes already recorded (by lead and call)."""
     state: dict[int, dict[str, Any]] = {}
     recorded: dict[tuple[int, int], str] = {}
     for batch in chunks(lead_ids):
@@ -81,6 +80,71 @@ def apply_outcome_rows(
             )
         ).all():
             recorded[(lead_id, call_no)] = outcome
+    return state, recorded
+
+
+def _transition(
+    row: OutcomeRow,
+    lead: dict[str, Any] | None,
+    previous: str | None,
+    outcome: Outcome,
+    calendar: WorkingCalendar,
+) -> Transition | None:
+    """The lead's move for this row; None for a replay of the recorded outcome."""
+    if lead is None:
+        raise OutcomeRejected(f"unknown lead {row.lead_id} (线索不存在)")
+    if previous is not None:
+        if previous == outcome.value:
+            return None
+        raise OutcomeRejected(
+            f"call {row.call_no} of lead {row.lead_id} is already recorded as "
+            f"{LABELS.get(previous, previous)} (重复结果)"
+        )
+    plan = CallPlan(
+        lead["call_day"] or business_date(lead["arrived_at"]),
+        lead["third_call_due"] or business_date(lead["arrived_at"]),
+    )
+    return apply_outcome(
+        LeadState(str(lead["status"]), lead["next_call_no"], plan),
+        call_no=row.call_no,
+        outcome=outcome,
+        called_at=row.called_at,
+        appointment_at=row.appointment_at,
+        calendar=calendar,
+    )
+
+
+def _write_outcomes(
+    session: Session, attempts: list[dict[str, Any]], changed: dict[int, dict[str, Any]]
+) -> None:
+    insert_ignoring_conflicts(session, CallAttempt, attempts, on=["lead_id", "call_no"])
+    if not changed:
+        return
+    table = Lead.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("lead_id"))
+        .values(
+            status=bindparam("status"),
+            outcome=bindparam("outcome"),
+            next_call_no=bindparam("next_call_no"),
+            next_call_due=bindparam("next_call_due"),
+            appointment_at=bindparam("appointment_at"),
+            appointment_notified_at=None,
+            closed_at=bindparam("closed_at"),
+        )
+    )
+    for batch in chunks(list(changed.values())):
+        session.execute(statement, list(batch), execution_options={"synchronize_session": False})
+
+
+def apply_outcome_rows(
+    *, session: Session, rows: list[OutcomeRow], now: datetime, source: str
+) -> tuple[OutcomeSummary, list[Reject]]:
+    """Apply a batch of outcomes; every bad one becomes a reject naming its line and reason."""
+    summary = OutcomeSummary(source=source)
+    rejects: list[Reject] = []
+    state, recorded = _lead_states(session, sorted({row.lead_id for row in rows}))
     agents = dict(
         session.execute(
             select(Person.username, Person.id).where(
@@ -93,42 +157,24 @@ def apply_outcome_rows(
     changed: dict[int, dict[str, Any]] = {}
     # Per lead in call order, so a file may list call 2 before call 1 of the same lead.
     for row in sorted(rows, key=lambda r: (r.lead_id, r.call_no, r.line_no)):
+        lead = state.get(row.lead_id)
         try:
             outcome = parse_outcome(row.outcome)
-            lead = state.get(row.lead_id)
-            if lead is None:
-                raise OutcomeRejected(f"unknown lead {row.lead_id} (线索不存在)")
-            previous = recorded.get((row.lead_id, row.call_no))
-            if previous is not None:
-                if previous == outcome.value:
-                    summary.duplicates += 1
-                    continue
-                raise OutcomeRejected(
-                    f"call {row.call_no} of lead {row.lead_id} is already recorded as "
-                    f"{LABELS.get(previous, previous)} (重复结果)"
-                )
-            plan = CallPlan(
-                lead["call_day"] or business_date(lead["arrived_at"]),
-                lead["third_call_due"] or business_date(lead["arrived_at"]),
-            )
-            transition = apply_outcome(
-                LeadState(str(lead["status"]), lead["next_call_no"], plan),
-                call_no=row.call_no,
-                outcome=outcome,
-                called_at=row.called_at,
-                appointment_at=row.appointment_at,
-                calendar=calendar,
+            transition = _transition(
+                row, lead, recorded.get((row.lead_id, row.call_no)), outcome, calendar
             )
         except OutcomeRejected as exc:
             rejects.append(Reject(row.line_no, f"line {row.line_no}: lead {row.lead_id}: {exc}"))
             continue
-        agent_id = agents.get(row.agent) or lead["agent_id"]
+        if transition is None:
+            summary.duplicates += 1
+            continue
         attempts.append(
             {
                 "lead_id": row.lead_id,
                 "call_no": row.call_no,
                 "outcome": outcome.value,
-                "agent_id": agent_id,
+                "agent_id": agents.get(row.agent) or lead["agent_id"],
                 "called_at": row.called_at,
                 "appointment_at": row.appointment_at,
                 "resolution": transition.resolution.value,
@@ -148,30 +194,11 @@ def apply_outcome_rows(
             "closed_at": row.called_at if transition.closed else None,
         }
         summary.applied += 1
-        if transition.status == "valid":
+        if transition.status == LeadStatus.valid:
             summary.closed_valid += 1
-        elif transition.status == "invalid":
+        elif transition.status == LeadStatus.invalid:
             summary.closed_invalid += 1
-    insert_ignoring_conflicts(session, CallAttempt, attempts, on=["lead_id", "call_no"])
-    if changed:
-        table = Lead.__table__
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("lead_id"))
-            .values(
-                status=bindparam("status"),
-                outcome=bindparam("outcome"),
-                next_call_no=bindparam("next_call_no"),
-                next_call_due=bindparam("next_call_due"),
-                appointment_at=bindparam("appointment_at"),
-                appointment_notified_at=None,
-                closed_at=bindparam("closed_at"),
-            )
-        )
-        for batch in chunks(list(changed.values())):
-            session.execute(
-                statement, list(batch), execution_options={"synchronize_session": False}
-            )
+    _write_outcomes(session, attempts, changed)
     summary.rejected = len(rejects)
     summary.rejects = [(r.line_no, mask_text(r.reason)) for r in rejects[:50]]
     return summary, rejects
