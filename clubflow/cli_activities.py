@@ -148,6 +148,9 @@ def checkin(
     file: Path = typer.Argument(..., help="CSV: member_no or phone, checked_in_at, organiser"),
     user: str = typer.Option(..., "--as", help="The club's admin, or dealer:<code>"),
     now: str = typer.Option("", help=NOW_HELP),
+    column: list[str] = typer.Option(
+        [], "--map", help="HEADER=FIELD for a header the known names miss, e.g. 编号=member_no"
+    ),
 ) -> None:
     """Import check-ins; unregistered members are registered, doubles count once."""
     from clubflow.core.db import session_scope
@@ -158,7 +161,7 @@ def checkin(
 
     moment = parse_now(now)
     try:
-        rows = parse_checkin_csv(file.read_text(encoding="utf-8-sig"))
+        rows = parse_checkin_csv(file.read_bytes(), column)
     except CheckinError as exc:
         fail(f"{file.name}: {exc}")
     except OSError as exc:

@@ -30,26 +30,18 @@ def import_file(
 ) -> None:
     """Import a lead file now: dedupe, assign, plan the calls, send the agents their lists.
     Rows whose city has no dealer yet are kept pending and come in on a later run."""
-    from domain.leads_csv import (
-        LEAD_COLUMNS,
-        REQUIRED_LEAD_COLUMNS,
-        LeadFileError,
-        check_header,
-        decode_file,
-        parse_column_map,
-    )
+    from domain.leads_csv import LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS
+    from domain.tabular import TableError, check_header, decode, parse_column_map
     from flows.leads.intake import leads_intake
     from tasks.leads.intake import saved_column_map
 
     # The file is refused before any run starts: one line, no Failed run.
     try:
-        column_map = parse_column_map(column)
+        column_map = parse_column_map(column, LEAD_COLUMNS)
         saved = saved_column_map(get_settings().leads_inbox_dir, source)
         head = file.read_bytes().split(b"\n", 1)[0] + b"\n"
-        check_header(
-            decode_file(head), LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS, {**saved, **column_map}
-        )
-    except LeadFileError as exc:
+        check_header(decode(head), LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS, {**saved, **column_map})
+    except TableError as exc:
         fail(f"{file.name}: {exc}")
     result = leads_intake(
         files=[str(file)],
@@ -78,12 +70,13 @@ def columns(
     items: list[str] = typer.Argument(..., help="HEADER=COLUMN, e.g. 客户手机=phone 地区=city"),
 ) -> None:
     """Save a column mapping for a source: its files import with it (inbox runs too)."""
-    from domain.leads_csv import LeadFileError, parse_column_map
+    from domain.leads_csv import LEAD_COLUMNS
+    from domain.tabular import TableError, parse_column_map
     from tasks.leads.intake import save_column_map
 
     try:
-        mapping = parse_column_map(items)
-    except LeadFileError as exc:
+        mapping = parse_column_map(items, LEAD_COLUMNS)
+    except TableError as exc:
         fail(str(exc))
     path = save_column_map(get_settings().leads_inbox_dir, source, mapping)
     shown = ", ".join(f"{h}={c}" for h, c in mapping.items())

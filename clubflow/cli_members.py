@@ -5,8 +5,6 @@ Phones are always shown masked.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from pathlib import Path
 
@@ -34,34 +32,21 @@ COLUMNS = {
 }
 
 
-def _read_text(file: Path) -> str:
-    raw = file.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves GBK
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    fail(f"{file}: neither UTF-8 nor GBK text")
-    return ""
-
-
-def read_registrations(file: Path) -> tuple[list, list[str]]:
-    """Rows of a registration CSV as inputs, and the rows refused with line and field."""
+def read_registrations(file: Path, column_map: list[str] | None = None) -> tuple[list, list[str]]:
+    """Rows of a registration CSV (UTF-8 or GBK) as inputs, and the rows refused with line and
+    field. `column_map`: HEADER=FIELD for headers the known names miss."""
+    from domain.tabular import TableError, line_error, parse_column_map, read_table
     from tasks.members.registration import RegistrationInput
 
-    reader = csv.DictReader(io.StringIO(_read_text(file)))
-    headers = {(h or "").strip(): h for h in reader.fieldnames or []}
-    mapping = {}
-    for field, names in COLUMNS.items():
-        found = next((headers[n] for n in names if n in headers), None)
-        if found is not None:
-            mapping[field] = found
-    missing = [f for f in ("name", "phone") if f not in mapping]
-    if missing:
-        fail(f"{file}: missing column(s) {', '.join(missing)} (header: {list(headers)})")
-    rows, refused = [], []
-    for line, record in enumerate(reader, start=2):
-        values = {f: (record.get(col) or "").strip() or None for f, col in mapping.items()}
+    try:
+        table = read_table(
+            file.read_bytes(), COLUMNS, ("name", "phone"), parse_column_map(column_map, COLUMNS)
+        )
+    except TableError as exc:
+        fail(f"{file}: {exc}")
+    rows, refused = [], [mask_text(bad.reason) for bad in table.bad_lines]
+    for line, record in table.records:
+        values = {f: record.get(f) or None for f in table.columns}
         try:
             if values.get("birthday"):
                 try:
@@ -71,9 +56,9 @@ def read_registrations(file: Path) -> tuple[list, list[str]]:
             rows.append(RegistrationInput(**{k: v for k, v in values.items() if v is not None}))
         except ValidationError as exc:
             reason = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
-            refused.append(f"line {line}: {mask_text(reason)}")
+            refused.append(line_error(line, None, mask_text(reason)))
         except ValueError as exc:
-            refused.append(f"line {line}: {mask_text(str(exc))}")
+            refused.append(line_error(line, None, mask_text(str(exc))))
     return rows, refused
 
 
@@ -82,12 +67,15 @@ def import_file(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Registration CSV"),
     source: str = typer.Option("import", help="Source recorded on the registrations"),
     now: str | None = typer.Option(None, help="Business time, e.g. 2027-03-01T10:00"),
+    column: list[str] = typer.Option(
+        [], "--map", help="HEADER=FIELD for a header the known names miss, e.g. 联系方式=phone"
+    ),
 ) -> None:
     """Register the members of a CSV (name, phone, club or dealer, birthday, referral_code);
     a phone already known merges into its member. Activation codes are queued for sending."""
     from tasks.members.registration import register_members
 
-    registrations, refused = read_registrations(file)
+    registrations, refused = read_registrations(file, column)
     settings = get_settings()
     with session_scope(settings.database_url) as session:
         result = register_members(

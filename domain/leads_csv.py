@@ -1,25 +1,17 @@
-"""Lead and outcome CSV files as Chinese tools export them: encoding detection and row checks.
-
-Files come as UTF-8, UTF-8 with BOM, or GBK/GB18030 (Excel on Chinese Windows). The encoding
-is chosen per file by which one decodes more lines; each line is then decoded on its own so a
-single corrupt line is rejected by number while the good rows beside it are kept.
-Splitting on b"\\n" is safe in all three: no GBK/GB18030 or UTF-8 trail byte is 0x0A.
-"""
+"""Lead and outcome files: their columns and row checks. Reading them (encodings, header
+aliases, column maps, line numbers) is domain.tabular's, as for every other file."""
 
 from __future__ import annotations
 
-import csv
-import hashlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from domain.calendar import BUSINESS_TZ
-from domain.leads_phone import PhoneError, normalise_phone
-
-BOM = b"\xef\xbb\xbf"
+from domain.phones import PhoneError, mainland_phone
+from domain.tabular import BadLine, decode, iter_records
 
 LEAD_COLUMNS: dict[str, tuple[str, ...]] = {
     "phone": ("phone", "mobile", "电话", "手机", "手机号", "联系电话"),
@@ -43,10 +35,6 @@ OUTCOME_COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED_OUTCOME_COLUMNS = ("lead_id", "call_no", "outcome")
 
 
-class LeadFileError(ValueError):
-    """The file as a whole cannot be read (no header, a required column missing)."""
-
-
 class LeadRowError(ValueError):
     """One row refused: "line N: field: reason". `pending` when the reason can change (the
     city has no dealer yet): such a row is kept and tried again, never dropped."""
@@ -68,177 +56,8 @@ class Reject:
     record: dict[str, str] | None = None
 
 
-@dataclass(frozen=True)
-class DecodedLine:
-    line_no: int
-    text: str
-
-
-@dataclass
-class DecodedFile:
-    encoding: str
-    lines: list[DecodedLine]
-    rejects: list[Reject] = field(default_factory=list)
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _split(data: bytes) -> list[bytes]:
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
-
-
-def _failures(lines: list[bytes], encoding: str) -> int:
-    bad = 0
-    for line in lines:
-        try:
-            line.decode(encoding)
-        except UnicodeDecodeError:
-            bad += 1
-    return bad
-
-
-def detect_encoding(data: bytes) -> str:
-    """'utf-8-sig', 'utf-8' or 'gb18030' (a superset of GBK and GB2312)."""
-    if data.startswith(BOM):
-        return "utf-8-sig"
-    lines = _split(data)
-    # UTF-8 wins ties: Chinese UTF-8 text often also "decodes" as GB18030 mojibake.
-    return "utf-8" if _failures(lines, "utf-8") <= _failures(lines, "gb18030") else "gb18030"
-
-
-def _whole(text_bytes: bytes, encoding: str, codec: str) -> DecodedFile | None:
-    """The common case, decoded in one C call: a file valid in its encoding throughout."""
-    try:
-        text = text_bytes.decode(codec)
-    except UnicodeDecodeError:
-        return None
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return DecodedFile(
-        encoding=encoding,
-        lines=[
-            DecodedLine(number, line.removesuffix("\r"))
-            for number, line in enumerate(lines, start=1)
-            if line.strip()
-        ],
-    )
-
-
-def decode_file(data: bytes) -> DecodedFile:
-    if data.startswith(BOM):
-        whole = _whole(data[len(BOM) :], "utf-8-sig", "utf-8")
-    else:
-        whole = _whole(data, "utf-8", "utf-8")
-        # Not UTF-8 throughout: a file valid as GB18030 throughout would win detect_encoding's
-        # line vote anyway (0 failures against at least 1), so the vote is skipped for it.
-        if whole is None:
-            whole = _whole(data, "gb18030", "gb18030")
-    if whole is not None:
-        return whole
-    encoding = detect_encoding(data)
-    body = data[len(BOM) :] if encoding == "utf-8-sig" else data
-    codec = "utf-8" if encoding == "utf-8-sig" else encoding
-    decoded = DecodedFile(encoding=encoding, lines=[])
-    for number, raw in enumerate(_split(body), start=1):
-        try:
-            text = raw.decode(codec)
-        except UnicodeDecodeError as exc:
-            decoded.rejects.append(
-                Reject(number, f"line {number}: undecodable as {encoding} at byte {exc.start}")
-            )
-            continue
-        if text.strip():
-            decoded.lines.append(DecodedLine(number, text))
-    return decoded
-
-
-def parse_column_map(items: list[str] | dict[str, str] | None, columns=None) -> dict[str, str]:
-    """`["手机=phone", "地区=city"]` (or a dict) → {header: canonical column}, checked: the
-    error names the item and the columns there are."""
-    columns = columns or LEAD_COLUMNS
-    pairs = (
-        items.items() if isinstance(items, dict) else [i.partition("=")[::2] for i in items or []]
-    )
-    mapping: dict[str, str] = {}
-    for header, canonical in pairs:
-        header, canonical = header.strip(), canonical.strip().lower()
-        if not header or canonical not in columns:
-            raise LeadFileError(
-                f"column map {header}={canonical}: expected HEADER=COLUMN with COLUMN one of "
-                + ", ".join(columns)
-            )
-        mapping[header.lower()] = canonical
-    return mapping
-
-
-def _header_map(
-    header: list[str],
-    columns: dict[str, tuple[str, ...]],
-    extra: dict[str, str] | None = None,
-) -> dict[str, int]:
-    found: dict[str, int] = {}
-    # A mapping given for this file (or saved for its source) wins over the known aliases.
-    for index, name in enumerate(header):
-        canonical = (extra or {}).get(name.strip().lower())
-        if canonical and canonical not in found:
-            found[canonical] = index
-    for index, name in enumerate(header):
-        key = name.strip().lower()
-        for canonical, aliases in columns.items():
-            if key in aliases and canonical not in found:
-                found[canonical] = index
-    return found
-
-
-def check_header(
-    decoded: DecodedFile,
-    columns: dict[str, tuple[str, ...]],
-    required: tuple[str, ...],
-    extra: dict[str, str] | None = None,
-) -> tuple[list[str], dict[str, int]]:
-    """The header and where each column is; LeadFileError naming what is missing."""
-    if not decoded.lines:
-        raise LeadFileError("the file has no header line")
-    header_line = decoded.lines[0]
-    header = next(csv.reader([header_line.text]))
-    mapping = _header_map(header, columns, extra)
-    missing = [c for c in required if c not in mapping]
-    if missing:
-        names = ", ".join(f"{c} ({'/'.join(columns[c][1:3])})" for c in missing)
-        raise LeadFileError(
-            f"line {header_line.line_no}: header lacks column(s) {names}; the header is "
-            f"{','.join(h.strip() for h in header)}; map a column with --map HEADER={missing[0]}"
-        )
-    return header, mapping
-
-
-def iter_records(
-    decoded: DecodedFile,
-    columns: dict[str, tuple[str, ...]],
-    required: tuple[str, ...],
-    extra: dict[str, str] | None = None,
-) -> Iterator[tuple[int, dict[str, str], str]]:
-    """(line number, {column: value}, raw line) for each data line; the header is line 1."""
-    header, mapping = check_header(decoded, columns, required, extra)
-    width = len(header)
-    items = list(mapping.items())
-    for line in decoded.lines[1:]:
-        text = line.text
-        # Most exported lines have no quotes: for them csv's answer is a plain split.
-        if '"' in text or "\r" in text or "\x00" in text:
-            values = next(csv.reader([text]))
-        else:
-            values = text.split(",")
-        count = len(values)
-        record = {name: values[i].strip() if i < count else "" for name, i in items}
-        record["_short"] = "1" if count < width else ""
-        yield line.line_no, record, text
+def _bad(lines: list[BadLine]) -> list[Reject]:
+    return [Reject(line.line_no, line.reason) for line in lines]
 
 
 def parse_time(text: str, *, default: datetime) -> datetime:
@@ -297,7 +116,7 @@ def check_lead(
     known_cities: set[str] | frozenset[str],
     default_source: str,
     received_at: datetime,
-    normalise: Callable[[str], str] = normalise_phone,
+    normalise: Callable[[str], str] = mainland_phone,
 ) -> LeadRow:
     """One lead record checked: ValueError with "line N: field: reason" when it is bad."""
     if record.get("_short") and not (record.get("phone") and record.get("city")):
@@ -354,8 +173,8 @@ def parse_leads(
 ) -> ParsedLeads:
     """Every good row and every reject (line number and reason) of a lead CSV file.
     `column_map` ({header: column}) names columns the known aliases do not."""
-    decoded = decode_file(data)
-    parsed = ParsedLeads(encoding=decoded.encoding, rows=[], rejects=list(decoded.rejects))
+    decoded = decode(data)
+    parsed = ParsedLeads(encoding=decoded.encoding, rows=[], rejects=_bad(decoded.bad_lines))
     records = iter_records(decoded, LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS, column_map)
     for line_no, record, raw in records:
         try:
@@ -422,9 +241,9 @@ def check_outcome(line_no: int, record: dict[str, Any], *, received_at: datetime
 
 
 def parse_outcomes(data: bytes, *, received_at: datetime) -> tuple[list[OutcomeRow], list[Reject]]:
-    decoded = decode_file(data)
+    decoded = decode(data)
     rows: list[OutcomeRow] = []
-    rejects = list(decoded.rejects)
+    rejects = _bad(decoded.bad_lines)
     for line_no, record, raw in iter_records(decoded, OUTCOME_COLUMNS, REQUIRED_OUTCOME_COLUMNS):
         try:
             rows.append(check_outcome(line_no, record, received_at=received_at))

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from domain.calendar import WorkingCalendar, business_date, default_calendar
 from domain.leads_plan import CallPlan
+from domain.models import LeadStatus
 
 LAST_PLANNED_CALL = 3
 
@@ -97,6 +98,24 @@ class OutcomeRejected(ValueError):
     """An outcome that cannot be applied; the message is the reject reason."""
 
 
+# A lead is cleaned while open; a call closes it valid or invalid, and a closed lead stays so.
+LEAD_MOVES: dict[LeadStatus, frozenset[LeadStatus]] = {
+    LeadStatus.open: frozenset({LeadStatus.open, LeadStatus.valid, LeadStatus.invalid}),
+    LeadStatus.valid: frozenset(),
+    LeadStatus.invalid: frozenset(),
+}
+
+
+def check_lead_move(current: str, new: str) -> LeadStatus:
+    """`new`, if a lead may go there from `current`; OutcomeRejected otherwise."""
+    current, new = LeadStatus(current), LeadStatus(new)
+    if new not in LEAD_MOVES[current]:
+        if not LEAD_MOVES[current]:
+            raise OutcomeRejected(f"lead is already closed ({current}) (线索已结案)")
+        raise OutcomeRejected(f"a lead cannot go from {current} to {new} (状态错误)")
+    return new
+
+
 def parse_outcome(text: str) -> Outcome:
     """The outcome of a Chinese label (关机) or an English code (powered_off)."""
     key = (text or "").strip()
@@ -108,23 +127,26 @@ def parse_outcome(text: str) -> Outcome:
 
 @dataclass(frozen=True)
 class LeadState:
-    status: str  # open / valid / invalid
+    status: str  # a LeadStatus: open / valid / invalid
     next_call_no: int
     plan: CallPlan
 
 
 @dataclass(frozen=True)
 class Transition:
-    status: str
+    status: LeadStatus
     resolution: Resolution
     next_call_no: int | None
     next_call_due: date | None
     appointment_at: datetime | None
     hand_off: bool
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", LeadStatus(self.status))
+
     @property
     def closed(self) -> bool:
-        return self.status != "open"
+        return self.status != LeadStatus.open
 
 
 def apply_outcome(
@@ -137,9 +159,29 @@ def apply_outcome(
     calendar: WorkingCalendar | None = None,
 ) -> Transition:
     """The lead after call `call_no` ended with `outcome`, or OutcomeRejected with the reason."""
-    calendar = calendar or default_calendar()
-    if state.status != "open":
-        raise OutcomeRejected(f"lead is already closed ({state.status}) (线索已结案)")
+    transition = _apply(
+        state,
+        call_no=call_no,
+        outcome=outcome,
+        called_at=called_at,
+        appointment_at=appointment_at,
+        calendar=calendar or default_calendar(),
+    )
+    check_lead_move(state.status, transition.status)
+    return transition
+
+
+def _apply(
+    state: LeadState,
+    *,
+    call_no: int,
+    outcome: Outcome,
+    called_at: datetime,
+    appointment_at: datetime | None,
+    calendar: WorkingCalendar,
+) -> Transition:
+    if not LEAD_MOVES[LeadStatus(state.status)]:
+        check_lead_move(state.status, LeadStatus.open)  # refused: the lead is closed
     if call_no != state.next_call_no:
         raise OutcomeRejected(
             f"call {call_no} out of order: the lead's next call is {state.next_call_no} "

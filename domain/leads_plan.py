@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from pydantic import BaseModel, Field
+
 from domain.calendar import BUSINESS_TZ, WorkingCalendar, business_date, default_calendar
 
 
@@ -121,3 +123,11 @@ def handoff_deadline(
         local.timetz().replace(tzinfo=None),
         BUSINESS_TZ,
     )
+
+
+class Acceptance(BaseModel):
+    """A dealer accepting a handed-off lead (the leads-accept run form): which lead, and which
+    dealer is accepting it."""
+
+    lead_id: int = Field(description="线索编号 (from the hand-off message)")
+    dealer_code: str = Field(description="经销商代码, e.g. CH001")

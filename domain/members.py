@@ -1,4 +1,4 @@
-"""Member lifecycle rules (DOMAIN §6): phones, activation window, birthdays, segments,
+"""Member lifecycle rules (DOMAIN §6): activation window, birthdays, segments,
 referral caps. Pure: time and policy numbers are parameters."""
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ import hmac
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-
-import phonenumbers
 
 
 class MemberStatus(StrEnum):
@@ -22,27 +20,6 @@ class Segment(StrEnum):
     active = "active"
     sleeping = "sleeping"
     lost = "lost"
-
-
-class InvalidPhoneError(ValueError):
-    pass
-
-
-# ---------------------------------------------------------------- phones
-
-
-def normalise_phone(raw: str, *, region: str = "CN") -> str:
-    """E.164 form of a phone number written any usual way (spaces, dashes, +86, 0086)."""
-    text = (raw or "").strip()
-    if not text:
-        raise InvalidPhoneError("phone is empty")
-    try:
-        parsed = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneError(f"phone {text!r} is not a phone number") from exc
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhoneError(f"phone {text!r} is not a valid number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 # ---------------------------------------------------------------- activation

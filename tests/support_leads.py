@@ -173,7 +173,6 @@ EXTRA_DEALERS = [
 def lead_world(world, db_url, settings_env, tmp_path) -> dict:
     settings_env(
         database_url=db_url,
-        outbox_inline_backoff_seconds=0.01,
         leads_export_dir=tmp_path / "exports",
         leads_inbox_dir=tmp_path / "inbox",
     )

@@ -3,25 +3,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import flow
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from clubflow.core.settings import get_settings
+from domain.leads_plan import Acceptance
+from flows.naming import clock, parameter
 from tasks.leads.handoff import accept_handoff_task
 
 
-class Acceptance(BaseModel):
-    """What the form asks: which lead, and which dealer is accepting it."""
-
-    lead_id: int = Field(description="线索编号 (from the hand-off message)")
-    dealer_code: str = Field(description="经销商代码, e.g. CH001")
-
-
 def _name() -> str:
-    from prefect.runtime import flow_run
-
-    acceptance = flow_run.parameters.get("acceptance") or {}
+    acceptance = parameter("acceptance") or {}
     if isinstance(acceptance, BaseModel):
         acceptance = acceptance.model_dump()
     return f"leads accept #{acceptance.get('lead_id')} by {acceptance.get('dealer_code')}"
@@ -29,4 +23,10 @@ def _name() -> str:
 
 @flow(name="leads-accept", flow_run_name=_name, log_prints=False)
 def leads_accept(acceptance: Acceptance, now: datetime | None = None) -> dict[str, str | int]:
-    return accept_handoff_task(acceptance.lead_id, acceptance.dealer_code, now or datetime.now(UTC))
+    settings = get_settings()
+    return accept_handoff_task(
+        lead_id=acceptance.lead_id,
+        dealer_code=acceptance.dealer_code,
+        now=clock(now),
+        settings=settings,
+    )

@@ -3,14 +3,16 @@ plan the calls, send each agent their list."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import flow
 from pydantic import Field
 
-from flows.leads.common import run_day, run_name
+from clubflow.core.settings import get_settings
+from flows.naming import clock, daily_run_name, run_day
 from tasks.leads.assignment import assign_leads_task
 from tasks.leads.call_lists import queue_call_lists_task
+from tasks.leads.common import load_lead_channels_task
 from tasks.leads.intake import (
     fetch_source_leads_task,
     import_lead_files_task,
@@ -19,7 +21,7 @@ from tasks.leads.intake import (
 from tasks.leads.reports import publish_intake_report_task
 
 
-@flow(name="leads-intake", flow_run_name=run_name("intake"), log_prints=False)
+@flow(name="leads-intake", flow_run_name=daily_run_name("leads", "intake"), log_prints=False)
 def leads_intake(
     files: list[str] | None = Field(
         None, description="CSV files to import; empty = every file in the inbox folder"
@@ -31,17 +33,21 @@ def leads_intake(
         None, description="Headers the known aliases miss, e.g. {'客户手机': 'phone'}"
     ),
 ) -> dict[str, int]:
-    now = now or datetime.now(UTC)
+    settings = get_settings()
+    now = clock(now)
     # Rows kept pending by earlier runs first: they arrived before today's files.
-    retried = retry_pending_leads_task(now)
-    imports = import_lead_files_task(files, now=now, source=source, column_map=column_map)
+    retried = retry_pending_leads_task(now=now, settings=settings)
+    imports = import_lead_files_task(
+        files, now=now, source=source, column_map=column_map, settings=settings
+    )
     if pull_source:
-        fetched = fetch_source_leads_task(now=now)
+        fetched = fetch_source_leads_task(now=now, settings=settings)
         if fetched is not None:
             imports.append(fetched)
     # Assignment and lists also pick up leads left over by an earlier crashed or full run.
-    assignment = assign_leads_task(now)
-    call_lists = queue_call_lists_task(now)
+    assignment = assign_leads_task(now=now, settings=settings)
+    channels = load_lead_channels_task()
+    call_lists = queue_call_lists_task(now=now, channels=channels, settings=settings)
     publish_intake_report_task(run_day(now), imports, assignment, call_lists)
     return {
         "created": sum(s.created for s in imports) + retried.created,

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import flow
 from pydantic import Field
 
-from flows.leads.common import run_name
+from clubflow.core.settings import get_settings
+from flows.naming import clock, daily_run_name
+from tasks.leads.common import load_lead_channels_task
 from tasks.leads.revisit import list_revisits_task
 
 
-@flow(name="leads-weekly-revisit", flow_run_name=run_name("revisit"), log_prints=False)
+@flow(
+    name="leads-weekly-revisit",
+    flow_run_name=daily_run_name("leads", "revisit"),
+    log_prints=False,
+)
 def leads_weekly_revisit(
     now: datetime | None = Field(None, description="Business time of the run (default: now)"),
 ) -> dict[str, int]:
-    result = list_revisits_task(now or datetime.now(UTC))
+    settings = get_settings()
+    channels = load_lead_channels_task()
+    result = list_revisits_task(now=clock(now), channels=channels, settings=settings)
     return {"listed": result.listed, **result.by_recipient}

@@ -7,8 +7,6 @@ Set-based: one import of thousands of rows is a handful of statements.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +21,9 @@ from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.models import Activity, Member, Registration
 from domain.permissions import club_refusal
+from domain.phones import phone_key
 from domain.privacy import mask_phone
+from domain.tabular import TableError, parse_column_map, read_table
 from tasks.activities.store import ActivityError, get_activity
 from tasks.audit import actor_of, club_owners, record_refusal
 
@@ -54,16 +54,32 @@ class CheckinReport:
     already_checked_in: int = 0
 
 
-def parse_checkin_csv(text: str) -> list[CheckinRow]:
+# Header names (en and zh) of each check-in field, read by domain.tabular.
+CHECKIN_COLUMNS = {
+    "member_no": ("member_no", "会员号", "会员编号"),
+    "phone": ("phone", "mobile", "手机", "手机号", "电话"),
+    "checked_in_at": ("checked_in_at", "签到时间"),
+    "organiser": ("organiser", "organizer", "组织者"),
+}
+
+
+def parse_checkin_csv(
+    data: str | bytes, column_map: list[str] | dict[str, str] | None = None
+) -> list[CheckinRow]:
     """Columns: member_no or phone (one is required), checked_in_at (ISO, optional),
-    organiser (optional: 1/true/yes/是)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    fields = {f.strip().lower() for f in reader.fieldnames or []}
-    if not fields & {"member_no", "phone"}:
+    organiser (optional: 1/true/yes/是). UTF-8 (with or without BOM) or GBK. `column_map`
+    (HEADER=FIELD items, or a dict) names headers the known names miss."""
+    try:
+        mapping = parse_column_map(column_map, CHECKIN_COLUMNS)
+        table = read_table(data, CHECKIN_COLUMNS, column_map=mapping)
+    except TableError as exc:
+        raise CheckinError(f"check-in file: {exc}") from None
+    if not table.columns.keys() & {"member_no", "phone"}:
         raise CheckinError("check-in file: needs a member_no or phone column")
+    if table.bad_lines:
+        raise CheckinError(table.bad_lines[0].reason.replace("line", "row", 1))
     rows = []
-    for number, raw in enumerate(reader, start=2):  # line 1 is the header
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+    for number, row in table.records:  # line 1 is the header
         if not row.get("member_no") and not row.get("phone"):
             raise CheckinError(f"row {number}: member_no and phone are both empty")
         at = None
@@ -89,12 +105,8 @@ def parse_checkin_csv(text: str) -> list[CheckinRow]:
 
 
 def _normalise_phone(phone: str) -> str:
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) == 11:
-        return f"+86{digits}"
-    if len(digits) == 13 and digits.startswith("86"):
-        return f"+{digits}"
-    return phone
+    # Members are stored under domain.phones' form; a value that is no number finds nobody.
+    return phone_key(phone) or phone.strip()
 
 
 def _resolve_members(*, session: Session, rows: list[CheckinRow]) -> dict[int, int]:

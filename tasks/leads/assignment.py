@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prefect import task
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
-from clubflow.core.db import session_scope
-from clubflow.core.settings import get_settings
 from domain.calendar import business_date
 from domain.leads_plan import AgentSlot, assign_leads
 from domain.models import Lead, LeadStatus, Person, Role
-from tasks.leads.common import LeadsError, chunks, day_bounds, logger
+from tasks.common import chunks, data_task, run_logger
+from tasks.leads.common import LeadsError, day_bounds
 
 
 @dataclass
@@ -89,6 +87,10 @@ def assign_open_leads(*, session: Session, now: datetime) -> AssignmentResult:
     result = AssignmentResult(assigned=len(plan), unassigned=len(lead_ids) - len(plan))
     for agent in plan.values():
         result.by_agent[names[agent]] = result.by_agent.get(names[agent], 0) + 1
+    log = run_logger("leads")
+    log.info("assigned %s leads to %s agents", result.assigned, len(result.by_agent))
+    if result.unassigned:
+        log.warning("%s leads exceed today's agent capacity and wait", result.unassigned)
     return result
 
 
@@ -118,13 +120,7 @@ def reassign_leads(
     return len(lead_ids)
 
 
-@task(name="assign-leads", retries=1, retry_delay_seconds=5)
-def assign_leads_task(now: datetime) -> AssignmentResult:
-    """Assign the open, unassigned leads to the agents on duty (deterministic, balanced)."""
-    with session_scope(get_settings().database_url) as session:
-        result = assign_open_leads(session=session, now=now)
-    log = logger()
-    log.info("assigned %s leads to %s agents", result.assigned, len(result.by_agent))
-    if result.unassigned:
-        log.warning("%s leads exceed today's agent capacity and wait", result.unassigned)
-    return result
+# Assign the open, unassigned leads to the agents on duty (deterministic, balanced).
+assign_leads_task = data_task(
+    assign_open_leads, name="assign-leads", retries=1, retry_delay_seconds=5
+)

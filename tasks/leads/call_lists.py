@@ -13,16 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from prefect import task
 from sqlalchemy import select, update
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
-from clubflow.core.db import session_scope
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.calendar import business_date, default_calendar
 from domain.models import Lead, LeadStatus, Person
-from tasks.leads.common import export_dir, logger, optional_channels, paused_gc
+from tasks.common import data_task, run_logger
+from tasks.leads.common import export_dir, gc_paused
 from tasks.outbox import NotificationRequest, queue_notifications
 
 CALL_LIST_COLUMNS = ["lead_id", "name", "phone", "model", "city", "source", "arrived_at",
@@ -59,13 +58,15 @@ def write_call_list(path: Path, leads: list[tuple], *, times: _Isoformat | None 
     path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
 
 
+@gc_paused
 def queue_call_lists(
     *,
     session: Session,
     now: datetime,
     settings: Settings,
-    channels: NotificationChannels | None,
+    channels: NotificationChannels | None = None,
 ) -> CallListResult:
+    """Write each agent's new call list (CSV) and queue one notification per list."""
     rows = session.execute(
         select(
             Person.username,
@@ -133,15 +134,8 @@ def queue_call_lists(
             .values(listed_at=now),
             execution_options={"synchronize_session": False},
         )
+    run_logger("leads").info("queued %s call lists covering %s leads", result.lists, result.leads)
     return result
 
 
-@task(name="queue-call-lists", retries=1, retry_delay_seconds=5)
-def queue_call_lists_task(now: datetime) -> CallListResult:
-    """Write each agent's new call list (CSV) and queue one notification per list."""
-    settings = get_settings()
-    channels = optional_channels()
-    with paused_gc(), session_scope(settings.database_url) as session:
-        result = queue_call_lists(session=session, now=now, settings=settings, channels=channels)
-    logger().info("queued %s call lists covering %s leads", result.lists, result.leads)
-    return result
+queue_call_lists_task = data_task(queue_call_lists, retries=1, retry_delay_seconds=5)

@@ -1,43 +1,29 @@
-"""Helpers shared by the lead tasks: logging, channels, day bounds, batching."""
+"""Helpers shared by the lead tasks: channels, day bounds, batch steps, bulk inserts."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
-import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from prefect import get_run_logger
-from prefect.exceptions import MissingContextError
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
-from clubflow.core.db import bulk_insert_ignoring_conflicts  # noqa: F401 (lives there now)
 from domain.calendar import BUSINESS_TZ
 
-T = TypeVar("T")
-IN_BATCH = 5000  # values per IN (...) list: well under SQLite's and PostgreSQL's limits
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class LeadsError(ValueError):
     """A lead operation was refused; the message says which lead and why."""
-
-
-def logger() -> logging.Logger | logging.LoggerAdapter:
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger("clubflow.leads")
-
-
-def chunks(items: Sequence[T], size: int = IN_BATCH) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @contextmanager
@@ -58,6 +44,17 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def gc_paused(fn: F) -> F:
+    """`fn` runs under `paused_gc` (a batch step; the signature stays fn's, for data_task)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with paused_gc():
+            return fn(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC instants where an Asia/Shanghai business day starts and ends."""
     start = datetime.combine(day, time(0), BUSINESS_TZ)
@@ -73,6 +70,10 @@ def optional_channels() -> NotificationChannels | None:
         return load_channels()
     except ValueError:
         return None
+
+
+# The flows load the channels once and hand them to each step that queues notifications.
+load_lead_channels_task = task(optional_channels, name="load-lead-channels", cache_policy=NO_CACHE)
 
 
 def export_dir(root: str, day: date) -> Path:

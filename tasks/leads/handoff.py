@@ -11,19 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prefect import task
 from sqlalchemy import select
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
-from clubflow.core.db import session_scope
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.calendar import BUSINESS_TZ
 from domain.leads_plan import handoff_deadline, next_dealer
 from domain.models import Dealer, Lead, LeadStatus
 from domain.models_leads import DealerRotation, LeadHandoff
 from domain.privacy import mask_phone
-from tasks.leads.common import LeadsError, logger, optional_channels
+from tasks.common import data_task, run_logger
+from tasks.leads.common import LeadsError
 from tasks.outbox import NotificationRequest, queue_notifications
 
 
@@ -128,7 +127,11 @@ def _give(
 
 
 def hand_off_valid_leads(
-    *, session: Session, now: datetime, settings: Settings, channels: NotificationChannels | None
+    *,
+    session: Session,
+    now: datetime,
+    settings: Settings,
+    channels: NotificationChannels | None = None,
 ) -> HandoffResult:
     """Every valid, interested lead not yet handed goes to the next dealer of its city."""
     leads = list(
@@ -165,11 +168,16 @@ def hand_off_valid_leads(
     queue_notifications(
         session=session, requests=requests, now=now, settings=settings, channels=channels
     )
+    run_logger("leads").info("handed %s leads to dealers", result.handed)
     return result
 
 
 def bounce_overdue_handoffs(
-    *, session: Session, now: datetime, settings: Settings, channels: NotificationChannels | None
+    *,
+    session: Session,
+    now: datetime,
+    settings: Settings,
+    channels: NotificationChannels | None = None,
 ) -> HandoffResult:
     """Rounds not accepted by their deadline go to the next dealer of the city, or the
     region's specialist when every dealer of the city has let it pass."""
@@ -222,6 +230,11 @@ def bounce_overdue_handoffs(
     queue_notifications(
         session=session, requests=requests, now=now, settings=settings, channels=channels
     )
+    run_logger("leads").info(
+        "bounced %s hand-offs to the next dealer, %s to specialists",
+        result.bounced,
+        result.to_specialist,
+    )
     return result
 
 
@@ -257,42 +270,20 @@ def accept_handoff(*, session: Session, lead_id: int, dealer_code: str, now: dat
     return lead
 
 
-@task(name="hand-off-leads", retries=1, retry_delay_seconds=5)
-def hand_off_leads_task(now: datetime) -> HandoffResult:
-    """Hand every new valid, interested lead to a dealer of its city (round robin)."""
-    settings = get_settings()
-    channels = optional_channels()
-    with session_scope(settings.database_url) as session:
-        result = hand_off_valid_leads(
-            session=session, now=now, settings=settings, channels=channels
-        )
-    logger().info("handed %s leads to dealers", result.handed)
-    return result
+def record_acceptance(
+    *, session: Session, lead_id: int, dealer_code: str, now: datetime
+) -> dict[str, str | int]:
+    """A dealer's acceptance, as the form's run returns it (phone masked)."""
+    lead = accept_handoff(session=session, lead_id=lead_id, dealer_code=dealer_code, now=now)
+    run_logger("leads").info("lead %s accepted by dealer %s", lead_id, dealer_code)
+    return {"lead_id": lead.id, "dealer": dealer_code, "phone": mask_phone(lead.phone)}
 
 
-@task(name="bounce-overdue-handoffs", retries=1, retry_delay_seconds=5)
-def bounce_overdue_handoffs_task(now: datetime) -> HandoffResult:
-    """Hand-offs past their acceptance deadline go to the next dealer or the specialist."""
-    settings = get_settings()
-    channels = optional_channels()
-    with session_scope(settings.database_url) as session:
-        result = bounce_overdue_handoffs(
-            session=session, now=now, settings=settings, channels=channels
-        )
-    if result.bounced or result.to_specialist:
-        logger().info(
-            "bounced %s hand-offs to the next dealer, %s to specialists",
-            result.bounced,
-            result.to_specialist,
-        )
-    return result
-
-
-@task(name="accept-handoff")
-def accept_handoff_task(lead_id: int, dealer_code: str, now: datetime) -> dict[str, str | int]:
-    """Record a dealer's acceptance; refused (naming why) if it is not their lead or too late."""
-    with session_scope(get_settings().database_url) as session:
-        lead = accept_handoff(session=session, lead_id=lead_id, dealer_code=dealer_code, now=now)
-        result = {"lead_id": lead.id, "dealer": dealer_code, "phone": mask_phone(lead.phone)}
-    logger().info("lead %s accepted by dealer %s", lead_id, dealer_code)
-    return result
+# Hand every new valid, interested lead to a dealer of its city (round robin).
+hand_off_leads_task = data_task(
+    hand_off_valid_leads, name="hand-off-leads", retries=1, retry_delay_seconds=5
+)
+# Hand-offs past their acceptance deadline go to the next dealer or the specialist.
+bounce_overdue_handoffs_task = data_task(bounce_overdue_handoffs, retries=1, retry_delay_seconds=5)
+# Refused (naming why) if it is not the dealer's lead or too late.
+accept_handoff_task = data_task(record_acceptance, name="accept-handoff")

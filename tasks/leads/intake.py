@@ -21,21 +21,24 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from blocks.systems import ExternalSystem
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.db import (
+    bulk_insert_ignoring_conflicts,
+    insert_ignoring_conflicts,
+    session_scope,
+)
 from clubflow.core.settings import Settings, get_settings
 from domain.calendar import BUSINESS_TZ, business_date, default_calendar
 from domain.leads_csv import (
-    LeadFileError,
+    LEAD_COLUMNS,
     LeadRow,
     ParsedLeads,
     Reject,
     check_lead,
-    content_hash,
-    parse_column_map,
     parse_leads,
     reject_of,
 )
@@ -43,17 +46,16 @@ from domain.leads_plan import CallPlan, assign_leads, call_plan
 from domain.models import Dealer, Lead, LeadImport, LeadStatus
 from domain.models_leads import LeadReject, LeadSourceCursor
 from domain.privacy import mask_text
+from domain.tabular import TableError, content_hash, parse_column_map
 from tasks.audit import record_refusal, retry_unless_refused
+from tasks.common import chunks, data_task, run_logger
 from tasks.http import client_for, iter_pages
 from tasks.leads.assignment import agents_on_duty
 from tasks.leads.common import (
-    bulk_insert_ignoring_conflicts,
-    chunks,
     export_dir,
+    gc_paused,
     id_order,
     in_values,
-    logger,
-    paused_gc,
 )
 
 
@@ -362,6 +364,15 @@ def retry_pending_leads(*, session: Session, now: datetime, settings: Settings) 
             summary.assigned,
         )
     session.flush()
+    if result.tried:
+        run_logger("leads").info(
+            "pending rows: %s tried, %s created, %s merged, %s still pending, %s final",
+            result.tried,
+            result.created,
+            result.merged,
+            result.pending,
+            result.final,
+        )
     return result
 
 
@@ -376,10 +387,11 @@ def write_rejects_csv(rejects: list[Reject], *, path: Path) -> str:
     return str(path)
 
 
+@gc_paused
 def import_lead_bytes(
     data: bytes,
     *,
-    url: str,
+    session: Session,
     source: str,
     filename: str | None,
     now: datetime,
@@ -389,28 +401,25 @@ def import_lead_bytes(
     """Parse and store one lead file; its rejects go to a CSV beside the day's exports.
     `column_map` ({header: column}) names columns the known aliases do not."""
     digest = content_hash(data)
-    with paused_gc():
-        with session_scope(url) as session:
-            cities = known_cities(session=session)
-        parsed = parse_leads(
-            data,
-            known_cities=set(cities),
-            default_source=source,
-            received_at=now,
-            column_map=column_map,
-        )
-        with session_scope(url) as session:
-            summary = store_leads(
-                session=session,
-                parsed=parsed,
-                source=source,
-                digest=digest,
-                filename=filename,
-                now=now,
-                settings=settings,
-                ref_prefix=f"file:{digest[:16]}",
-            )
+    parsed = parse_leads(
+        data,
+        known_cities=set(known_cities(session=session)),
+        default_source=source,
+        received_at=now,
+        column_map=column_map,
+    )
+    summary = store_leads(
+        session=session,
+        parsed=parsed,
+        source=source,
+        digest=digest,
+        filename=filename,
+        now=now,
+        settings=settings,
+        ref_prefix=f"file:{digest[:16]}",
+    )
     if parsed.rejects and not summary.already_imported:
+        # Named by the import's id: a rolled-back import leaves at most a file no row names.
         day_dir = export_dir(settings.leads_export_dir, business_date(now))
         summary.rejects_csv = write_rejects_csv(
             parsed.rejects, path=day_dir / f"rejects_import{summary.import_id}.csv"
@@ -428,7 +437,7 @@ def saved_column_map(inbox: str, source: str) -> dict[str, str]:
     path = column_map_path(inbox, source)
     if not path.is_file():
         return {}
-    return parse_column_map(json.loads(path.read_text(encoding="utf-8")))
+    return parse_column_map(json.loads(path.read_text(encoding="utf-8")), LEAD_COLUMNS)
 
 
 def save_column_map(inbox: str, source: str, mapping: dict[str, str]) -> Path:
@@ -466,9 +475,10 @@ def fetch_source_leads(
     return items
 
 
+@gc_paused
 def store_source_items(
     *,
-    url: str,
+    session: Session,
     name: str,
     items: list[dict[str, Any]],
     now: datetime,
@@ -478,52 +488,49 @@ def store_source_items(
     if not items:
         return ImportSummary(source=name, filename=None)
     data = json.dumps(items, ensure_ascii=False, sort_keys=True, default=str).encode()
-    with paused_gc(), session_scope(url) as session:
-        cities = set(known_cities(session=session))
-        parsed = ParsedLeads(encoding="json", rows=[], rejects=[])
-        for position, item in enumerate(items, start=1):
-            record = {k: str(v) if v is not None else "" for k, v in item.items()}
-            record["ref"] = str(item.get("id") or f"item{position}")
-            try:
-                parsed.rows.append(
-                    check_lead(
-                        position,
-                        record,
-                        known_cities=cities,
-                        default_source=name,
-                        received_at=now,
-                    )
+    cities = set(known_cities(session=session))
+    parsed = ParsedLeads(encoding="json", rows=[], rejects=[])
+    for position, item in enumerate(items, start=1):
+        record = {k: str(v) if v is not None else "" for k, v in item.items()}
+        record["ref"] = str(item.get("id") or f"item{position}")
+        try:
+            parsed.rows.append(
+                check_lead(
+                    position,
+                    record,
+                    known_cities=cities,
+                    default_source=name,
+                    received_at=now,
                 )
-            except ValueError as exc:
-                reject = reject_of(position, exc, json.dumps(item), record)
-                parsed.rejects.append(
-                    Reject(
-                        position,
-                        str(exc).replace("line", "item", 1),
-                        reject.raw,
-                        reject.pending,
-                        reject.field,
-                        reject.record,
-                    )
+            )
+        except ValueError as exc:
+            reject = reject_of(position, exc, json.dumps(item), record)
+            parsed.rejects.append(
+                Reject(
+                    position,
+                    str(exc).replace("line", "item", 1),
+                    reject.raw,
+                    reject.pending,
+                    reject.field,
+                    reject.record,
                 )
-        summary = store_leads(
-            session=session,
-            parsed=parsed,
-            source=name,
-            digest=content_hash(data),
-            filename=None,
-            now=now,
-            settings=settings,
-            ref_prefix=f"api:{name}",
-        )
-        last = max(
-            (str(item.get("id")) for item in items if item.get("id") is not None), key=id_order
-        )
-        cursor = session.get(LeadSourceCursor, name)
-        if cursor is None:
-            session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
-        else:
-            cursor.cursor, cursor.read_at = last, now
+            )
+    summary = store_leads(
+        session=session,
+        parsed=parsed,
+        source=name,
+        digest=content_hash(data),
+        filename=None,
+        now=now,
+        settings=settings,
+        ref_prefix=f"api:{name}",
+    )
+    last = max((str(item.get("id")) for item in items if item.get("id") is not None), key=id_order)
+    cursor = session.get(LeadSourceCursor, name)
+    if cursor is None:
+        session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
+    else:
+        cursor.cursor, cursor.read_at = last, now
     return summary
 
 
@@ -564,13 +571,9 @@ def enter_dealer_lead(
     return summary
 
 
-def source_cursor(*, url: str, name: str) -> str | None:
-    with session_scope(url) as session:
-        row = session.get(LeadSourceCursor, name)
-        return row.cursor if row else None
-
-
-# ---------------------------------------------------------------- tasks
+def source_cursor(*, session: Session, name: str) -> str | None:
+    row = session.get(LeadSourceCursor, name)
+    return row.cursor if row else None
 
 
 def refuse_file(path: Path, inbox: str) -> None:
@@ -580,25 +583,41 @@ def refuse_file(path: Path, inbox: str) -> None:
     shutil.move(str(path), folder / path.name)
 
 
+# ---------------------------------------------------------------- tasks
+# Pending rows (refused for a reason that can change) whose dealer now exists come in.
+retry_pending_leads_task = data_task(
+    retry_pending_leads,
+    retries=1,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_unless_refused,
+)
+
+# The two below manage their own transactions: one per file (a refused file leaves the others
+# imported, and an inbox file moves only once its import committed), and none held open
+# across the HTTP source's pages.
+
+
 @task(
     name="import-lead-files",
     retries=1,
     retry_delay_seconds=5,
     retry_condition_fn=retry_unless_refused,
+    cache_policy=NO_CACHE,
 )
 def import_lead_files_task(
     files: list[str] | None = None,
-    now: datetime | None = None,
+    *,
+    now: datetime,
     source: str = "csv",
     column_map: dict[str, str] | None = None,
+    settings: Settings | None = None,
 ) -> list[ImportSummary]:
     """Import the given CSV files, or every file waiting in the inbox folder. A file refused as
     a whole (a required column missing) is recorded as refused; the others go on."""
-    settings = get_settings()
-    now = now or datetime.now(BUSINESS_TZ)
+    settings = settings or get_settings()
     from_inbox = files is None
     paths = inbox_files(settings.leads_inbox_dir) if from_inbox else [Path(f) for f in files]
-    log = logger()
+    log = run_logger("leads")
     summaries = []
     for path in paths:
         if not path.is_file():
@@ -607,16 +626,17 @@ def import_lead_files_task(
         try:
             # The source's saved mapping, then this run's own (which wins).
             mapping = {**saved_column_map(settings.leads_inbox_dir, name), **(column_map or {})}
-            summary = import_lead_bytes(
-                path.read_bytes(),
-                url=settings.database_url,
-                source=name,
-                filename=path.name,
-                now=now,
-                settings=settings,
-                column_map=mapping,
-            )
-        except LeadFileError as exc:
+            with session_scope(settings.database_url) as session:
+                summary = import_lead_bytes(
+                    path.read_bytes(),
+                    session=session,
+                    source=name,
+                    filename=path.name,
+                    now=now,
+                    settings=settings,
+                    column_map=mapping,
+                )
+        except TableError as exc:
             summary = ImportSummary(source=name, filename=path.name, refused=f"{path.name}: {exc}")
             with session_scope(settings.database_url) as session:
                 record_refusal(
@@ -648,53 +668,31 @@ def import_lead_files_task(
     return summaries
 
 
-@task(
-    name="retry-pending-leads",
-    retries=1,
-    retry_delay_seconds=5,
-    retry_condition_fn=retry_unless_refused,
-)
-def retry_pending_leads_task(now: datetime | None = None) -> RetrySummary:
-    """Pending rows (refused for a reason that can change) whose dealer now exists come in."""
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        result = retry_pending_leads(
-            session=session, now=now or datetime.now(BUSINESS_TZ), settings=settings
-        )
-    if result.tried:
-        logger().info(
-            "pending rows: %s tried, %s created, %s merged, %s still pending, %s final",
-            result.tried,
-            result.created,
-            result.merged,
-            result.pending,
-            result.final,
-        )
-    return result
-
-
-@task(name="fetch-source-leads", retries=2, retry_delay_seconds=[5, 30])
+@task(name="fetch-source-leads", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
 def fetch_source_leads_task(
-    block_name: str | None = None, now: datetime | None = None, transport: Any = None
+    block_name: str | None = None,
+    *,
+    now: datetime,
+    transport: Any = None,
+    settings: Settings | None = None,
 ) -> ImportSummary | None:
     """Read the paged HTTP lead source after its cursor and store what is new."""
-    settings = get_settings()
+    settings = settings or get_settings()
     name = block_name or settings.leads_source_block
+    log = run_logger("leads")
     try:
         system = ExternalSystem.load(name)
     except ValueError:
-        logger().info("no %r block saved: the HTTP lead source is not configured", name)
+        log.info("no %r block saved: the HTTP lead source is not configured", name)
         return None
-    cursor = source_cursor(url=settings.database_url, name=name)
+    with session_scope(settings.database_url) as session:
+        cursor = source_cursor(session=session, name=name)
     items = fetch_source_leads(system=system, cursor=cursor, transport=transport)
-    summary = store_source_items(
-        url=settings.database_url,
-        name=name,
-        items=items,
-        now=now or datetime.now(BUSINESS_TZ),
-        settings=settings,
-    )
-    logger().info(
+    with session_scope(settings.database_url) as session:
+        summary = store_source_items(
+            session=session, name=name, items=items, now=now, settings=settings
+        )
+    log.info(
         "source %s: %s items, %s created, %s merged, %s rejected",
         name,
         len(items),

@@ -15,27 +15,32 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from blocks.systems import ExternalSystem
 from clubflow.core.db import insert_ignoring_conflicts, session_scope
-from clubflow.core.settings import get_settings
-from domain.calendar import BUSINESS_TZ, business_date, default_calendar
-from domain.leads_csv import OutcomeRow, Reject, check_outcome, content_hash, parse_outcomes
+from clubflow.core.settings import Settings, get_settings
+from domain.calendar import WorkingCalendar, business_date, default_calendar
+from domain.leads_csv import OutcomeRow, Reject, check_outcome, parse_outcomes
 from domain.leads_outcomes import (
     LABELS,
     LeadState,
+    Outcome,
     OutcomeRejected,
+    Transition,
     apply_outcome,
     parse_outcome,
 )
 from domain.leads_plan import CallPlan
-from domain.models import CallAttempt, Lead, LeadImport, Person
+from domain.models import CallAttempt, Lead, LeadImport, LeadStatus, Person
 from domain.models_leads import LeadReject, LeadSourceCursor
 from domain.privacy import mask_text
+from domain.tabular import content_hash
+from tasks.common import chunks, run_logger
 from tasks.http import client_for, iter_pages
-from tasks.leads.common import chunks, id_order, logger
+from tasks.leads.common import id_order
 
 
 @dataclass
@@ -50,13 +55,10 @@ class OutcomeSummary:
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (line/item, masked reason)
 
 
-def apply_outcome_rows(
-    *, session: Session, rows: list[OutcomeRow], now: datetime, source: str
-) -> tuple[OutcomeSummary, list[Reject]]:
-    """Apply a batch of outcomes; every bad one becomes a reject naming its line and reason."""
-    summary = OutcomeSummary(source=source)
-    rejects: list[Reject] = []
-    lead_ids = sorted({row.lead_id for row in rows})
+def _lead_states(
+    session: Session, lead_ids: list[int]
+) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, int], str]]:
+    """The batch's leads (by id) and the outcomes already recorded (by lead and call)."""
     state: dict[int, dict[str, Any]] = {}
     recorded: dict[tuple[int, int], str] = {}
     for batch in chunks(lead_ids):
@@ -78,6 +80,71 @@ def apply_outcome_rows(
             )
         ).all():
             recorded[(lead_id, call_no)] = outcome
+    return state, recorded
+
+
+def _transition(
+    row: OutcomeRow,
+    lead: dict[str, Any] | None,
+    previous: str | None,
+    outcome: Outcome,
+    calendar: WorkingCalendar,
+) -> Transition | None:
+    """The lead's move for this row; None for a replay of the recorded outcome."""
+    if lead is None:
+        raise OutcomeRejected(f"unknown lead {row.lead_id} (线索不存在)")
+    if previous is not None:
+        if previous == outcome.value:
+            return None
+        raise OutcomeRejected(
+            f"call {row.call_no} of lead {row.lead_id} is already recorded as "
+            f"{LABELS.get(previous, previous)} (重复结果)"
+        )
+    plan = CallPlan(
+        lead["call_day"] or business_date(lead["arrived_at"]),
+        lead["third_call_due"] or business_date(lead["arrived_at"]),
+    )
+    return apply_outcome(
+        LeadState(str(lead["status"]), lead["next_call_no"], plan),
+        call_no=row.call_no,
+        outcome=outcome,
+        called_at=row.called_at,
+        appointment_at=row.appointment_at,
+        calendar=calendar,
+    )
+
+
+def _write_outcomes(
+    session: Session, attempts: list[dict[str, Any]], changed: dict[int, dict[str, Any]]
+) -> None:
+    insert_ignoring_conflicts(session, CallAttempt, attempts, on=["lead_id", "call_no"])
+    if not changed:
+        return
+    table = Lead.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("lead_id"))
+        .values(
+            status=bindparam("status"),
+            outcome=bindparam("outcome"),
+            next_call_no=bindparam("next_call_no"),
+            next_call_due=bindparam("next_call_due"),
+            appointment_at=bindparam("appointment_at"),
+            appointment_notified_at=None,
+            closed_at=bindparam("closed_at"),
+        )
+    )
+    for batch in chunks(list(changed.values())):
+        session.execute(statement, list(batch), execution_options={"synchronize_session": False})
+
+
+def apply_outcome_rows(
+    *, session: Session, rows: list[OutcomeRow], now: datetime, source: str
+) -> tuple[OutcomeSummary, list[Reject]]:
+    """Apply a batch of outcomes; every bad one becomes a reject naming its line and reason."""
+    summary = OutcomeSummary(source=source)
+    rejects: list[Reject] = []
+    state, recorded = _lead_states(session, sorted({row.lead_id for row in rows}))
     agents = dict(
         session.execute(
             select(Person.username, Person.id).where(
@@ -90,42 +157,24 @@ def apply_outcome_rows(
     changed: dict[int, dict[str, Any]] = {}
     # Per lead in call order, so a file may list call 2 before call 1 of the same lead.
     for row in sorted(rows, key=lambda r: (r.lead_id, r.call_no, r.line_no)):
+        lead = state.get(row.lead_id)
         try:
             outcome = parse_outcome(row.outcome)
-            lead = state.get(row.lead_id)
-            if lead is None:
-                raise OutcomeRejected(f"unknown lead {row.lead_id} (线索不存在)")
-            previous = recorded.get((row.lead_id, row.call_no))
-            if previous is not None:
-                if previous == outcome.value:
-                    summary.duplicates += 1
-                    continue
-                raise OutcomeRejected(
-                    f"call {row.call_no} of lead {row.lead_id} is already recorded as "
-                    f"{LABELS.get(previous, previous)} (重复结果)"
-                )
-            plan = CallPlan(
-                lead["call_day"] or business_date(lead["arrived_at"]),
-                lead["third_call_due"] or business_date(lead["arrived_at"]),
-            )
-            transition = apply_outcome(
-                LeadState(str(lead["status"]), lead["next_call_no"], plan),
-                call_no=row.call_no,
-                outcome=outcome,
-                called_at=row.called_at,
-                appointment_at=row.appointment_at,
-                calendar=calendar,
+            transition = _transition(
+                row, lead, recorded.get((row.lead_id, row.call_no)), outcome, calendar
             )
         except OutcomeRejected as exc:
             rejects.append(Reject(row.line_no, f"line {row.line_no}: lead {row.lead_id}: {exc}"))
             continue
-        agent_id = agents.get(row.agent) or lead["agent_id"]
+        if transition is None:
+            summary.duplicates += 1
+            continue
         attempts.append(
             {
                 "lead_id": row.lead_id,
                 "call_no": row.call_no,
                 "outcome": outcome.value,
-                "agent_id": agent_id,
+                "agent_id": agents.get(row.agent) or lead["agent_id"],
                 "called_at": row.called_at,
                 "appointment_at": row.appointment_at,
                 "resolution": transition.resolution.value,
@@ -145,90 +194,72 @@ def apply_outcome_rows(
             "closed_at": row.called_at if transition.closed else None,
         }
         summary.applied += 1
-        if transition.status == "valid":
+        if transition.status == LeadStatus.valid:
             summary.closed_valid += 1
-        elif transition.status == "invalid":
+        elif transition.status == LeadStatus.invalid:
             summary.closed_invalid += 1
-    insert_ignoring_conflicts(session, CallAttempt, attempts, on=["lead_id", "call_no"])
-    if changed:
-        table = Lead.__table__
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("lead_id"))
-            .values(
-                status=bindparam("status"),
-                outcome=bindparam("outcome"),
-                next_call_no=bindparam("next_call_no"),
-                next_call_due=bindparam("next_call_due"),
-                appointment_at=bindparam("appointment_at"),
-                appointment_notified_at=None,
-                closed_at=bindparam("closed_at"),
-            )
-        )
-        for batch in chunks(list(changed.values())):
-            session.execute(
-                statement, list(batch), execution_options={"synchronize_session": False}
-            )
+    _write_outcomes(session, attempts, changed)
     summary.rejected = len(rejects)
     summary.rejects = [(r.line_no, mask_text(r.reason)) for r in rejects[:50]]
     return summary, rejects
 
 
 def import_outcome_bytes(
-    data: bytes, *, url: str, source: str, filename: str | None, now: datetime
+    data: bytes, *, session: Session, source: str, filename: str | None, now: datetime
 ) -> OutcomeSummary:
     """Import an outcome file once (its content hash); a second import adds nothing."""
     rows, parse_rejects = parse_outcomes(data, received_at=now)
-    with session_scope(url) as session:
-        ids = insert_ignoring_conflicts(
-            session,
-            LeadImport,
-            [
-                {
-                    "source": source,
-                    "content_hash": content_hash(data),
-                    "filename": filename,
-                    "kind": "outcomes",
-                    "business_day": business_date(now),
-                    "imported_at": now,
-                    "rows": len(rows) + len(parse_rejects),
-                    "created": 0,
-                    "merged": 0,
-                    "rejected": 0,
-                }
-            ],
-            on=["content_hash"],
-        )
-        if not ids:
-            return OutcomeSummary(source=source, already_imported=True)
-        summary, rejects = apply_outcome_rows(session=session, rows=rows, now=now, source=source)
-        rejects = sorted(parse_rejects + rejects, key=lambda r: r.line_no)
-        insert_ignoring_conflicts(
-            session,
-            LeadReject,
-            [
-                {"import_id": ids[0], "line_no": r.line_no, "reason": r.reason, "raw": r.raw}
-                for r in rejects
-            ],
-            on=["import_id", "line_no"],
-        )
-        session.execute(
-            update(LeadImport)
-            .where(LeadImport.id == ids[0])
-            .values(created=summary.applied, rejected=len(rejects))
-        )
+    ids = insert_ignoring_conflicts(
+        session,
+        LeadImport,
+        [
+            {
+                "source": source,
+                "content_hash": content_hash(data),
+                "filename": filename,
+                "kind": "outcomes",
+                "business_day": business_date(now),
+                "imported_at": now,
+                "rows": len(rows) + len(parse_rejects),
+                "created": 0,
+                "merged": 0,
+                "rejected": 0,
+            }
+        ],
+        on=["content_hash"],
+    )
+    if not ids:
+        return OutcomeSummary(source=source, already_imported=True)
+    summary, rejects = apply_outcome_rows(session=session, rows=rows, now=now, source=source)
+    rejects = sorted(parse_rejects + rejects, key=lambda r: r.line_no)
+    insert_ignoring_conflicts(
+        session,
+        LeadReject,
+        [
+            {"import_id": ids[0], "line_no": r.line_no, "reason": r.reason, "raw": r.raw}
+            for r in rejects
+        ],
+        on=["import_id", "line_no"],
+    )
+    session.execute(
+        update(LeadImport)
+        .where(LeadImport.id == ids[0])
+        .values(created=summary.applied, rejected=len(rejects))
+    )
     summary.rejected = len(rejects)
     summary.rejects = [(r.line_no, mask_text(r.reason)) for r in rejects[:50]]
     return summary
 
 
-def fetch_call_centre_outcomes(
-    *, url: str, system: ExternalSystem, name: str, now: datetime, transport: Any = None
-) -> OutcomeSummary:
-    """Read outcomes after the stored cursor, apply them and move the cursor, atomically."""
-    with session_scope(url) as session:
-        cursor_row = session.get(LeadSourceCursor, name)
-        cursor = cursor_row.cursor if cursor_row else None
+def outcome_cursor(*, session: Session, name: str) -> str | None:
+    row = session.get(LeadSourceCursor, name)
+    return row.cursor if row else None
+
+
+def fetch_outcome_items(
+    *, system: ExternalSystem, cursor: str | None, transport: Any = None
+) -> list[dict[str, Any]]:
+    """Every outcome the call centre's paged API has after `cursor`."""
     items: list[dict[str, Any]] = []
     with client_for(system, transport) as client:
         for page in iter_pages(
@@ -239,6 +270,13 @@ def fetch_call_centre_outcomes(
             retries=system.retries,
         ):
             items.extend(page)
+    return items
+
+
+def apply_fetched_outcomes(
+    *, session: Session, name: str, items: list[dict[str, Any]], now: datetime
+) -> OutcomeSummary:
+    """Apply fetched outcomes (rejects by item position) and move the cursor, atomically."""
     if not items:
         return OutcomeSummary(source=name)
     rows, rejects = [], []
@@ -248,16 +286,13 @@ def fetch_call_centre_outcomes(
             rows.append(check_outcome(position, record, received_at=now))
         except ValueError as exc:
             rejects.append(Reject(position, str(exc).replace("line", "item", 1), json.dumps(item)))
-    with session_scope(url) as session:
-        summary, applied_rejects = apply_outcome_rows(
-            session=session, rows=rows, now=now, source=name
-        )
-        last = max((str(item.get("id", "")) for item in items), key=id_order)
-        cursor_row = session.get(LeadSourceCursor, name)
-        if cursor_row is None:
-            session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
-        else:
-            cursor_row.cursor, cursor_row.read_at = last, now
+    summary, applied_rejects = apply_outcome_rows(session=session, rows=rows, now=now, source=name)
+    last = max((str(item.get("id", "")) for item in items), key=id_order)
+    cursor_row = session.get(LeadSourceCursor, name)
+    if cursor_row is None:
+        session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
+    else:
+        cursor_row.cursor, cursor_row.read_at = last, now
     all_rejects = rejects + applied_rejects
     summary.rejected = len(all_rejects)
     summary.rejects = [(r.line_no, mask_text(r.reason)) for r in all_rejects[:50]]
@@ -265,24 +300,26 @@ def fetch_call_centre_outcomes(
 
 
 # ---------------------------------------------------------------- tasks
+# These two manage their own transactions: one per file, so a bad file leaves the others
+# imported; and no transaction held open across the call centre's HTTP pages.
 
 
-@task(name="import-outcome-files", retries=1, retry_delay_seconds=5)
+@task(name="import-outcome-files", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def import_outcome_files_task(
-    files: list[str], now: datetime | None = None
+    files: list[str], now: datetime, settings: Settings | None = None
 ) -> list[OutcomeSummary]:
     """Import call-outcome CSV files exported by the call centre."""
-    settings = get_settings()
-    now = now or datetime.now(BUSINESS_TZ)
+    settings = settings or get_settings()
     summaries = []
     for name in files:
         path = Path(name)
         if not path.is_file():
             raise FileNotFoundError(f"outcome file {path} does not exist")
-        summary = import_outcome_bytes(
-            path.read_bytes(), url=settings.database_url, source="csv", filename=path.name, now=now
-        )
-        logger().info(
+        with session_scope(settings.database_url) as session:
+            summary = import_outcome_bytes(
+                path.read_bytes(), session=session, source="csv", filename=path.name, now=now
+            )
+        run_logger("leads").info(
             "%s: %s applied, %s duplicates, %s rejected%s",
             path.name,
             summary.applied,
@@ -294,26 +331,34 @@ def import_outcome_files_task(
     return summaries
 
 
-@task(name="fetch-call-centre-outcomes", retries=2, retry_delay_seconds=[5, 30])
+@task(
+    name="fetch-call-centre-outcomes",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    cache_policy=NO_CACHE,
+)
 def fetch_call_centre_outcomes_task(
-    block_name: str | None = None, now: datetime | None = None, transport: Any = None
+    block_name: str | None = None,
+    *,
+    now: datetime,
+    transport: Any = None,
+    settings: Settings | None = None,
 ) -> OutcomeSummary | None:
     """Read new outcomes from the call centre's paged API and apply them."""
-    settings = get_settings()
+    settings = settings or get_settings()
     name = block_name or settings.leads_call_centre_block
+    log = run_logger("leads")
     try:
         system = ExternalSystem.load(name)
     except ValueError:
-        logger().info("no %r block saved: the call-centre API is not configured", name)
+        log.info("no %r block saved: the call-centre API is not configured", name)
         return None
-    summary = fetch_call_centre_outcomes(
-        url=settings.database_url,
-        system=system,
-        name=name,
-        now=now or datetime.now(BUSINESS_TZ),
-        transport=transport,
-    )
-    logger().info(
+    with session_scope(settings.database_url) as session:
+        cursor = outcome_cursor(session=session, name=name)
+    items = fetch_outcome_items(system=system, cursor=cursor, transport=transport)
+    with session_scope(settings.database_url) as session:
+        summary = apply_fetched_outcomes(session=session, name=name, items=items, now=now)
+    log.info(
         "call centre %s: %s applied, %s duplicates, %s rejected",
         name,
         summary.applied,

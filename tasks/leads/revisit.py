@@ -10,17 +10,17 @@ import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from prefect import task
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts
+from clubflow.core.settings import Settings
 from domain.calendar import business_date
 from domain.models import Lead, LeadStatus, Person, Role
 from domain.models_leads import LeadRevisit
-from tasks.leads.common import export_dir, logger, optional_channels
+from tasks.common import data_task, run_logger
+from tasks.leads.common import export_dir
 from tasks.outbox import NotificationRequest, queue_notifications
 
 
@@ -36,7 +36,7 @@ def list_revisits(
     session: Session,
     now: datetime,
     settings: Settings,
-    channels: NotificationChannels | None,
+    channels: NotificationChannels | None = None,
 ) -> RevisitResult:
     today = business_date(now)
     week_of = today - timedelta(days=today.weekday())
@@ -106,17 +106,11 @@ def list_revisits(
     queue_notifications(
         session=session, requests=requests, now=now, settings=settings, channels=channels
     )
-    return result
-
-
-@task(name="list-revisits", retries=1, retry_delay_seconds=5)
-def list_revisits_task(now: datetime) -> RevisitResult:
-    """Put this week's unconverted leads on the revisit list and tell their agents."""
-    settings = get_settings()
-    channels = optional_channels()
-    with session_scope(settings.database_url) as session:
-        result = list_revisits(session=session, now=now, settings=settings, channels=channels)
-    logger().info(
+    run_logger("leads").info(
         "week of %s: %s leads to revisit", result.week_of, sum(result.by_recipient.values())
     )
     return result
+
+
+# Put this week's unconverted leads on the revisit list and tell their agents.
+list_revisits_task = data_task(list_revisits, retries=1, retry_delay_seconds=5)

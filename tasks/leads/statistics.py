@@ -7,16 +7,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from statistics import median
 
-from prefect import task
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from clubflow.core.db import session_scope
-from clubflow.core.settings import get_settings
 from domain.leads_outcomes import CONNECTED, LABELS, Outcome
 from domain.models import CallAttempt, Lead, LeadImport, LeadStatus, Person
 from domain.models_leads import LeadHandoff
-from tasks.leads.common import day_bounds, logger
+from tasks.common import data_task, run_logger
+from tasks.leads.common import day_bounds
 from tasks.render import render
 
 
@@ -119,12 +117,10 @@ def render_statistics(stats: DailyStatistics) -> str:
     )
 
 
-@task(name="compute-lead-statistics", retries=1, retry_delay_seconds=5)
-def compute_statistics_task(day: date) -> tuple[DailyStatistics, str]:
+def compute_statistics(*, session: Session, day: date) -> tuple[DailyStatistics, str]:
     """The day's figures and their markdown report."""
-    with session_scope(get_settings().database_url) as session:
-        stats = daily_statistics(session=session, day=day)
-    logger().info(
+    stats = daily_statistics(session=session, day=day)
+    run_logger("leads").info(
         "%s: %s calls, contact rate %.1f%%, valid rate %.1f%%",
         day,
         stats.calls,
@@ -132,3 +128,8 @@ def compute_statistics_task(day: date) -> tuple[DailyStatistics, str]:
         stats.valid_rate * 100,
     )
     return stats, render_statistics(stats)
+
+
+compute_statistics_task = data_task(
+    compute_statistics, name="compute-lead-statistics", retries=1, retry_delay_seconds=5
+)

@@ -11,16 +11,14 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prefect import task
 from sqlalchemy import case, func, select, update
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
-from clubflow.core.db import session_scope
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.calendar import BUSINESS_TZ, business_date, default_calendar
 from domain.models import Lead, LeadStatus, Person
-from tasks.leads.common import chunks, logger, optional_channels
+from tasks.common import chunks, data_task, run_logger
 from tasks.outbox import NotificationRequest, queue_notifications
 
 
@@ -160,29 +158,17 @@ def notify_due_appointments(
 
 def sweep_calls(
     *,
-    url: str,
+    session: Session,
     now: datetime,
     settings: Settings,
     channels: NotificationChannels | None = None,
 ) -> SweepResult:
-    with session_scope(url) as session:
-        result = remind_overdue_calls(
-            session=session, now=now, settings=settings, channels=channels
-        )
-        result.appointments_due = notify_due_appointments(
-            session=session, now=now, settings=settings, channels=channels
-        )
-    return result
-
-
-@task(name="sweep-calls", retries=1, retry_delay_seconds=5)
-def sweep_calls_task(now: datetime) -> SweepResult:
     """Remind agents of overdue calls, escalate old ones, announce due appointments."""
-    settings = get_settings()
-    result = sweep_calls(
-        url=settings.database_url, now=now, settings=settings, channels=optional_channels()
+    result = remind_overdue_calls(session=session, now=now, settings=settings, channels=channels)
+    result.appointments_due = notify_due_appointments(
+        session=session, now=now, settings=settings, channels=channels
     )
-    logger().info(
+    run_logger("leads").info(
         "%s overdue calls (%s agents reminded, %s escalated), %s appointments due",
         result.overdue_calls,
         result.agents_reminded,
@@ -190,3 +176,6 @@ def sweep_calls_task(now: datetime) -> SweepResult:
         result.appointments_due,
     )
     return result
+
+
+sweep_calls_task = data_task(sweep_calls, retries=1, retry_delay_seconds=5)

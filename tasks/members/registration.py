@@ -18,15 +18,14 @@ from clubflow.core.db import insert_ignoring_conflicts, session_scope
 from clubflow.core.settings import Settings, get_settings
 from domain.calendar import business_date
 from domain.members import (
-    InvalidPhoneError,
     MemberStatus,
     activation_code,
     activation_window,
     code_matches,
-    normalise_phone,
 )
 from domain.models import Club, Dealer, Member
 from domain.models_members import MemberActivation
+from domain.phones import PhoneError, normalise_phone
 from domain.privacy import mask_phone, mask_text
 from tasks.members.common import chunks, logger, recipient, zh_date
 from tasks.outbox import NotificationRequest, queue_notifications
@@ -123,8 +122,10 @@ def _resolve_rows(
         label = f"row {index} ({reg.name})"
         try:
             phone = normalise_phone(reg.phone)
-        except InvalidPhoneError as exc:
-            result.rejected.append(f"{label}: {mask_text(str(exc))}")
+        except PhoneError as exc:
+            result.rejected.append(
+                f"{label}: {mask_text(f'phone {reg.phone.strip()!r} {exc.reason}')}"
+            )
             continue
         club_id, row_source = None, source
         if reg.dealer_code:

@@ -119,3 +119,25 @@ def test_a_late_second_call_moves_the_third_to_the_next_working_day_after_it():
         called_at=datetime(2026, 10, 9, 11, 0, tzinfo=SH),  # Fri; Sat Oct 10 is a make-up day
     )
     assert t.next_call_due == date(2026, 10, 10)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "allowed"),
+    [
+        ("open", "open", True),
+        ("open", "valid", True),
+        ("open", "invalid", True),
+        ("valid", "open", False),
+        ("valid", "invalid", False),
+        ("invalid", "valid", False),
+        ("invalid", "open", False),
+    ],
+)
+def test_a_closed_lead_stays_closed(current, new, allowed):
+    from domain.leads_outcomes import check_lead_move
+
+    if allowed:
+        assert check_lead_move(current, new) == new
+    else:
+        with pytest.raises(OutcomeRejected, match="already closed"):
+            check_lead_move(current, new)

@@ -9,13 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.members import (
-    InvalidPhoneError,
     Segment,
     activation_code,
     activation_window,
     birthday_in,
     code_matches,
-    normalise_phone,
     referral_reward_for_referrer,
     segment_for,
     sleeping_since,
@@ -156,25 +154,6 @@ def test_balance_is_the_sum_of_the_ledger_and_nothing_due_survives_an_expiry_run
         assert balance >= 0
         assert sum(g.left for g in left) == balance
         assert all(g.left >= 0 for g in left)
-
-
-@pytest.mark.parametrize(
-    ("raw", "normalised"),
-    [
-        ("13812341234", "+8613812341234"),
-        ("138 1234 1234", "+8613812341234"),
-        ("+86-138-1234-1234", "+8613812341234"),
-        ("0086 13812341234", "+8613812341234"),
-    ],
-)
-def test_phones_are_normalised_to_e164(raw, normalised):
-    assert normalise_phone(raw) == normalised
-
-
-@pytest.mark.parametrize("raw", ["", "12345", "abc", "1381234123"])
-def test_an_invalid_phone_is_refused(raw):
-    with pytest.raises(InvalidPhoneError):
-        normalise_phone(raw)
 
 
 def test_activation_window_reminds_on_day_3_and_expires_on_day_7():

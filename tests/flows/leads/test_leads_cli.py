@@ -89,7 +89,8 @@ def test_a_dealer_entered_lead_is_deduped_like_any_other(lead_world, db_url):
 
 
 def test_a_dealer_accepts_through_the_flow_form(lead_channels, db_url, tmp_path):
-    from flows.leads.accept import Acceptance, leads_accept
+    from domain.leads_plan import Acceptance
+    from flows.leads.accept import leads_accept
 
     path = tmp_path / "leads.csv"
     path.write_bytes(FILE.encode("utf-8"))

@@ -200,14 +200,15 @@ def test_a_rerun_after_a_crash_mid_intake_adds_nothing_twice(lead_channels, sink
     path = tmp_path / "leads.csv"
     path.write_bytes(generated.data)
     # The first run died right after the import (and its assignment) committed: no lists.
-    import_lead_bytes(
-        generated.data,
-        url=db_url,
-        source="csv",
-        filename=path.name,
-        now=INTAKE_AT,
-        settings=get_settings(),
-    )
+    with session_scope(db_url) as session:
+        import_lead_bytes(
+            generated.data,
+            session=session,
+            source="csv",
+            filename=path.name,
+            now=INTAKE_AT,
+            settings=get_settings(),
+        )
     assert _count(db_url, Lead, Lead.listed_at.is_(None)) == 60
 
     first = leads_intake(files=[str(path)], pull_source=False, now=INTAKE_AT)

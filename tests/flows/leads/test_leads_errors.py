@@ -3,6 +3,8 @@ refused as a whole is a refusal (the run completes), never retried."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from cli_support import one_line_error
 from prefect.client.orchestration import get_client
@@ -15,6 +17,24 @@ from domain.models import Lead
 from domain.models_audit import Refusal
 
 pytestmark = pytest.mark.slow
+
+
+def _final_task_run(flow_run_id, prefix: str, *, wait_s: float = 10.0):
+    """The flow run's task run named `prefix…` once the server has recorded its final state
+    (task run states reach the server as events, a moment after the run returns)."""
+    deadline = time.monotonic() + wait_s
+    with get_client(sync_client=True) as client:
+        while True:
+            [task_run] = [
+                t
+                for t in client.read_task_runs()
+                if t.flow_run_id == flow_run_id and t.name.startswith(prefix)
+            ]
+            if (task_run.state and task_run.state.is_final()) or time.monotonic() > deadline:
+                return task_run
+            time.sleep(0.2)
+
+
 cli = CliRunner()
 
 
@@ -55,12 +75,7 @@ def test_a_file_refused_in_a_run_is_not_retried_and_the_run_completes(
 
     missing = leads_intake(files=[str(tmp_path / "gone.csv")], pull_source=False, return_state=True)
     assert missing.is_failed()
-    with get_client(sync_client=True) as client:
-        [task_run] = [
-            t
-            for t in client.read_task_runs()
-            if t.flow_run_id == missing.state_details.flow_run_id and t.name.startswith("import")
-        ]
+    task_run = _final_task_run(missing.state_details.flow_run_id, "import")
     assert task_run.run_count == 1  # a file that does not exist is not waited for
 
 

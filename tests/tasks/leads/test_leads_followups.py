@@ -23,6 +23,12 @@ from tasks.leads.sweep import sweep_calls
 SH = ZoneInfo("Asia/Shanghai")
 
 
+def _sweep(db_url, **kwargs):
+    """One sweep in its own transaction, as the sweep-calls task runs it."""
+    with session_scope(db_url) as session:
+        return sweep_calls(session=session, **kwargs)
+
+
 def _agent_ids(db_url) -> dict[str, int]:
     with session_scope(db_url) as session:
         return dict(session.execute(select(Person.username, Person.id)).all())
@@ -61,8 +67,8 @@ def test_overdue_calls_remind_each_agent_once_a_day_then_the_supervisor(lead_wor
     settings = get_settings()
 
     tuesday = datetime(2026, 10, 13, 10, 0, tzinfo=SH)
-    result = sweep_calls(url=db_url, now=tuesday, settings=settings)
-    again = sweep_calls(url=db_url, now=tuesday + timedelta(minutes=15), settings=settings)
+    result = _sweep(db_url, now=tuesday, settings=settings)
+    again = _sweep(db_url, now=tuesday + timedelta(minutes=15), settings=settings)
 
     assert (result.overdue_calls, result.agents_reminded, result.escalated_calls) == (4, 2, 1)
     assert result.by_agent == {"agent1": 3, "agent2": 1}
@@ -76,7 +82,7 @@ def test_overdue_calls_remind_each_agent_once_a_day_then_the_supervisor(lead_wor
     assert "最早应于 2026-10-12" in rows[0].body
     assert "客服2号（agent2）：1 通" in rows[2].body
     # Rest days send nothing: Sunday Oct 11 is not a working day.
-    sunday = sweep_calls(url=db_url, now=datetime(2026, 10, 11, 10, tzinfo=SH), settings=settings)
+    sunday = _sweep(db_url, now=datetime(2026, 10, 11, 10, tzinfo=SH), settings=settings)
     assert sunday.overdue_calls == 0
 
 
@@ -93,9 +99,9 @@ def test_a_due_appointment_is_announced_once_to_its_agent(lead_world, db_url):
             appointment_at=at,
         )
     settings = get_settings()
-    before = sweep_calls(url=db_url, now=at - timedelta(minutes=1), settings=settings)
-    due = sweep_calls(url=db_url, now=at + timedelta(minutes=5), settings=settings)
-    later = sweep_calls(url=db_url, now=at + timedelta(minutes=20), settings=settings)
+    before = _sweep(db_url, now=at - timedelta(minutes=1), settings=settings)
+    due = _sweep(db_url, now=at + timedelta(minutes=5), settings=settings)
+    later = _sweep(db_url, now=at + timedelta(minutes=20), settings=settings)
     assert (before.appointments_due, due.appointments_due, later.appointments_due) == (0, 1, 0)
     (row,) = _notifications(db_url)
     assert row.recipient == "person:agent3"

@@ -1,4 +1,4 @@
-"""Phone normalisation, encoding detection and row checks of lead files."""
+"""Encoding detection and row checks of lead files (phones: tests/domain/test_phones.py)."""
 
 from __future__ import annotations
 
@@ -7,57 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.leads_csv import LeadFileError, detect_encoding, parse_leads
-from domain.leads_phone import PhoneError, normalise_phone
+from domain.leads_csv import parse_leads
+from domain.tabular import TableError, detect_encoding
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 9, 30, 10, 0, tzinfo=SH)
 CITIES = {"成都", "北京", "广州"}
-
-
-@pytest.mark.parametrize(
-    ("raw", "e164"),
-    [
-        ("13800138000", "+8613800138000"),
-        ("138 0013 8000", "+8613800138000"),
-        ("138-0013-8000", "+8613800138000"),
-        ("+86 138 0013 8000", "+8613800138000"),
-        ("+86-13800138000", "+8613800138000"),
-        ("8613800138000", "+8613800138000"),
-        ("008613800138000", "+8613800138000"),
-        ("010-12345678", "+861012345678"),
-        ("(010) 1234 5678", "+861012345678"),
-        ("021-5555 1234", "+862155551234"),
-        ("0755-88881234", "+8675588881234"),
-        ("028 8765 4321", "+862887654321"),
-    ],
-)
-def test_mainland_mobiles_and_landlines_normalise_to_e164(raw, e164):
-    assert normalise_phone(raw) == e164
-
-
-@pytest.mark.parametrize(
-    ("raw", "reason"),
-    [
-        ("", "no phone"),
-        ("   ", "no phone"),
-        ("12345", "invalid"),
-        ("10000000000", "invalid mobile"),
-        ("1380013800", "invalid"),
-        ("abc", "not a phone number"),
-        ("+1 650 253 0000", "not a mainland number"),
-        ("400-800-1234", "not a mobile or landline"),
-    ],
-)
-def test_bad_phones_are_refused_with_a_reason(raw, reason):
-    with pytest.raises(PhoneError, match=reason):
-        normalise_phone(raw)
-
-
-def test_a_refused_phone_is_masked_in_its_reason():
-    with pytest.raises(PhoneError) as err:
-        normalise_phone("10012345678")
-    assert "10012345678" not in str(err.value)
 
 
 HEADER = "姓名,电话,意向车型,城市,来源,留资时间\n"
@@ -123,7 +78,7 @@ def test_one_corrupt_line_in_a_utf8_file_does_not_turn_the_file_into_gbk():
 
 
 def test_a_file_without_a_phone_column_is_refused_naming_it():
-    with pytest.raises(LeadFileError, match="lacks column.*phone"):
+    with pytest.raises(TableError, match="lacks column.*phone"):
         parse_leads(
             "姓名,城市\n王伟,成都\n".encode(),
             known_cities=CITIES,
