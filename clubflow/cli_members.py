@@ -47,7 +47,7 @@ def _read_text(file: Path) -> str:
 
 def read_registrations(file: Path) -> tuple[list, list[str]]:
     """Rows of a registration CSV as inputs, and the rows refused with line and field."""
-    from tasks.members.registration import RegistrationInput
+    from domain.members import RegistrationInput
 
     reader = csv.DictReader(io.StringIO(_read_text(file)))
     headers = {(h or "").strip(): h for h in reader.fieldnames or []}

@@ -18,10 +18,11 @@ from sqlmodel import Session
 from clubflow.core.db import insert_ignoring_conflicts
 from clubflow.core.settings import Settings, get_settings
 from domain.calendar import business_date
+from domain.members import TIER_ZH, recipient
 from domain.models import Member, MemberTier, PointsEntry
 from domain.points import TierPolicy, expiry_date, next_rank, rank_for, rank_index, tier_for
 from domain.points import tier_rose as _tier_rose
-from tasks.members.common import TIER_ZH, chunks, recipient
+from tasks.common import chunks
 from tasks.outbox import NotificationRequest, queue_notifications
 
 

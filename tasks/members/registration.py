@@ -10,39 +10,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from prefect import task
-from pydantic import BaseModel, Field
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.db import insert_ignoring_conflicts
 from clubflow.core.settings import Settings, get_settings
 from domain.calendar import business_date
 from domain.members import (
     InvalidPhoneError,
     MemberStatus,
+    RegistrationInput,
     activation_code,
     activation_window,
     code_matches,
     normalise_phone,
+    recipient,
+    zh_date,
 )
 from domain.models import Club, Dealer, Member
 from domain.models_members import MemberActivation
 from domain.privacy import mask_phone, mask_text
-from tasks.members.common import chunks, logger, recipient, zh_date
+from tasks.common import chunks, data_task, run_logger
 from tasks.outbox import NotificationRequest, queue_notifications
-
-
-class RegistrationInput(BaseModel):
-    """One registration, from the app, a file import or a dealer's counter."""
-
-    name: str = Field(min_length=1, max_length=64, description="会员姓名")
-    phone: str = Field(description="手机号（任意常见写法，保存为 +86 标准格式）")
-    club_code: str | None = Field(default=None, description="俱乐部代码，如 C-CH001")
-    dealer_code: str | None = Field(
-        default=None, description="在经销商处登记时的经销商代码；会员归入该店的俱乐部"
-    )
-    birthday: date | None = None
-    referral_code: str | None = Field(default=None, description="推荐人的推荐码")
 
 
 class ActivationError(ValueError):
@@ -316,7 +306,7 @@ def register_members(
             session=session, requests=requests, now=now, settings=settings
         ).queued
     session.flush()
-    logger().info(
+    run_logger("members").info(
         "registered %s new, %s merged, %s reopened, %s rejected",
         len(result.created),
         len(result.merged),
@@ -415,7 +405,9 @@ def activate_member(
         now=now,
         settings=settings,
     )
-    logger().info("member %s activated by %s (%s)", member_no, by, mask_phone(member.phone))
+    run_logger("members").info(
+        "member %s activated by %s (%s)", member_no, by, mask_phone(member.phone)
+    )
     return "activated"
 
 
@@ -491,38 +483,39 @@ def sweep_activations(
     return sweep
 
 
-# ---------------------------------------------------------------- tasks
+register_members_task = data_task(
+    register_members, name="store-member-registrations", retries=2, retry_delay_seconds=5
+)
+activate_member_task = data_task(activate_member, name="activate-member-account")
+sweep_activations_task = data_task(sweep_activations, retries=2, retry_delay_seconds=5)
 
 
-@task(name="register-members", retries=2, retry_delay_seconds=5)
-def register_members_task(
-    registrations: list[RegistrationInput], now: datetime, source: str = "online"
-) -> RegistrationResult:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return register_members(
-            session=session, registrations=registrations, now=now, source=source, settings=settings
+@task(name="publish-member-registrations")
+def publish_registrations(result: RegistrationResult) -> None:
+    """The run's registrations as a markdown artifact (phones masked)."""
+    lines = [
+        f"- new members: {len(result.created)}",
+        f"- merged into known members: {len(result.merged)}",
+        f"- expired registrations reopened: {len(result.reopened)}",
+        f"- rejected: {len(result.rejected)}",
+        *[f"  - {reason}" for reason in result.rejected[:50]],
+        *[f"- warning: {warning}" for warning in result.warnings[:50]],
+    ]
+    create_markdown_artifact(
+        key="member-registrations",
+        markdown="### Member registrations\n\n" + "\n".join(lines),
+        description="Registrations of this run (phones masked)",
+    )
+
+
+@task(name="publish-activation-sweep")
+def publish_activation_sweep(sweep: ActivationSweep) -> None:
+    """Who was reminded and who expired, as a table artifact (none when nobody was)."""
+    rows = [{"member": no, "action": "reminded"} for no in sweep.reminded]
+    rows += [{"member": no, "action": "expired"} for no in sweep.expired]
+    if rows:
+        create_table_artifact(
+            key="member-activation-sweep",
+            table=rows,
+            description="Registrations reminded (day 3) and expired (end of the window)",
         )
-
-
-@task(name="activate-member")
-def activate_member_task(
-    member_no: str, now: datetime, code: str | None = None, dealer_code: str | None = None
-) -> str:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return activate_member(
-            session=session,
-            member_no=member_no,
-            now=now,
-            code=code,
-            dealer_code=dealer_code,
-            settings=settings,
-        )
-
-
-@task(name="sweep-member-activations", retries=2, retry_delay_seconds=5)
-def sweep_activations_task(now: datetime) -> ActivationSweep:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return sweep_activations(session=session, now=now, settings=settings)

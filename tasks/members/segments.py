@@ -8,16 +8,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from sqlalchemy import and_, delete, func, select, update
 from sqlmodel import Session
 
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
+from clubflow.core.db import insert_ignoring_conflicts
 from clubflow.core.settings import Settings, get_settings
 from domain.calendar import business_date
-from domain.members import MemberStatus, Segment, segment_for, sleeping_since
+from domain.members import MemberStatus, Segment, recipient, segment_for, sleeping_since, zh_date
 from domain.models import Activity, Club, Member, Region, Registration
 from domain.models_members import MemberInteraction, ReactivationInvitation, SegmentSnapshot
-from tasks.members.common import chunks, recipient, zh_date
+from tasks.common import chunks, data_task
 from tasks.outbox import NotificationRequest, queue_notifications
 
 # Activities a member can still be invited to (the activities area's statuses).
@@ -290,15 +291,49 @@ def reactivated_in_month(*, session: Session, year: int, month: int) -> dict[int
     return dict(rows)
 
 
-@task(name="segment-members", retries=2, retry_delay_seconds=5)
-def segment_members_task(as_of: date, now: datetime) -> SegmentReport:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return segment_members(session=session, as_of=as_of, now=now, settings=settings)
+segment_members_task = data_task(
+    segment_members, name="assign-member-segments", retries=2, retry_delay_seconds=5
+)
+invite_sleeping_members_task = data_task(invite_sleeping_members, retries=2, retry_delay_seconds=5)
 
 
-@task(name="invite-sleeping-members", retries=2, retry_delay_seconds=5)
-def invite_sleeping_members_task(as_of: date, now: datetime) -> InvitationReport:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return invite_sleeping_members(session=session, as_of=as_of, now=now, settings=settings)
+@task(name="publish-member-segments")
+def publish_segments(as_of: date, report: SegmentReport, invitations: InvitationReport) -> None:
+    """A table per region (its clubs' segments) and one markdown table of every region."""
+    for region_code in sorted({c.region_code for c in report.clubs if c.region_code}):
+        create_table_artifact(
+            key=f"member-segments-{region_code}",
+            table=[
+                {
+                    "club": c.club,
+                    "active": c.counts["active"],
+                    "sleeping": c.counts["sleeping"],
+                    "lost": c.counts["lost"],
+                    "newly sleeping": c.newly_sleeping,
+                    "reactivated": c.reactivated,
+                }
+                for c in report.clubs
+                if c.region_code == region_code
+            ],
+            description=f"Member segments per club, {as_of.isoformat()}",
+        )
+    lines = [
+        "| region | active | sleeping | lost | newly sleeping | reactivated |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for region, counts in report.by_region().items():
+        lines.append(
+            f"| {region} | {counts.get('active', 0)} | {counts.get('sleeping', 0)} | "
+            f"{counts.get('lost', 0)} | {counts.get('newly_sleeping', 0)} | "
+            f"{counts.get('reactivated', 0)} |"
+        )
+    create_markdown_artifact(
+        key="member-segments",
+        markdown=(
+            f"### Member segments by region, {as_of.isoformat()}\n\n"
+            + "\n".join(lines)
+            + f"\n\nReactivation invitations sent: {len(invitations.invited)} "
+            f"({invitations.to_activity} to a planned activity, {invitations.generic} generic)."
+        ),
+        description="Active / sleeping / lost members by region",
+    )

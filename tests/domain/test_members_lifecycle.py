@@ -13,13 +13,14 @@ from sqlalchemy import func, select
 from clubflow.core.db import migrate, session_scope
 from clubflow.core.settings import get_settings
 from clubflow.world import seed_regions
+from domain.members import InteractionInput
 from domain.models import Activity, Club, Member, MemberTier, Notification, PointsEntry
 from domain.models_members import MemberActivation, ReactivationInvitation, ReferralReward
 from domain.points import rank_for
 from tasks.members import grant_points, recompute_members
 from tasks.members.birthdays import queue_birthday_greetings
 from tasks.members.expiry import expire_points, warn_expiring_points
-from tasks.members.interactions import InteractionInput, record_interactions
+from tasks.members.interactions import record_interactions
 from tasks.members.referrals import reward_referrals
 from tasks.members.registration import (
     ActivationError,

@@ -9,13 +9,13 @@ from members_support import add_member, at, member
 from sqlalchemy import func, select
 
 from clubflow.core.db import session_scope
+from domain.members import InteractionInput
 from domain.models import PointsEntry
 from flows.members.interactions import record_member_interactions
 from flows.members.points_expiry import expire_member_points
 from flows.members.referrals import reward_referrals
 from flows.members.tier_review import review_member_tiers
 from tasks.members import grant_points, recompute_members
-from tasks.members.interactions import InteractionInput
 
 pytestmark = pytest.mark.slow
 
