@@ -1,4 +1,4 @@
-"""The subsidy rules engine (补贴申报, DOMAIN §3 step 7): pure, line by line.
+"""The subsidy rules engine (补贴申报): pure, line by line.
 
 For each claimed line it proposes approve / reduce (to a cap) / reject, with the reason.
 The policy (caps per class and category, per-participant caps for materials, allowed
@@ -71,7 +71,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     "race_registration": {"kind": "costs", "label_zh": "赛事报名费"},
 }
 
-# *default* policy (DOMAIN §3): A runs on HQ resources, D on the club's own, E has none;
+# *default* policy: A runs on HQ resources, D on the club's own, E has none;
 # B gets HQ subsidy, C subsidy on approval.
 DEFAULT_CLASSES: dict[str, dict] = {
     "A": {"total_cap": 0},

@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session
 
+from clubflow.core.settings import Settings
 from domain import calendar
 from domain.models import Person, Recap, Role, SubsidyClaim, SubsidyLine
 from domain.subsidy import (
@@ -22,8 +25,11 @@ from domain.subsidy import (
     decided_amounts,
     propose,
 )
+from tasks.activities.announce import queue_step_notifications
 from tasks.activities.checkin import participant_count
-from tasks.activities.store import ActivityView, get_activity
+from tasks.activities.refusals import RETRY, ClaimRefused
+from tasks.activities.store import ActivityView, get_activity, read_activity
+from tasks.common import data_task
 from tasks.outbox import NotificationRequest
 
 
@@ -39,10 +45,6 @@ class ClaimInput(BaseModel):
 
     submitted_by: str = Field(description="Username of the club admin")
     lines: list[ClaimLineInput] = Field(min_length=1)
-
-
-class ClaimRefused(ValueError):
-    """A claim or a claim decision that cannot be accepted; the message says why."""
 
 
 class ClaimLineView(BaseModel):
@@ -391,3 +393,71 @@ def claim_markdown(activity: ActivityView, claim: ClaimView) -> str:
         "reports/activity_claim.md.j2",
         {"activity": activity.context(), "claim": claim.model_dump(), **claim_table_context(claim)},
     )
+
+
+# ---------------------------------------------------------------- steps and their tasks
+
+
+def decide_claim_and_notify(
+    *,
+    session: Session,
+    code: str,
+    decider: str,
+    outcome: str,
+    decisions: list[LineDecision],
+    comment: str = "",
+    now: datetime,
+    settings: Settings,
+) -> ClaimView:
+    """Apply the line-by-line decision and send the club its decision table."""
+    claim, requests = decide_claim(
+        session=session,
+        code=code,
+        decider=decider,
+        outcome=outcome,
+        decisions=decisions,
+        comment=comment,
+        now=now,
+        policy=settings.subsidy_policy,
+    )
+    queue_step_notifications(session=session, requests=requests, now=now, settings=settings)
+    return claim
+
+
+def mark_paid_and_notify(
+    *,
+    session: Session,
+    code: str,
+    paid_by: str,
+    payment_ref: str,
+    now: datetime,
+    settings: Settings,
+) -> ClaimView:
+    claim, requests = mark_paid(
+        session=session, code=code, paid_by=paid_by, payment_ref=payment_ref, now=now
+    )
+    queue_step_notifications(session=session, requests=requests, now=now, settings=settings)
+    return claim
+
+
+def claim_decision_table(*, session: Session, code: str) -> str:
+    """The claim's decision table as markdown."""
+    activity = read_activity(session=session, code=code)
+    return claim_markdown(activity, read_claim(session=session, code=code))
+
+
+@task(name="publish-claim")
+def publish_claim(activity: ActivityView, markdown: str, description: str) -> None:
+    """The claim's decision table as the activity's claim artifact (one key per activity)."""
+    create_markdown_artifact(
+        key=f"activity-{activity.code.lower()}-claim",
+        markdown=markdown,
+        description=f"{activity.run_label}: {description}",
+    )
+
+
+file_claim_task = data_task(file_claim, **RETRY)
+check_claim_decision_task = data_task(check_claim_decision, **RETRY)
+decide_claim_task = data_task(decide_claim_and_notify, name="decide-claim", **RETRY)
+claim_markdown_task = data_task(claim_decision_table, **RETRY)
+mark_paid_task = data_task(mark_paid_and_notify, name="mark-claim-paid", **RETRY)
