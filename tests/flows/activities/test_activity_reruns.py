@@ -65,8 +65,8 @@ def test_a_crash_right_after_approval_replays_without_a_second_review_or_message
     real = lifecycle.approve_activity_task
 
     @task(name="approve-activity")
-    def approve_then_crash(code, now=None):
-        real.fn(code=code, now=now)  # committed: status, dates and notifications are stored
+    def approve_then_crash(code, now=None, settings=None):
+        real.fn(code=code, now=now, settings=settings)  # committed: status, dates and notifications are stored
         raise RuntimeError("worker killed")
 
     monkeypatch.setattr(lifecycle, "approve_activity_task", approve_then_crash)
