@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -102,6 +102,27 @@ class ActivityProposal(BaseModel):
     @classmethod
     def _stripped(cls, value: str) -> str:
         return value.strip()
+
+
+class CheckinRow(BaseModel):
+    """One check-in: the member (by number, or by phone) and optionally when and as organiser."""
+
+    member_no: str | None = None
+    phone: str | None = None
+    checked_in_at: datetime | None = None
+    organiser: bool = False
+    line: int | None = Field(None, description="Row of the source file, for error messages")
+
+
+class RecapInput(BaseModel):
+    """What the club files after the activity (the UI renders it as a form)."""
+
+    filed_by: str = Field(description="Username of the club admin filing the recap")
+    media_links: list[str] = Field(default_factory=list, description="Photo/video links")
+    media_posts: int = Field(0, ge=0, description="Media posts published")
+    media_reads: int = Field(0, ge=0, description="Reads of those posts")
+    feedback_score: float | None = Field(None, ge=0, le=5, description="Members' score, 0–5")
+    notes: str = ""
 
 
 @dataclass(frozen=True)

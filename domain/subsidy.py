@@ -311,3 +311,26 @@ def decided_amounts(proposal: ClaimProposal, decisions: Iterable[LineDecision]) 
     for d in decisions:
         out[d.line_no] = _money(d.amount)
     return out
+
+
+# ---------------------------------------------------------------- inputs
+
+
+class ClaimLineInput(BaseModel):
+    category: str = Field(description="stickers, tshirts, flags, venue, tolls, insurance, ...")
+    amount: float = Field(description="Yuan")
+    evidence: list[str] = Field(default_factory=list, description="Receipt/invoice references")
+    description: str = ""
+
+
+class ClaimInput(BaseModel):
+    """A subsidy claim as the club files it (the UI renders it as a form)."""
+
+    submitted_by: str = Field(description="Username of the club admin")
+    lines: list[ClaimLineInput] = Field(min_length=1)
+
+
+class LineDecisionInput(BaseModel):
+    line_no: int
+    amount: float = Field(ge=0, description="Yuan approved for this line")
+    comment: str = Field("", description="Required above the engine's proposal")

@@ -12,10 +12,11 @@ from typing import Any
 
 from prefect import flow
 
+from domain.activities import CheckinRow
 from flows.activities.naming import code_run_name
 from flows.gates import current_flow_run_id
 from flows.naming import clock
-from tasks.activities.checkin import CheckinRow, check_in_task, checkin_refusal_task
+from tasks.activities.checkin import check_in_task, checkin_refusal_task
 from tasks.activities.store import read_activity_task
 from tasks.gates import label_run_task
 

@@ -7,17 +7,16 @@ from datetime import datetime
 from typing import Literal
 
 from prefect import flow
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.models import Role
-from domain.subsidy import LineDecision
+from domain.subsidy import ClaimInput, LineDecision, LineDecisionInput
 from flows.activities.naming import code_run_name
 from flows.gates import GateInput, current_flow_run_id, wait_for_decision
 from flows.naming import clock
 from tasks.activities.claims import (
-    ClaimInput,
     check_claim_decision_task,
     claim_markdown_task,
     claim_review_requests,
@@ -27,12 +26,6 @@ from tasks.activities.claims import (
 )
 from tasks.activities.store import read_activity_task
 from tasks.gates import GateSpec, label_run_task, record_overruling_task
-
-
-class LineDecisionInput(BaseModel):
-    line_no: int
-    amount: float = Field(ge=0, description="Yuan approved for this line")
-    comment: str = Field("", description="Required above the engine's proposal")
 
 
 class ClaimDecisionInput(GateInput):

@@ -7,10 +7,11 @@ from datetime import datetime
 
 from prefect import flow
 
+from domain.activities import RecapInput
 from flows.activities.naming import code_run_name
 from flows.gates import current_flow_run_id
 from flows.naming import clock
-from tasks.activities.recap import RecapInput, file_recap_task, publish_recap, render_recap_task
+from tasks.activities.recap import file_recap_task, publish_recap, render_recap_task
 from tasks.activities.store import read_activity_task
 from tasks.gates import label_run_task
 

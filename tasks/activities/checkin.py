@@ -12,12 +12,12 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
 from clubflow.core.db import insert_ignoring_conflicts
 from domain import calendar
+from domain.activities import CheckinRow
 from domain.models import Activity, Member, Registration
 from domain.permissions import club_refusal
 from domain.privacy import mask_phone
@@ -28,16 +28,6 @@ from tasks.common import data_task, run_logger
 
 OPEN_FOR_CHECKIN = ("approved", "announced")
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "组织者", "organiser", "organizer"}
-
-
-class CheckinRow(BaseModel):
-    """One check-in: the member (by number, or by phone) and optionally when and as organiser."""
-
-    member_no: str | None = None
-    phone: str | None = None
-    checked_in_at: datetime | None = None
-    organiser: bool = False
-    line: int | None = Field(None, description="Row of the source file, for error messages")
 
 
 @dataclass

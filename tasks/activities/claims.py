@@ -8,7 +8,7 @@ from typing import Any
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -16,7 +16,9 @@ from clubflow.core.settings import Settings
 from domain import calendar
 from domain.models import Person, Recap, Role, SubsidyClaim, SubsidyLine
 from domain.subsidy import (
+    ClaimInput,
     ClaimLine,
+    ClaimLineInput,
     ClaimProposal,
     LineDecision,
     LineProposal,
@@ -31,20 +33,6 @@ from tasks.activities.refusals import RETRY, ClaimRefused
 from tasks.activities.store import ActivityView, get_activity, read_activity
 from tasks.common import data_task
 from tasks.outbox import NotificationRequest
-
-
-class ClaimLineInput(BaseModel):
-    category: str = Field(description="stickers, tshirts, flags, venue, tolls, insurance, ...")
-    amount: float = Field(description="Yuan")
-    evidence: list[str] = Field(default_factory=list, description="Receipt/invoice references")
-    description: str = ""
-
-
-class ClaimInput(BaseModel):
-    """A subsidy claim as the club files it (the UI renders it as a form)."""
-
-    submitted_by: str = Field(description="Username of the club admin")
-    lines: list[ClaimLineInput] = Field(min_length=1)
 
 
 class ClaimLineView(BaseModel):

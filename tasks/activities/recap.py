@@ -9,12 +9,13 @@ from typing import Any
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
 
 from clubflow.core.settings import Settings
 from domain import calendar
+from domain.activities import RecapInput
 from domain.models import Club, Member, Recap, Registration
 from domain.privacy import mask_phone
 from tasks.activities.checkin import participant_count
@@ -22,17 +23,6 @@ from tasks.activities.refusals import RETRY, ActivityError
 from tasks.activities.store import ActivityView, get_activity
 from tasks.common import data_task
 from tasks.render import render
-
-
-class RecapInput(BaseModel):
-    """What the club files after the activity (the UI renders it as a form)."""
-
-    filed_by: str = Field(description="Username of the club admin filing the recap")
-    media_links: list[str] = Field(default_factory=list, description="Photo/video links")
-    media_posts: int = Field(0, ge=0, description="Media posts published")
-    media_reads: int = Field(0, ge=0, description="Reads of those posts")
-    feedback_score: float | None = Field(None, ge=0, le=5, description="Members' score, 0–5")
-    notes: str = ""
 
 
 class RecapView(BaseModel):

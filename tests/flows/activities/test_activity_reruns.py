@@ -10,6 +10,7 @@ from support_activities import CODE, at, proposal
 
 import flows.activities.lifecycle as lifecycle
 from clubflow.core.db import session_scope
+from domain.activities import CheckinRow, RecapInput
 from domain.models import (
     Activity,
     Decision,
@@ -26,9 +27,7 @@ from flows.activities.checkin import activity_checkin
 from flows.activities.payment import activity_payment
 from flows.activities.recap import activity_recap
 from flows.sweep import sweep
-from tasks.activities.checkin import CheckinRow
 from tasks.activities.points import issue_points_task
-from tasks.activities.recap import RecapInput
 from tasks.decisions import decide
 
 TABLES = (
@@ -66,7 +65,8 @@ def test_a_crash_right_after_approval_replays_without_a_second_review_or_message
 
     @task(name="approve-activity")
     def approve_then_crash(code, now=None, settings=None):
-        real.fn(code=code, now=now, settings=settings)  # committed: status, dates and notifications are stored
+        # committed: status, dates and notifications are stored
+        real.fn(code=code, now=now, settings=settings)
         raise RuntimeError("worker killed")
 
     monkeypatch.setattr(lifecycle, "approve_activity_task", approve_then_crash)
