@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import extract, select
 from sqlmodel import Session
 
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.members import MemberStatus, birthday_in, recipient
 from domain.models import Club, Member
 from tasks.common import data_task
@@ -36,9 +36,8 @@ def members_with_birthday(*, session: Session, day: date) -> list[tuple[str, str
 
 
 def queue_birthday_greetings(
-    *, session: Session, day: date, now: datetime, settings: Settings | None = None
+    *, session: Session, day: date, now: datetime, settings: Settings
 ) -> BirthdayReport:
-    settings = settings or get_settings()
     report = BirthdayReport(day=day)
     requests = []
     for no, name, club in members_with_birthday(session=session, day=day):

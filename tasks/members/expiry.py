@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.calendar import BUSINESS_TZ, business_date
 from domain.members import recipient, same_day_in_year, zh_date
 from domain.models import Member, PointsEntry
@@ -100,11 +100,10 @@ def _members(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
 
 
 def expire_points(
-    *, session: Session, as_of: date, now: datetime, settings: Settings | None = None
+    *, session: Session, as_of: date, now: datetime, settings: Settings
 ) -> ExpiryReport:
     """Write the expiry rows due on `as_of`, recompute balances and ranks (tiers stay until the
     yearly review) and tell each member how much expired, in one transaction."""
-    settings = settings or get_settings()
     years = settings.points_expire_years
     candidates = members_with_grants_due(
         session=session, start=as_of - LOOKBACK, end=as_of, years=years
@@ -164,11 +163,10 @@ def expire_points(
 
 
 def warn_expiring_points(
-    *, session: Session, as_of: date, now: datetime, settings: Settings | None = None
+    *, session: Session, as_of: date, now: datetime, settings: Settings
 ) -> WarningReport:
     """Tell members whose points expire after `as_of` and within the warning days how many
     and from when (once per member per month)."""
-    settings = settings or get_settings()
     years = settings.points_expire_years
     horizon = as_of + timedelta(days=settings.points_expiry_warning_days)
     candidates = members_with_grants_due(

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, case, select, update
 from sqlmodel import Session
 
 from clubflow.core.db import insert_ignoring_conflicts
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.members import InteractionInput
 from domain.models import Member, UTCDateTime
 from domain.models_members import MemberInteraction
@@ -31,10 +31,9 @@ def record_interactions(
     session: Session,
     interactions: list[InteractionInput],
     now: datetime,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> InteractionReport:
     """Store interactions once per (kind, ref); count new service visits toward the tier."""
-    settings = settings or get_settings()
     report = InteractionReport()
     numbers = sorted({i.member_no for i in interactions})
     ids: dict[str, int] = {}

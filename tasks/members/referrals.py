@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from clubflow.core.db import insert_ignoring_conflicts
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.calendar import business_date
 from domain.members import MemberStatus, recipient, referral_reward_for_referrer
 from domain.models import Member
@@ -67,10 +67,7 @@ def pending_referral_events(*, session: Session) -> list[tuple[int, int, str, da
     return sorted(events, key=lambda e: (e[3], e[0], e[2]))
 
 
-def reward_referrals(
-    *, session: Session, now: datetime, settings: Settings | None = None
-) -> ReferralReport:
-    settings = settings or get_settings()
+def reward_referrals(*, session: Session, now: datetime, settings: Settings) -> ReferralReport:
     report = ReferralReport()
     events = pending_referral_events(session=session)
     if not events:

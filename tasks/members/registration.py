@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from clubflow.core.db import insert_ignoring_conflicts
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.calendar import business_date
 from domain.members import (
     InvalidPhoneError,
@@ -181,7 +181,7 @@ def register_members(
     registrations: list[RegistrationInput],
     now: datetime,
     source: str = "online",
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> RegistrationResult:
     """Register members in one batch; a phone already known merges into its member.
 
@@ -189,7 +189,6 @@ def register_members(
     their code; active or still-pending members keep theirs and only have missing details
     (club, birthday, referrer) completed. Bad rows are rejected by row, the rest go through.
     """
-    settings = settings or get_settings()
     result = RegistrationResult()
     today = business_date(now)
 
@@ -326,14 +325,13 @@ def activate_member(
     now: datetime,
     code: str | None = None,
     dealer_code: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> str:
     """Activate with the member's code, or by a dealer's store confirmation.
 
     Returns "activated" or "already active" (a repeat changes nothing); raises
     ActivationError naming the member and why otherwise.
     """
-    settings = settings or get_settings()
     if (code is None) == (dealer_code is None):
         raise ActivationError(f"member {member_no}: give either the code or the dealer code")
     member = session.execute(
@@ -411,15 +409,12 @@ def activate_member(
     return "activated"
 
 
-def sweep_activations(
-    *, session: Session, now: datetime, settings: Settings | None = None
-) -> ActivationSweep:
+def sweep_activations(*, session: Session, now: datetime, settings: Settings) -> ActivationSweep:
     """Remind pending registrations from their reminder day, expire them on their expiry day.
 
     A registration whose reminder day was missed (the sweep did not run) is reminded at the
     next sweep if its window is still open, else only expired.
     """
-    settings = settings or get_settings()
     today = business_date(now)
     rows = session.execute(
         select(MemberActivation, Member.member_no, Member.name)

@@ -13,7 +13,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlmodel import Session
 
 from clubflow.core.db import insert_ignoring_conflicts
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.calendar import business_date
 from domain.members import MemberStatus, Segment, recipient, segment_for, sleeping_since, zh_date
 from domain.models import Activity, Club, Member, Region, Registration
@@ -111,11 +111,10 @@ def _aware(moment: datetime | str) -> datetime:
 
 
 def segment_members(
-    *, session: Session, as_of: date, now: datetime, settings: Settings | None = None
+    *, session: Session, as_of: date, now: datetime, settings: Settings
 ) -> SegmentReport:
     """Put every active member in a segment as of `as_of`, mark invitations of members who came
     back as reactivated, and store this week's counts per club (a re-run replaces them)."""
-    settings = settings or get_settings()
     active_days, lost_days = settings.segment_active_days, settings.segment_lost_days
     counts: dict[int | None, Counter] = defaultdict(Counter)
     newly_sleeping: Counter = Counter()
@@ -207,11 +206,10 @@ def next_activities(*, session: Session, club_ids: set[int], after: date) -> dic
 
 
 def invite_sleeping_members(
-    *, session: Session, as_of: date, now: datetime, settings: Settings | None = None
+    *, session: Session, as_of: date, now: datetime, settings: Settings
 ) -> InvitationReport:
     """Invite every sleeping member not yet invited in this sleep episode: to the club's next
     activity, or (none planned) a generic invitation back to the club."""
-    settings = settings or get_settings()
     invited = ReactivationInvitation
     rows = session.execute(
         select(
