@@ -22,6 +22,25 @@ class MemberStatus(StrEnum):
     expired = "expired"  # did not activate within the window
 
 
+# Where a member's status may go; `active` is final. An expired registration (or a pending
+# one whose window ended) registers again in a new round.
+MEMBER_MOVES: dict[MemberStatus, frozenset[MemberStatus]] = {
+    MemberStatus.registered: frozenset({MemberStatus.active, MemberStatus.expired}),
+    MemberStatus.expired: frozenset({MemberStatus.registered}),
+}
+
+
+class MemberMoveRefused(ValueError):
+    """A member status change the table of moves does not allow."""
+
+
+def move_member(current: str, to: MemberStatus) -> MemberStatus:
+    """The new status `to`, or a refusal naming both when `current` may not move there."""
+    if to not in MEMBER_MOVES.get(MemberStatus(current), frozenset()):
+        raise MemberMoveRefused(f"a member who is {current} cannot become {to}")
+    return to
+
+
 class Segment(StrEnum):
     active = "active"
     sleeping = "sleeping"

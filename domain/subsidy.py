@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -334,3 +335,29 @@ class LineDecisionInput(BaseModel):
     line_no: int
     amount: float = Field(ge=0, description="Yuan approved for this line")
     comment: str = Field("", description="Required above the engine's proposal")
+
+
+# ---------------------------------------------------------------- claim statuses
+
+
+class ClaimStatus(StrEnum):
+    submitted = "submitted"  # filed with the engine's proposal, waiting for the specialist
+    decided = "decided"  # amounts approved line by line (a rejection approves 0)
+    paid = "paid"
+
+
+CLAIM_MOVES: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+    ClaimStatus.submitted: frozenset({ClaimStatus.decided}),
+    ClaimStatus.decided: frozenset({ClaimStatus.paid}),
+}
+
+
+class ClaimMoveRefused(ValueError):
+    """A claim status change the table of moves does not allow."""
+
+
+def move_claim(current: str, to: ClaimStatus) -> ClaimStatus:
+    """The new status `to`, or a refusal naming both when `current` may not move there."""
+    if to not in CLAIM_MOVES.get(ClaimStatus(current), frozenset()):
+        raise ClaimMoveRefused(f"a claim that is {current} cannot become {to}")
+    return to

@@ -20,11 +20,13 @@ from domain.subsidy import (
     ClaimLine,
     ClaimLineInput,
     ClaimProposal,
+    ClaimStatus,
     LineDecision,
     LineProposal,
     SubsidyPolicy,
     check_decision,
     decided_amounts,
+    move_claim,
     propose,
 )
 from tasks.activities.announce import queue_step_notifications
@@ -143,7 +145,7 @@ def file_claim(
     )
     row = SubsidyClaim(
         activity_id=activity.id,
-        status="submitted",
+        status=ClaimStatus.submitted,
         total_requested=proposal.total_requested,
         total_proposed=proposal.total_proposed,
         submitted_by=claim.submitted_by,
@@ -219,7 +221,7 @@ def decide_claim(
     claim = _claim_row(session=session, activity_id=activity.id)
     if claim is None:
         raise LookupError(f"activity {code} has no subsidy claim")
-    if claim.status == "submitted":
+    if claim.status == ClaimStatus.submitted:
         proposal = stored_proposal(session=session, code=code, policy=policy)
         if outcome == "reject":
             decisions = [LineDecision(p.line_no, 0, comment) for p in proposal.lines]
@@ -232,7 +234,7 @@ def decide_claim(
             line.decided_amount = amounts[line.line_no]
             line.decision_comment = comments.get(line.line_no) or line.proposal_reason
         claim.total_approved = round(sum(amounts.values()), 2)
-        claim.status = "decided"
+        claim.status = move_claim(claim.status, ClaimStatus.decided)
         claim.decided_by = decider
         claim.decided_at = now
         session.flush()
@@ -345,12 +347,12 @@ def mark_paid(
     person = session.execute(select(Person).where(Person.username == paid_by)).scalar_one_or_none()
     if person is None or person.role != Role.finance:
         raise ClaimRefused(f"{paid_by!r} is not finance; only finance marks a claim paid")
-    if claim.status == "submitted":
+    if claim.status == ClaimStatus.submitted:
         raise ClaimRefused(f"claim of {code} is not decided yet")
-    if claim.status == "decided":
+    if claim.status == ClaimStatus.decided:
         if not claim.total_approved:
             raise ClaimRefused(f"claim of {code} was approved at 0; nothing to pay")
-        claim.status = "paid"
+        claim.status = move_claim(claim.status, ClaimStatus.paid)
         claim.paid_by = paid_by
         claim.paid_at = now
         claim.payment_ref = payment_ref

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.activities import ProposalRefused, StatusMoveRefused
+from domain.subsidy import ClaimMoveRefused
 
 
 class ActivityError(ValueError):
@@ -24,6 +25,7 @@ class ClaimRefused(ValueError):
 REFUSALS = (
     ProposalRefused,
     StatusMoveRefused,
+    ClaimMoveRefused,
     ActivityError,
     CheckinError,
     ClaimRefused,

@@ -24,6 +24,7 @@ from domain.members import (
     activation_code,
     activation_window,
     code_matches,
+    move_member,
     normalise_phone,
     recipient,
     zh_date,
@@ -221,7 +222,8 @@ def register_members(
         ):
             member.referred_by_id = entry["referred_by_id"]
         if member.status == MemberStatus.expired or member.id in lapsed:
-            member.status = MemberStatus.registered
+            if member.status != MemberStatus.registered:  # lapsed: still registered, new round
+                member.status = move_member(member.status, MemberStatus.registered)
             reopen.append(member)
             result.reopened.append(member.member_no)
         else:
@@ -381,7 +383,7 @@ def activate_member(
         by = "member"
     current.activated_at = now
     current.activated_by = by
-    member.status = MemberStatus.active
+    member.status = move_member(member.status, MemberStatus.active)
     member.activated_at = now
     member.last_interaction_at = max(filter(None, [member.last_interaction_at, now]))
     session.flush()
@@ -471,7 +473,7 @@ def sweep_activations(*, session: Session, now: datetime, settings: Settings) ->
         session.execute(
             update(Member)
             .where(Member.id.in_([a.member_id for a in batch]))
-            .values(status=MemberStatus.expired)
+            .values(status=move_member(MemberStatus.registered, MemberStatus.expired))
         )
     if requests:
         queue_notifications(session=session, requests=requests, now=now, settings=settings)
