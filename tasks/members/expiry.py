@@ -197,10 +197,6 @@ def warn_expiring_points(
     return report
 
 
-expire_points_task = data_task(expire_points, retries=2, retry_delay_seconds=5)
-warn_expiring_points_task = data_task(warn_expiring_points, retries=2, retry_delay_seconds=5)
-
-
 @task(name="publish-points-expiry")
 def publish_points_expiry(as_of: date, expired: ExpiryReport, warned: WarningReport) -> None:
     create_markdown_artifact(
@@ -213,3 +209,7 @@ def publish_points_expiry(as_of: date, expired: ExpiryReport, warned: WarningRep
         ),
         description="Points expired this month and points warned about",
     )
+
+
+expire_points_task = data_task(expire_points, retries=2, retry_delay_seconds=5)
+warn_expiring_points_task = data_task(warn_expiring_points, retries=2, retry_delay_seconds=5)

@@ -480,13 +480,6 @@ def sweep_activations(*, session: Session, now: datetime, settings: Settings) ->
     return sweep
 
 
-register_members_task = data_task(
-    register_members, name="store-member-registrations", retries=2, retry_delay_seconds=5
-)
-activate_member_task = data_task(activate_member, name="activate-member-account")
-sweep_activations_task = data_task(sweep_activations, retries=2, retry_delay_seconds=5)
-
-
 @task(name="publish-member-registrations")
 def publish_registrations(result: RegistrationResult) -> None:
     """The run's registrations as a markdown artifact (phones masked)."""
@@ -516,3 +509,10 @@ def publish_activation_sweep(sweep: ActivationSweep) -> None:
             table=rows,
             description="Registrations reminded (day 3) and expired (end of the window)",
         )
+
+
+register_members_task = data_task(
+    register_members, name="store-member-registrations", retries=2, retry_delay_seconds=5
+)
+activate_member_task = data_task(activate_member, name="activate-member-account")
+sweep_activations_task = data_task(sweep_activations, retries=2, retry_delay_seconds=5)

@@ -289,12 +289,6 @@ def reactivated_in_month(*, session: Session, year: int, month: int) -> dict[int
     return dict(rows)
 
 
-segment_members_task = data_task(
-    segment_members, name="assign-member-segments", retries=2, retry_delay_seconds=5
-)
-invite_sleeping_members_task = data_task(invite_sleeping_members, retries=2, retry_delay_seconds=5)
-
-
 @task(name="publish-member-segments")
 def publish_segments(as_of: date, report: SegmentReport, invitations: InvitationReport) -> None:
     """A table per region (its clubs' segments) and one markdown table of every region."""
@@ -335,3 +329,9 @@ def publish_segments(as_of: date, report: SegmentReport, invitations: Invitation
         ),
         description="Active / sleeping / lost members by region",
     )
+
+
+segment_members_task = data_task(
+    segment_members, name="assign-member-segments", retries=2, retry_delay_seconds=5
+)
+invite_sleeping_members_task = data_task(invite_sleeping_members, retries=2, retry_delay_seconds=5)
