@@ -191,8 +191,8 @@ def recap(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """File the recap; the report is rendered to an HTML file and a markdown artifact."""
+    from domain.activities import RecapInput
     from flows.activities.recap import activity_recap
-    from tasks.activities.recap import RecapInput
     from tasks.activities.store import ActivityError
 
     moment = parse_now(now)
@@ -213,7 +213,7 @@ def claim(
 ) -> None:
     """File a subsidy claim; the region's specialist decides it line by line."""
     from clubflow.core.settings import get_settings
-    from tasks.activities.claims import ClaimInput
+    from domain.subsidy import ClaimInput
 
     moment = parse_now(now)
     data = _model(ClaimInput, _read_data(file), file)

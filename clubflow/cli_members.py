@@ -35,8 +35,8 @@ COLUMNS = {
 def read_registrations(file: Path, column_map: list[str] | None = None) -> tuple[list, list[str]]:
     """Rows of a registration CSV (UTF-8 or GBK) as inputs, and the rows refused with line and
     field. `column_map`: HEADER=FIELD for headers the known names miss."""
+    from domain.members import RegistrationInput
     from domain.tabular import TableError, line_error, parse_column_map, read_table
-    from tasks.members.registration import RegistrationInput
 
     try:
         table = read_table(

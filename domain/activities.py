@@ -1,5 +1,6 @@
-"""Rules of one club activity's life (DOMAIN §3): what a valid proposal is, who reviews it,
-when its warm-up goes out, when its recap is due and when its points are issued.
+"""Rules of one club activity's life: its statuses and the moves between them, what a valid
+proposal is, who reviews it, when its warm-up goes out, when its recap is due and when its
+points are issued.
 
 Pure: every rule takes `today`/dates and the policy numbers as parameters.
 """
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -16,8 +18,56 @@ from pydantic import BaseModel, Field, field_validator
 from domain import calendar
 from domain.models import ActivityClass, Role
 
-# Classes whose claims and reviews follow the club path; A is created by HQ (DOMAIN §3).
+# Classes whose claims and reviews follow the club path; A is created by HQ.
 CLUB_CLASSES = frozenset({ActivityClass.B, ActivityClass.C, ActivityClass.D, ActivityClass.E})
+
+
+class ActivityStatus(StrEnum):
+    proposed = "proposed"
+    in_review = "in_review"
+    sent_back = "sent_back"  # back to the organiser for changes; resubmitted as proposed
+    rejected = "rejected"
+    approved = "approved"
+    announced = "announced"  # the warm-up went out
+    cancelled = "cancelled"  # approved too late: the start passed before the warm-up
+    archived = "archived"
+
+
+# Where each status may go; a status missing here (rejected, cancelled, archived) is final.
+# Approval may come straight from `proposed` (classes D/E have no review).
+ACTIVITY_MOVES: dict[ActivityStatus, frozenset[ActivityStatus]] = {
+    ActivityStatus.proposed: frozenset(
+        {
+            ActivityStatus.in_review,
+            ActivityStatus.sent_back,
+            ActivityStatus.rejected,
+            ActivityStatus.approved,
+            ActivityStatus.cancelled,
+        }
+    ),
+    ActivityStatus.in_review: frozenset(
+        {
+            ActivityStatus.sent_back,
+            ActivityStatus.rejected,
+            ActivityStatus.approved,
+            ActivityStatus.cancelled,
+        }
+    ),
+    ActivityStatus.sent_back: frozenset({ActivityStatus.proposed}),
+    ActivityStatus.approved: frozenset({ActivityStatus.announced, ActivityStatus.archived}),
+    ActivityStatus.announced: frozenset({ActivityStatus.archived}),
+}
+
+
+class StatusMoveRefused(ValueError):
+    """A status change the table of moves does not allow."""
+
+
+def move_activity(current: str, to: ActivityStatus) -> ActivityStatus:
+    """The new status `to`, or a refusal naming both when `current` may not move there."""
+    if to not in ACTIVITY_MOVES.get(ActivityStatus(current), frozenset()):
+        raise StatusMoveRefused(f"an activity that is {current} cannot become {to}")
+    return to
 
 
 class BudgetLine(BaseModel):
@@ -52,6 +102,27 @@ class ActivityProposal(BaseModel):
     @classmethod
     def _stripped(cls, value: str) -> str:
         return value.strip()
+
+
+class CheckinRow(BaseModel):
+    """One check-in: the member (by number, or by phone) and optionally when and as organiser."""
+
+    member_no: str | None = None
+    phone: str | None = None
+    checked_in_at: datetime | None = None
+    organiser: bool = False
+    line: int | None = Field(None, description="Row of the source file, for error messages")
+
+
+class RecapInput(BaseModel):
+    """What the club files after the activity (the UI renders it as a form)."""
+
+    filed_by: str = Field(description="Username of the club admin filing the recap")
+    media_links: list[str] = Field(default_factory=list, description="Photo/video links")
+    media_posts: int = Field(0, ge=0, description="Media posts published")
+    media_reads: int = Field(0, ge=0, description="Reads of those posts")
+    feedback_score: float | None = Field(None, ge=0, le=5, description="Members' score, 0–5")
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,7 +241,7 @@ class ReviewStep:
 
 
 def review_chain(activity_class: ActivityClass, region: str) -> tuple[ReviewStep, ...]:
-    """Who reviews, in order (DOMAIN §3 approval path): B two steps, C one, A/D/E none.
+    """Who reviews, in order: B two steps, C one, A/D/E none.
 
     Each step is a gate owned by `role` (in `region`): the gate machinery refuses anyone else.
     """

@@ -1,4 +1,4 @@
-"""Member lifecycle rules (DOMAIN §6): activation window, birthdays, segments,
+"""Member lifecycle rules: the inputs flows take, activation window, birthdays, segments,
 referral caps. Pure: time and policy numbers are parameters."""
 
 from __future__ import annotations
@@ -8,6 +8,11 @@ import hmac
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from domain.models import MemberTier
 
 
 class MemberStatus(StrEnum):
@@ -16,10 +21,54 @@ class MemberStatus(StrEnum):
     expired = "expired"  # did not activate within the window
 
 
+# Where a member's status may go; `active` is final. An expired registration (or a pending
+# one whose window ended) registers again in a new round.
+MEMBER_MOVES: dict[MemberStatus, frozenset[MemberStatus]] = {
+    MemberStatus.registered: frozenset({MemberStatus.active, MemberStatus.expired}),
+    MemberStatus.expired: frozenset({MemberStatus.registered}),
+}
+
+
+class MemberMoveRefused(ValueError):
+    """A member status change the table of moves does not allow."""
+
+
+def move_member(current: str, to: MemberStatus) -> MemberStatus:
+    """The new status `to`, or a refusal naming both when `current` may not move there."""
+    if to not in MEMBER_MOVES.get(MemberStatus(current), frozenset()):
+        raise MemberMoveRefused(f"a member who is {current} cannot become {to}")
+    return to
+
+
 class Segment(StrEnum):
     active = "active"
     sleeping = "sleeping"
     lost = "lost"
+
+
+# ---------------------------------------------------------------- inputs
+
+
+class RegistrationInput(BaseModel):
+    """One registration, from the app, a file import or a dealer's counter."""
+
+    name: str = Field(min_length=1, max_length=64, description="会员姓名")
+    phone: str = Field(description="手机号（任意常见写法，保存为 +86 标准格式）")
+    club_code: str | None = Field(default=None, description="俱乐部代码，如 C-CH001")
+    dealer_code: str | None = Field(
+        default=None, description="在经销商处登记时的经销商代码；会员归入该店的俱乐部"
+    )
+    birthday: date | None = None
+    referral_code: str | None = Field(default=None, description="推荐人的推荐码")
+
+
+class InteractionInput(BaseModel):
+    member_no: str
+    kind: Literal["service", "purchase", "visit", "app"] = Field(
+        description="service 售后到店 / purchase 购车 / visit 到店 / app 线上互动"
+    )
+    ref: str = Field(min_length=1, max_length=200, description="来源系统的单号（去重用）")
+    occurred_at: AwareDatetime
 
 
 # ---------------------------------------------------------------- activation
@@ -118,3 +167,22 @@ def referral_reward_for_referrer(points: int, rewarded_this_year: int, yearly_ca
     """The referrer's points for one more referral event: nothing once the year's cap of
     rewarded events is reached (the referred member is rewarded regardless)."""
     return points if rewarded_this_year < yearly_cap else 0
+
+
+# ---------------------------------------------------------------- wording
+
+
+TIER_ZH = {
+    MemberTier.ordinary: "普通会员",
+    MemberTier.silver: "银卡会员",
+    MemberTier.gold: "金卡会员",
+}
+
+
+def recipient(member_no: str) -> str:
+    """The outbox recipient of a member."""
+    return f"member:{member_no}"
+
+
+def zh_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -1,4 +1,4 @@
-"""Points, ranks and tiers (DOMAIN §6): pure rules over the ledger.
+"""Points, ranks and tiers: pure rules over the ledger.
 
 The ledger (`PointsEntry`) is the truth: a balance is the sum of a member's rows, and points
 leave the ledger only as new negative rows (spending, adjustments, expiry), never by editing.

@@ -1,4 +1,4 @@
-"""The subsidy rules engine (补贴申报, DOMAIN §3 step 7): pure, line by line.
+"""The subsidy rules engine (补贴申报): pure, line by line.
 
 For each claimed line it proposes approve / reduce (to a cap) / reject, with the reason.
 The policy (caps per class and category, per-participant caps for materials, allowed
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -71,7 +72,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     "race_registration": {"kind": "costs", "label_zh": "赛事报名费"},
 }
 
-# *default* policy (DOMAIN §3): A runs on HQ resources, D on the club's own, E has none;
+# *default* policy: A runs on HQ resources, D on the club's own, E has none;
 # B gets HQ subsidy, C subsidy on approval.
 DEFAULT_CLASSES: dict[str, dict] = {
     "A": {"total_cap": 0},
@@ -311,3 +312,52 @@ def decided_amounts(proposal: ClaimProposal, decisions: Iterable[LineDecision]) 
     for d in decisions:
         out[d.line_no] = _money(d.amount)
     return out
+
+
+# ---------------------------------------------------------------- inputs
+
+
+class ClaimLineInput(BaseModel):
+    category: str = Field(description="stickers, tshirts, flags, venue, tolls, insurance, ...")
+    amount: float = Field(description="Yuan")
+    evidence: list[str] = Field(default_factory=list, description="Receipt/invoice references")
+    description: str = ""
+
+
+class ClaimInput(BaseModel):
+    """A subsidy claim as the club files it (the UI renders it as a form)."""
+
+    submitted_by: str = Field(description="Username of the club admin")
+    lines: list[ClaimLineInput] = Field(min_length=1)
+
+
+class LineDecisionInput(BaseModel):
+    line_no: int
+    amount: float = Field(ge=0, description="Yuan approved for this line")
+    comment: str = Field("", description="Required above the engine's proposal")
+
+
+# ---------------------------------------------------------------- claim statuses
+
+
+class ClaimStatus(StrEnum):
+    submitted = "submitted"  # filed with the engine's proposal, waiting for the specialist
+    decided = "decided"  # amounts approved line by line (a rejection approves 0)
+    paid = "paid"
+
+
+CLAIM_MOVES: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+    ClaimStatus.submitted: frozenset({ClaimStatus.decided}),
+    ClaimStatus.decided: frozenset({ClaimStatus.paid}),
+}
+
+
+class ClaimMoveRefused(ValueError):
+    """A claim status change the table of moves does not allow."""
+
+
+def move_claim(current: str, to: ClaimStatus) -> ClaimStatus:
+    """The new status `to`, or a refusal naming both when `current` may not move there."""
+    if to not in CLAIM_MOVES.get(ClaimStatus(current), frozenset()):
+        raise ClaimMoveRefused(f"a claim that is {current} cannot become {to}")
+    return to

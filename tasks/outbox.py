@@ -698,7 +698,7 @@ def queue_notifications_task(
     return result
 
 
-@task(name="deliver-notifications", retries=2, retry_delay_seconds=[5, 30])
+@task(name="deliver-queued-notifications", retries=2, retry_delay_seconds=[5, 30])
 def deliver_notifications_task(
     now: datetime | None = None, settings: Settings | None = None
 ) -> DeliveryReport:

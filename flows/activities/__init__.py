@@ -1,4 +1,4 @@
-"""The activity lifecycle (issue 4): proposal → review by class → warm-up → check-in → recap →
+"""The activity lifecycle: proposal → review by class → warm-up → check-in → recap →
 subsidy claim → points → archive.
 
 - `lifecycle.py`   proposal and review gates (suspended deployment run), approval, warm-up plan

@@ -12,10 +12,12 @@ from typing import Any
 
 from prefect import flow
 
+from domain.activities import CheckinRow
 from flows.activities.naming import code_run_name
 from flows.gates import current_flow_run_id
-from tasks.activities.checkin import CheckinRow, checkin_refusal_task
-from tasks.activities.steps import check_in_task, read_activity_task
+from flows.naming import clock
+from tasks.activities.checkin import check_in_task, checkin_refusal_task
+from tasks.activities.store import read_activity_task
 from tasks.gates import label_run_task
 
 
@@ -27,12 +29,13 @@ def activity_checkin(
     now: datetime | None = None,
     source: str = "csv",
 ) -> dict[str, Any]:
-    refused = checkin_refusal_task(code, rows, by, now)
+    now = clock(now)
+    refused = checkin_refusal_task(code=code, rows=rows, by=by, now=now)
     if refused:
         return {"refused": refused}
-    activity = read_activity_task(code)
+    activity = read_activity_task(code=code)
     label_run_task(current_flow_run_id(), f"{activity.run_label} · checkin", activity.tags)
-    report = check_in_task(code, rows, now, source)
+    report = check_in_task(code=code, rows=rows, now=now, source=source)
     return {
         "rows": report.rows,
         "participants": report.participants,

@@ -3,34 +3,29 @@ region's specialist decides line by line at a suspended gate; the club gets the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.models import Role
-from domain.subsidy import LineDecision
+from domain.subsidy import ClaimInput, LineDecision, LineDecisionInput
 from flows.activities.naming import code_run_name
 from flows.gates import GateInput, current_flow_run_id, wait_for_decision
-from tasks.activities.claims import ClaimInput, claim_review_requests
-from tasks.activities.steps import (
+from flows.naming import clock
+from tasks.activities.claims import (
     check_claim_decision_task,
     claim_markdown_task,
+    claim_review_requests,
     decide_claim_task,
     file_claim_task,
-    read_activity_task,
+    publish_claim,
 )
+from tasks.activities.store import read_activity_task
 from tasks.gates import GateSpec, label_run_task, record_overruling_task
-
-
-class LineDecisionInput(BaseModel):
-    line_no: int
-    amount: float = Field(ge=0, description="Yuan approved for this line")
-    comment: str = Field("", description="Required above the engine's proposal")
 
 
 class ClaimDecisionInput(GateInput):
@@ -47,12 +42,15 @@ class ClaimDecisionInput(GateInput):
 @flow(name="activity-claim", flow_run_name=code_run_name("claim"), log_prints=False)
 def activity_claim(code: str, claim: ClaimInput, now: datetime | None = None) -> str:
     """File the claim (after the recap only) and wait for the specialist's decision."""
-    activity = read_activity_task(code)
+    settings = get_settings()
+    now = clock(now)
+    policy = settings.subsidy_policy
+    activity = read_activity_task(code=code, settings=settings)
     run_id = current_flow_run_id()
     label_run_task(run_id, f"{activity.run_label} · claim", activity.tags)
-    filed = file_claim_task(code, claim, now)
-    proposal_md = claim_markdown_task(code)
-    today = calendar.business_date(now or datetime.now(UTC))
+    filed = file_claim_task(code=code, claim=claim, now=now, policy=policy, settings=settings)
+    proposal_md = claim_markdown_task(code=code, settings=settings)
+    today = calendar.business_date(now)
 
     # A decision the rules refuse (e.g. approving a line without evidence) opens the next
     # round of the gate, whose notice says why; replaying the history gives the same rounds.
@@ -69,7 +67,7 @@ def activity_claim(code: str, claim: ClaimInput, now: datetime | None = None) ->
                 title="补贴审批",
                 owner_role=Role.regional_specialist,
                 owner_region=activity.region_code,
-                due_on=calendar.add_working_days(today, get_settings().claim_review_working_days),
+                due_on=calendar.add_working_days(today, settings.claim_review_working_days),
             ),
             description=proposal_md,
             input_model=ClaimDecisionInput,
@@ -83,19 +81,31 @@ def activity_claim(code: str, claim: ClaimInput, now: datetime | None = None) ->
             continue
         decision = result.decision
         lines = [LineDecision(**line) for line in decision.payload.get("lines", [])]
-        problems = [] if decision.outcome == "reject" else check_claim_decision_task(code, lines)
+        problems = (
+            []
+            if decision.outcome == "reject"
+            else check_claim_decision_task(
+                code=code, decisions=lines, policy=policy, settings=settings
+            )
+        )
         if not problems:
             break
         record_overruling_task(decision.decision_id, "; ".join(problems), now)
         round_no += 1
 
     decided = decide_claim_task(
-        code, decision.decider, decision.outcome, lines, decision.comment, now
+        code=code,
+        decider=decision.decider,
+        outcome=decision.outcome,
+        decisions=lines,
+        comment=decision.comment,
+        now=now,
+        settings=settings,
     )
     label_run_task(run_id, f"{activity.run_label} · claim {decided.status}", activity.tags)
-    create_markdown_artifact(
-        key=f"activity-{code.lower()}-claim",
-        markdown=claim_markdown_task(code),
-        description=f"{activity.run_label}: claim approved ¥{decided.total_approved:,.2f}",
+    publish_claim(
+        activity,
+        claim_markdown_task(code=code, settings=settings),
+        f"claim approved ¥{decided.total_approved:,.2f}",
     )
     return decided.status

@@ -4,23 +4,26 @@ sent late with a warning, or the activity is cancelled."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
 from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.activities import ActivityProposal, review_chain
 from flows.activities.naming import proposal_run_name
 from flows.gates import ApprovalInput, current_flow_run_id, wait_for_decision
-from tasks.activities.steps import (
+from flows.naming import clock
+from tasks.activities.store import (
+    ActivityView,
     approve_activity_task,
     mark_in_review_task,
+    publish_upcoming_steps,
     record_review_outcome_task,
     register_proposal_task,
+    review_due_on,
+    review_requests,
 )
-from tasks.activities.store import ActivityView, review_due_on, review_requests, upcoming_steps
 from tasks.gates import GateSpec, label_run_task
 
 
@@ -46,13 +49,15 @@ def review_description(activity: ActivityView, step_title: str) -> str:
 )
 def activity_lifecycle(proposal: ActivityProposal, now: datetime | None = None) -> str:
     """Register the proposal and take it through its class's review; returns the status."""
-    activity = register_proposal_task(proposal, now)
+    settings = get_settings()
+    now = clock(now)
+    activity = register_proposal_task(proposal=proposal, now=now, settings=settings)
     run_id = current_flow_run_id()
     label_run_task(run_id, f"{activity.run_label} · proposal", activity.tags)
 
-    today = calendar.business_date(now or datetime.now(UTC))
+    today = calendar.business_date(now)
     for step in review_chain(activity.klass, activity.region_code):
-        activity = mark_in_review_task(activity.code)
+        activity = mark_in_review_task(code=activity.code, settings=settings)
         review = wait_for_decision(
             GateSpec(
                 subject_type="activity",
@@ -64,9 +69,7 @@ def activity_lifecycle(proposal: ActivityProposal, now: datetime | None = None) 
                 title=step.title,
                 owner_role=step.role,
                 owner_region=step.region,
-                due_on=review_due_on(
-                    today=today, starts_on=activity.starts_on, settings=get_settings()
-                ),
+                due_on=review_due_on(today=today, starts_on=activity.starts_on, settings=settings),
             ),
             description=review_description(activity, step.title),
             input_model=ApprovalInput,
@@ -79,21 +82,18 @@ def activity_lifecycle(proposal: ActivityProposal, now: datetime | None = None) 
             return "void"
         if review.outcome != "approve":
             activity = record_review_outcome_task(
-                activity.code,
-                step.key,
-                review.outcome,
-                review.decision.decider,
-                review.decision.comment,
-                now,
+                code=activity.code,
+                step_key=step.key,
+                outcome=review.outcome,
+                decider=review.decision.decider,
+                comment=review.decision.comment,
+                now=now,
+                settings=settings,
             )
             label_run_task(run_id, f"{activity.run_label} · {activity.status}", activity.tags)
             return activity.status
 
-    activity, plan = approve_activity_task(activity.code, now)
+    activity, plan = approve_activity_task(code=activity.code, now=now, settings=settings)
     label_run_task(run_id, f"{activity.run_label} · {plan.action}", activity.tags)
-    create_table_artifact(
-        key=f"activity-{activity.code.lower()}-steps",
-        table=upcoming_steps(activity),
-        description=f"{activity.run_label}: {plan.reason}",
-    )
+    publish_upcoming_steps(activity, plan)
     return activity.status

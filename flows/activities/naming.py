@@ -1,19 +1,19 @@
-"""Run names `activity <region> <title> · <step>` and the tags of an activity's runs."""
+"""Run names `activity <region> <title> · <step>`: an activity's runs are named by the activity,
+not by a day (day-based names are `flows.naming`'s)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from prefect.runtime import flow_run
-
 from domain.regions import UnknownRegionError, region_info
+from flows.naming import parameter
 
 
 def proposal_run_name(step: str) -> Callable[[], str]:
     """A flow_run_name for flows whose parameters carry the proposal (region and title)."""
 
     def name() -> str:
-        proposal = flow_run.parameters.get("proposal") or {}
+        proposal = parameter("proposal") or {}
         if not isinstance(proposal, dict):
             proposal = proposal.model_dump()
         try:

@@ -6,25 +6,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
 
+from domain.activities import RecapInput
 from flows.activities.naming import code_run_name
 from flows.gates import current_flow_run_id
-from tasks.activities.recap import RecapInput
-from tasks.activities.steps import file_recap_task, read_activity_task, render_recap_task
+from flows.naming import clock
+from tasks.activities.recap import file_recap_task, publish_recap, render_recap_task
+from tasks.activities.store import read_activity_task
 from tasks.gates import label_run_task
 
 
 @flow(name="activity-recap", flow_run_name=code_run_name("recap"), log_prints=False)
 def activity_recap(code: str, recap: RecapInput, now: datetime | None = None) -> str:
     """File the recap and render the report; returns the HTML file's path."""
-    activity = read_activity_task(code)
+    now = clock(now)
+    activity = read_activity_task(code=code)
     label_run_task(current_flow_run_id(), f"{activity.run_label} · recap", activity.tags)
-    filed = file_recap_task(code, recap, now)
-    markdown, path = render_recap_task(code)
-    create_markdown_artifact(
-        key=f"activity-{code.lower()}-recap",
-        markdown=markdown,
-        description=f"{activity.run_label}: recap, {filed.participants} participants",
-    )
+    filed = file_recap_task(code=code, recap=recap, now=now)
+    markdown, path = render_recap_task(code=code)
+    publish_recap(activity, filed, markdown)
     return path

@@ -5,24 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
-from flows.members.naming import clock, run_name
-from tasks.members.registration import sweep_activations_task
+from flows.naming import clock, daily_run_name
+from tasks.members.registration import publish_activation_sweep, sweep_activations_task
 from tasks.outbox import deliver_notifications_task
 
 
-@flow(name="sweep-member-activations", flow_run_name=run_name("activation sweep"), log_prints=False)
+@flow(
+    name="members-activation-sweep",
+    flow_run_name=daily_run_name("members", "activation sweep"),
+    log_prints=False,
+)
 def sweep_member_activations(now: datetime | None = None) -> dict[str, int]:
     now = clock(now)
-    sweep = sweep_activations_task(now)
+    sweep = sweep_activations_task(now=now)
     deliver_notifications_task(now)
-    rows = [{"member": no, "action": "reminded"} for no in sweep.reminded]
-    rows += [{"member": no, "action": "expired"} for no in sweep.expired]
-    if rows:
-        create_table_artifact(
-            key="member-activation-sweep",
-            table=rows,
-            description="Registrations reminded (day 3) and expired (end of the window)",
-        )
+    publish_activation_sweep(sweep)
     return {"reminded": len(sweep.reminded), "expired": len(sweep.expired)}

@@ -5,19 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
 
-from flows.members.naming import clock, run_name
+from domain.members import RegistrationInput
+from flows.naming import clock, daily_run_name
 from tasks.members.referrals import reward_referrals_task
 from tasks.members.registration import (
-    RegistrationInput,
     activate_member_task,
+    publish_registrations,
     register_members_task,
 )
 from tasks.outbox import deliver_notifications_task
 
 
-@flow(name="register-members", flow_run_name=run_name("register"), log_prints=False)
+@flow(
+    name="register-members", flow_run_name=daily_run_name("members", "register"), log_prints=False
+)
 def register_members_flow(
     registrations: list[RegistrationInput],
     source: str = "online",
@@ -25,21 +27,9 @@ def register_members_flow(
 ) -> dict[str, int]:
     """Register members (a known phone merges into its member) and send activation codes."""
     now = clock(now)
-    result = register_members_task(registrations, now, source)
+    result = register_members_task(registrations=registrations, now=now, source=source)
     deliver_notifications_task(now)
-    lines = [
-        f"- new members: {len(result.created)}",
-        f"- merged into known members: {len(result.merged)}",
-        f"- expired registrations reopened: {len(result.reopened)}",
-        f"- rejected: {len(result.rejected)}",
-        *[f"  - {reason}" for reason in result.rejected[:50]],
-        *[f"- warning: {warning}" for warning in result.warnings[:50]],
-    ]
-    create_markdown_artifact(
-        key="member-registrations",
-        markdown="### Member registrations\n\n" + "\n".join(lines),
-        description="Registrations of this run (phones masked)",
-    )
+    publish_registrations(result)
     return {
         "created": len(result.created),
         "merged": len(result.merged),
@@ -57,7 +47,7 @@ def activate_member_flow(
 ) -> str:
     """Activate a member with their code or a dealer's confirmation; a referral pays out."""
     now = clock(now)
-    outcome = activate_member_task(member_no, now, code, dealer_code)
-    reward_referrals_task(now)
+    outcome = activate_member_task(member_no=member_no, now=now, code=code, dealer_code=dealer_code)
+    reward_referrals_task(now=now)
     deliver_notifications_task(now)
     return outcome

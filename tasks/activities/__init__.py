@@ -1,3 +1,3 @@
 """The activity lifecycle's I/O steps: store, announcements, check-in, recap, claims, points,
-archive (data functions), their @task wrappers (steps.py) and the sweep's dated steps
-(hooks.py)."""
+archive. Each module holds its data functions and, at its bottom, their tasks; the sweep's
+dated steps are in hooks.py."""

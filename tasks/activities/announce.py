@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from clubflow.core.settings import Settings
+from domain.activities import ActivityStatus, move_activity
 from domain.models import Activity, ActivityClass, Club, Member, Person, Role
 from domain.regions import region_info
-from tasks.outbox import NotificationRequest
+from tasks.outbox import NotificationRequest, load_channels, queue_notifications
 
 
 def warmup_recipients(*, session: Session, activity: Activity) -> list[tuple[str, str]]:
@@ -44,8 +46,8 @@ def announce(*, session: Session, activity: Activity, now: datetime) -> list[Not
     """
     if activity.announced_at is None:
         activity.announced_at = now
-    if activity.status == "approved":
-        activity.status = "announced"
+    if activity.status == ActivityStatus.approved:
+        activity.status = move_activity(activity.status, ActivityStatus.announced)
     session.flush()
     context = {
         "code": activity.code,
@@ -67,3 +69,18 @@ def announce(*, session: Session, activity: Activity, now: datetime) -> list[Not
         )
         for recipient, key in warmup_recipients(session=session, activity=activity)
     ]
+
+
+def queue_step_notifications(
+    *, session: Session, requests: list[NotificationRequest], now: datetime, settings: Settings
+) -> None:
+    """Queue a step's notifications in the step's own transaction; their recipients are
+    checked against the channels block before anything is stored."""
+    if requests:
+        queue_notifications(
+            session=session,
+            requests=requests,
+            now=now,
+            settings=settings,
+            channels=load_channels(),
+        )

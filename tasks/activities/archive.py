@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from clubflow.core.db import insert_ignoring_conflicts
+from domain.activities import ActivityStatus, move_activity
 from domain.models import Activity, Decision, Gate, Member, Recap, Registration, SubsidyClaim
 from domain.models_activities import ActivityArchive
 from tasks.activities.claims import read_claim
@@ -101,6 +102,6 @@ def archive_activity(*, session: Session, activity: Activity, now: datetime) -> 
     )
     if activity.archived_at is None:
         activity.archived_at = now
-        activity.status = "archived"
+        activity.status = move_activity(activity.status, ActivityStatus.archived)
         session.flush()
     return bool(new)

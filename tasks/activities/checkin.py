@@ -10,39 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
-from clubflow.core.settings import get_settings
+from clubflow.core.db import insert_ignoring_conflicts
 from domain import calendar
+from domain.activities import CheckinRow
 from domain.models import Activity, Member, Registration
 from domain.permissions import club_refusal
 from domain.phones import phone_key
 from domain.privacy import mask_phone
 from domain.tabular import TableError, parse_column_map, read_table
-from tasks.activities.store import ActivityError, get_activity
+from tasks.activities.refusals import RETRY, ActivityError, CheckinError
+from tasks.activities.store import get_activity
 from tasks.audit import actor_of, club_owners, record_refusal
+from tasks.common import data_task, run_logger
 
 OPEN_FOR_CHECKIN = ("approved", "announced")
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "组织者", "organiser", "organizer"}
-
-
-class CheckinRow(BaseModel):
-    """One check-in: the member (by number, or by phone) and optionally when and as organiser."""
-
-    member_no: str | None = None
-    phone: str | None = None
-    checked_in_at: datetime | None = None
-    organiser: bool = False
-    line: int | None = Field(None, description="Row of the source file, for error messages")
-
-
-class CheckinError(ValueError):
-    """A check-in file or row that cannot be used; the message names the row and the field."""
 
 
 @dataclass
@@ -178,20 +163,6 @@ def checkin_refusal(
     return reason
 
 
-@task(name="check-checkin", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def checkin_refusal_task(
-    code: str, rows: list[CheckinRow], by: str, now: datetime | None = None
-) -> str | None:
-    """The refusal of this check-in (recorded), or None: a refusal is an answer, not a
-    failed run."""
-    from datetime import UTC
-
-    with session_scope(get_settings().database_url) as session:
-        return checkin_refusal(
-            session=session, code=code, rows=rows, by=by, now=now or datetime.now(UTC)
-        )
-
-
 def register_members(*, session: Session, code: str, member_nos: list[str], now: datetime) -> int:
     """报名: register members for an activity; returns how many were new."""
     activity = get_activity(session=session, code=code)
@@ -291,6 +262,14 @@ def check_in(
         )
     report.newly_checked_in = len(ids) - report.already_checked_in
     report.participants = participant_count(session=session, activity_id=activity.id)
+    run_logger("activities").info(
+        "activity %s: %s rows, %s new check-ins (%s registered on the spot), %s participants",
+        code,
+        report.rows,
+        report.newly_checked_in,
+        report.newly_registered,
+        report.participants,
+    )
     return report
 
 
@@ -300,3 +279,11 @@ def participant_count(*, session: Session, activity_id: int) -> int:
         .select_from(Registration)
         .where(Registration.activity_id == activity_id, Registration.checked_in_at.is_not(None))
     ).scalar_one()
+
+
+# A refused check-in is recorded and returned: an answer, not a failed run.
+checkin_refusal_task = data_task(
+    checkin_refusal, name="check-checkin", retries=2, retry_delay_seconds=[2, 10]
+)
+register_members_task = data_task(register_members, name="register-activity-members", **RETRY)
+check_in_task = data_task(check_in, name="check-in-members", **RETRY)

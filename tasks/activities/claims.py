@@ -6,43 +6,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
 
+from clubflow.core.settings import Settings
 from domain import calendar
 from domain.models import Person, Recap, Role, SubsidyClaim, SubsidyLine
 from domain.subsidy import (
+    ClaimInput,
     ClaimLine,
+    ClaimLineInput,
     ClaimProposal,
+    ClaimStatus,
     LineDecision,
     LineProposal,
     SubsidyPolicy,
     check_decision,
     decided_amounts,
+    move_claim,
     propose,
 )
+from tasks.activities.announce import queue_step_notifications
 from tasks.activities.checkin import participant_count
-from tasks.activities.store import ActivityView, get_activity
+from tasks.activities.refusals import RETRY, ClaimRefused
+from tasks.activities.store import ActivityView, get_activity, read_activity
+from tasks.common import data_task
 from tasks.outbox import NotificationRequest
-
-
-class ClaimLineInput(BaseModel):
-    category: str = Field(description="stickers, tshirts, flags, venue, tolls, insurance, ...")
-    amount: float = Field(description="Yuan")
-    evidence: list[str] = Field(default_factory=list, description="Receipt/invoice references")
-    description: str = ""
-
-
-class ClaimInput(BaseModel):
-    """A subsidy claim as the club files it (the UI renders it as a form)."""
-
-    submitted_by: str = Field(description="Username of the club admin")
-    lines: list[ClaimLineInput] = Field(min_length=1)
-
-
-class ClaimRefused(ValueError):
-    """A claim or a claim decision that cannot be accepted; the message says why."""
 
 
 class ClaimLineView(BaseModel):
@@ -153,7 +145,7 @@ def file_claim(
     )
     row = SubsidyClaim(
         activity_id=activity.id,
-        status="submitted",
+        status=ClaimStatus.submitted,
         total_requested=proposal.total_requested,
         total_proposed=proposal.total_proposed,
         submitted_by=claim.submitted_by,
@@ -229,7 +221,7 @@ def decide_claim(
     claim = _claim_row(session=session, activity_id=activity.id)
     if claim is None:
         raise LookupError(f"activity {code} has no subsidy claim")
-    if claim.status == "submitted":
+    if claim.status == ClaimStatus.submitted:
         proposal = stored_proposal(session=session, code=code, policy=policy)
         if outcome == "reject":
             decisions = [LineDecision(p.line_no, 0, comment) for p in proposal.lines]
@@ -242,7 +234,7 @@ def decide_claim(
             line.decided_amount = amounts[line.line_no]
             line.decision_comment = comments.get(line.line_no) or line.proposal_reason
         claim.total_approved = round(sum(amounts.values()), 2)
-        claim.status = "decided"
+        claim.status = move_claim(claim.status, ClaimStatus.decided)
         claim.decided_by = decider
         claim.decided_at = now
         session.flush()
@@ -355,12 +347,12 @@ def mark_paid(
     person = session.execute(select(Person).where(Person.username == paid_by)).scalar_one_or_none()
     if person is None or person.role != Role.finance:
         raise ClaimRefused(f"{paid_by!r} is not finance; only finance marks a claim paid")
-    if claim.status == "submitted":
+    if claim.status == ClaimStatus.submitted:
         raise ClaimRefused(f"claim of {code} is not decided yet")
-    if claim.status == "decided":
+    if claim.status == ClaimStatus.decided:
         if not claim.total_approved:
             raise ClaimRefused(f"claim of {code} was approved at 0; nothing to pay")
-        claim.status = "paid"
+        claim.status = move_claim(claim.status, ClaimStatus.paid)
         claim.paid_by = paid_by
         claim.paid_at = now
         claim.payment_ref = payment_ref
@@ -391,3 +383,71 @@ def claim_markdown(activity: ActivityView, claim: ClaimView) -> str:
         "reports/activity_claim.md.j2",
         {"activity": activity.context(), "claim": claim.model_dump(), **claim_table_context(claim)},
     )
+
+
+# ---------------------------------------------------------------- steps and their tasks
+
+
+def decide_claim_and_notify(
+    *,
+    session: Session,
+    code: str,
+    decider: str,
+    outcome: str,
+    decisions: list[LineDecision],
+    comment: str = "",
+    now: datetime,
+    settings: Settings,
+) -> ClaimView:
+    """Apply the line-by-line decision and send the club its decision table."""
+    claim, requests = decide_claim(
+        session=session,
+        code=code,
+        decider=decider,
+        outcome=outcome,
+        decisions=decisions,
+        comment=comment,
+        now=now,
+        policy=settings.subsidy_policy,
+    )
+    queue_step_notifications(session=session, requests=requests, now=now, settings=settings)
+    return claim
+
+
+def mark_paid_and_notify(
+    *,
+    session: Session,
+    code: str,
+    paid_by: str,
+    payment_ref: str,
+    now: datetime,
+    settings: Settings,
+) -> ClaimView:
+    claim, requests = mark_paid(
+        session=session, code=code, paid_by=paid_by, payment_ref=payment_ref, now=now
+    )
+    queue_step_notifications(session=session, requests=requests, now=now, settings=settings)
+    return claim
+
+
+def claim_decision_table(*, session: Session, code: str) -> str:
+    """The claim's decision table as markdown."""
+    activity = read_activity(session=session, code=code)
+    return claim_markdown(activity, read_claim(session=session, code=code))
+
+
+@task(name="publish-claim")
+def publish_claim(activity: ActivityView, markdown: str, description: str) -> None:
+    """The claim's decision table as the activity's claim artifact (one key per activity)."""
+    create_markdown_artifact(
+        key=f"activity-{activity.code.lower()}-claim",
+        markdown=markdown,
+        description=f"{activity.run_label}: {description}",
+    )
+
+
+file_claim_task = data_task(file_claim, **RETRY)
+check_claim_decision_task = data_task(check_claim_decision, **RETRY)
+decide_claim_task = data_task(decide_claim_and_notify, name="decide-claim", **RETRY)
+claim_markdown_task = data_task(claim_decision_table, **RETRY)
+mark_paid_task = data_task(mark_paid_and_notify, name="mark-claim-paid", **RETRY)

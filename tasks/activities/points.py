@@ -13,7 +13,9 @@ from sqlmodel import Session
 from clubflow.core.settings import Settings
 from domain.activities import points_for
 from domain.models import Activity, Registration
-from tasks.activities.store import ActivityError
+from tasks.activities.refusals import RETRY, ActivityError
+from tasks.activities.store import get_activity
+from tasks.common import data_task
 
 # The member area's ledger: the one import boundary of this step.
 from tasks.members.ledger import grant_points, recompute_members
@@ -68,3 +70,14 @@ def issue_points(
     )
     report.rose = sorted(c.member_no for c in changes if c.rose)
     return report
+
+
+def issue_activity_points(
+    *, session: Session, code: str, now: datetime, settings: Settings
+) -> PointsReport:
+    """Points for one activity now (the sweep does this on the points date by itself)."""
+    activity = get_activity(session=session, code=code)
+    return issue_points(session=session, activity=activity, now=now, settings=settings)
+
+
+issue_points_task = data_task(issue_activity_points, name="issue-points", **RETRY)

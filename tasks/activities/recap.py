@@ -7,27 +7,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
 
+from clubflow.core.settings import Settings
 from domain import calendar
+from domain.activities import RecapInput
 from domain.models import Club, Member, Recap, Registration
 from domain.privacy import mask_phone
 from tasks.activities.checkin import participant_count
-from tasks.activities.store import ActivityError, ActivityView, get_activity
+from tasks.activities.refusals import RETRY, ActivityError
+from tasks.activities.store import ActivityView, get_activity
+from tasks.common import data_task
 from tasks.render import render
-
-
-class RecapInput(BaseModel):
-    """What the club files after the activity (the UI renders it as a form)."""
-
-    filed_by: str = Field(description="Username of the club admin filing the recap")
-    media_links: list[str] = Field(default_factory=list, description="Photo/video links")
-    media_posts: int = Field(0, ge=0, description="Media posts published")
-    media_reads: int = Field(0, ge=0, description="Reads of those posts")
-    feedback_score: float | None = Field(None, ge=0, le=5, description="Members' score, 0–5")
-    notes: str = ""
 
 
 class RecapView(BaseModel):
@@ -124,3 +119,25 @@ def render_recap(*, session: Session, code: str, reports_dir: Path) -> tuple[str
     recap.report_path = str(path)
     session.flush()
     return markdown, path
+
+
+def render_recap_report(*, session: Session, code: str, settings: Settings) -> tuple[str, str]:
+    """The recap as markdown (for the artifact) and the path of its HTML file in the reports
+    directory."""
+    markdown, path = render_recap(
+        session=session, code=code, reports_dir=Path(settings.reports_dir)
+    )
+    return markdown, str(path)
+
+
+@task(name="publish-recap")
+def publish_recap(activity: ActivityView, recap: RecapView, markdown: str) -> None:
+    create_markdown_artifact(
+        key=f"activity-{activity.code.lower()}-recap",
+        markdown=markdown,
+        description=f"{activity.run_label}: recap, {recap.participants} participants",
+    )
+
+
+file_recap_task = data_task(file_recap, **RETRY)
+render_recap_task = data_task(render_recap_report, name="render-recap", **RETRY)

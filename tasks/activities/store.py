@@ -1,9 +1,10 @@
 """Activities in the store: register a proposal, record the review, approve (plan the dated
 steps and the warm-up), cancel.
 
-Data functions take the session and are plain; the @task wrappers live in tasks/activities/
-__init__.py. Notifications are queued in the same transaction as the change they announce,
-under keys naming the business event, so a re-run after a crash sends nothing twice.
+Data functions take the session and are plain; each step's task is made from its data function
+at the bottom (`data_task`). Notifications are queued in the same transaction as the change
+they announce, under keys naming the business event, so a re-run after a crash sends nothing
+twice.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from prefect import task
+from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
@@ -19,6 +22,7 @@ from clubflow.core.settings import Settings
 from domain import calendar
 from domain.activities import (
     ActivityProposal,
+    ActivityStatus,
     Booked,
     ClubRef,
     Problem,
@@ -26,6 +30,7 @@ from domain.activities import (
     WarmupPlan,
     activity_code,
     check_proposal,
+    move_activity,
     plan_warmup,
     points_on,
     recap_due_on,
@@ -33,17 +38,21 @@ from domain.activities import (
 )
 from domain.models import Activity, ActivityClass, Club, Person, Role
 from domain.regions import REGION_CODES, region_info
-from tasks.activities.announce import announce
+from tasks.activities.announce import announce, queue_step_notifications
+from tasks.activities.refusals import RETRY, ActivityError
+from tasks.common import data_task, run_logger
 from tasks.outbox import NotificationRequest
 
 # Statuses in which an activity still takes place (and so blocks the club's calendar).
-LIVE = ("proposed", "in_review", "sent_back", "approved", "announced")
+LIVE = (
+    ActivityStatus.proposed,
+    ActivityStatus.in_review,
+    ActivityStatus.sent_back,
+    ActivityStatus.approved,
+    ActivityStatus.announced,
+)
 # Who besides the club's own admin may propose for a club.
 PROPOSER_ROLES = {Role.club_admin, Role.regional_specialist, Role.campaign_manager}
-
-
-class ActivityError(ValueError):
-    """A step that cannot be done to an activity in its present state; the message says why."""
 
 
 class ActivityView(BaseModel):
@@ -199,15 +208,18 @@ def register_proposal(
         "proposal": snapshot,
     }
     if existing is None:
-        activity = Activity(code=code, status="proposed", created_at=now, **fields)
+        activity = Activity(code=code, status=ActivityStatus.proposed, created_at=now, **fields)
         session.add(activity)
     else:  # resubmitted after a send-back: a new review round
         activity = existing
         for key, value in fields.items():
             setattr(activity, key, value)
-        activity.status = "proposed"
+        activity.status = move_activity(activity.status, ActivityStatus.proposed)
         activity.review_round += 1
     session.flush()
+    run_logger("activities").info(
+        "activity %s registered (%s, round %s)", code, activity.status, activity.review_round
+    )
     return ActivityView.of(activity)
 
 
@@ -233,8 +245,8 @@ def _proposer_problems(
 
 def mark_in_review(*, session: Session, code: str) -> ActivityView:
     activity = get_activity(session=session, code=code)
-    if activity.status == "proposed":
-        activity.status = "in_review"
+    if activity.status == ActivityStatus.proposed:
+        activity.status = move_activity(activity.status, ActivityStatus.in_review)
         session.flush()
     return ActivityView.of(activity)
 
@@ -258,9 +270,9 @@ def record_review_outcome(
 ) -> tuple[ActivityView, list[NotificationRequest]]:
     """A send-back or a rejection ends this review round; the organiser is told why."""
     activity = get_activity(session=session, code=code)
-    status = {"revise": "sent_back", "reject": "rejected"}[outcome]
-    if activity.status in ("in_review", "proposed"):
-        activity.status = status
+    status = {"revise": ActivityStatus.sent_back, "reject": ActivityStatus.rejected}[outcome]
+    if activity.status in (ActivityStatus.in_review, ActivityStatus.proposed):
+        activity.status = move_activity(activity.status, status)
         session.flush()
     view = ActivityView.of(activity)
     request = NotificationRequest(
@@ -306,16 +318,16 @@ def approve_activity(
         opens_before=settings.warmup_opens_before_days,
         closes_before=settings.warmup_closes_before_days,
     )
-    if activity.approved_at is not None or activity.status == "cancelled":
+    if activity.approved_at is not None or activity.status == ActivityStatus.cancelled:
         return ActivityView.of(activity), plan, []
-    if activity.status not in ("proposed", "in_review"):
+    if activity.status not in (ActivityStatus.proposed, ActivityStatus.in_review):
         raise ActivityError(f"activity {code} is {activity.status}; it cannot be approved")
 
     activity.approved_at = now
     requests: list[NotificationRequest] = []
     organiser = f"person:{activity.proposed_by}"
     if plan.action == "cancel":
-        activity.status = "cancelled"
+        activity.status = move_activity(activity.status, ActivityStatus.cancelled)
         activity.cancelled_reason = plan.reason
         session.flush()
         view = ActivityView.of(activity)
@@ -330,7 +342,7 @@ def approve_activity(
         )
         return view, plan, requests
 
-    activity.status = "approved"
+    activity.status = move_activity(activity.status, ActivityStatus.approved)
     activity.warmup_on = plan.send_on
     activity.recap_due_on = recap_due_on(activity.ends_on, recap_due_days=settings.recap_due_days)
     activity.points_on = points_on(
@@ -384,3 +396,61 @@ def upcoming_steps(activity: ActivityView) -> list[dict[str, str]]:
         for name, day, done in rows
         if day is not None
     ]
+
+
+# ---------------------------------------------------------------- steps and their tasks
+
+
+def record_review_outcome_and_notify(
+    *,
+    session: Session,
+    code: str,
+    step_key: str,
+    outcome: str,
+    decider: str,
+    comment: str,
+    now: datetime,
+    settings: Settings,
+) -> ActivityView:
+    """A send-back or rejection: the activity leaves review and the organiser is told why."""
+    activity, requests = record_review_outcome(
+        session=session,
+        code=code,
+        step_key=step_key,
+        outcome=outcome,
+        decider=decider,
+        comment=comment,
+    )
+    queue_step_notifications(session=session, requests=requests, now=now, settings=settings)
+    return activity
+
+
+def approve_activity_and_notify(
+    *, session: Session, code: str, now: datetime, settings: Settings
+) -> tuple[ActivityView, WarmupPlan]:
+    """Derive the dated steps; announce now if the window is open or passed; cancel after start."""
+    activity, plan, requests = approve_activity(
+        session=session, code=code, now=now, settings=settings
+    )
+    queue_step_notifications(session=session, requests=requests, now=now, settings=settings)
+    run_logger("activities").info("activity %s: %s (%s)", code, plan.action, plan.reason)
+    return activity, plan
+
+
+@task(name="publish-activity-steps")
+def publish_upcoming_steps(activity: ActivityView, plan: WarmupPlan) -> None:
+    """The dated steps still ahead, as the table artifact a specialist reads."""
+    create_table_artifact(
+        key=f"activity-{activity.code.lower()}-steps",
+        table=upcoming_steps(activity),
+        description=f"{activity.run_label}: {plan.reason}",
+    )
+
+
+read_activity_task = data_task(read_activity, **RETRY)
+register_proposal_task = data_task(register_proposal, **RETRY)
+mark_in_review_task = data_task(mark_in_review, name="start-review", **RETRY)
+record_review_outcome_task = data_task(
+    record_review_outcome_and_notify, name="record-review-outcome", **RETRY
+)
+approve_activity_task = data_task(approve_activity_and_notify, name="approve-activity", **RETRY)

@@ -1,4 +1,4 @@
-"""Members area (issue 7): the store steps of registration, points, birthdays, referrals and
+"""Members area: the store steps of registration, points, birthdays, referrals and
 segments. `recompute_members` is the one place that turns the ledger into balance, rank and
 tier; the activities area calls it after issuing activity points."""
 

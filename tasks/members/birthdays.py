@@ -5,15 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from prefect import task
 from sqlalchemy import extract, select
 from sqlmodel import Session
 
-from clubflow.core.db import session_scope
-from clubflow.core.settings import Settings, get_settings
-from domain.members import MemberStatus, birthday_in
+from clubflow.core.settings import Settings
+from domain.members import MemberStatus, birthday_in, recipient
 from domain.models import Club, Member
-from tasks.members.common import recipient
+from tasks.common import data_task
 from tasks.outbox import NotificationRequest, queue_notifications
 
 
@@ -38,9 +36,8 @@ def members_with_birthday(*, session: Session, day: date) -> list[tuple[str, str
 
 
 def queue_birthday_greetings(
-    *, session: Session, day: date, now: datetime, settings: Settings | None = None
+    *, session: Session, day: date, now: datetime, settings: Settings
 ) -> BirthdayReport:
-    settings = settings or get_settings()
     report = BirthdayReport(day=day)
     requests = []
     for no, name, club in members_with_birthday(session=session, day=day):
@@ -66,8 +63,6 @@ def queue_birthday_greetings(
     return report
 
 
-@task(name="queue-birthday-greetings", retries=2, retry_delay_seconds=5)
-def queue_birthday_greetings_task(day: date, now: datetime) -> BirthdayReport:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return queue_birthday_greetings(session=session, day=day, now=now, settings=settings)
+queue_birthday_greetings_task = data_task(
+    queue_birthday_greetings, retries=2, retry_delay_seconds=5
+)

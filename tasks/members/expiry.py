@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from prefect import task
+from prefect.artifacts import create_markdown_artifact
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
-from clubflow.core.db import session_scope
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.calendar import BUSINESS_TZ, business_date
-from domain.members import same_day_in_year
+from domain.members import recipient, same_day_in_year, zh_date
 from domain.models import Member, PointsEntry
 from domain.points import LedgerLine, expiries_due, expiring_within, expiry_date
-from tasks.members.common import chunks, logger, recipient, zh_date
+from tasks.common import chunks, data_task, run_logger
 from tasks.members.ledger import grant_points, recompute_members
 from tasks.outbox import NotificationRequest, queue_notifications
 
@@ -100,11 +100,10 @@ def _members(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
 
 
 def expire_points(
-    *, session: Session, as_of: date, now: datetime, settings: Settings | None = None
+    *, session: Session, as_of: date, now: datetime, settings: Settings
 ) -> ExpiryReport:
     """Write the expiry rows due on `as_of`, recompute balances and ranks (tiers stay until the
     yearly review) and tell each member how much expired, in one transaction."""
-    settings = settings or get_settings()
     years = settings.points_expire_years
     candidates = members_with_grants_due(
         session=session, start=as_of - LOOKBACK, end=as_of, years=years
@@ -157,16 +156,17 @@ def expire_points(
             )
         )
     queue_notifications(session=session, requests=requests, now=now, settings=settings)
-    logger().info("expired %s points of %s members", report.points, len(report.members))
+    run_logger("members").info(
+        "expired %s points of %s members", report.points, len(report.members)
+    )
     return report
 
 
 def warn_expiring_points(
-    *, session: Session, as_of: date, now: datetime, settings: Settings | None = None
+    *, session: Session, as_of: date, now: datetime, settings: Settings
 ) -> WarningReport:
     """Tell members whose points expire after `as_of` and within the warning days how many
     and from when (once per member per month)."""
-    settings = settings or get_settings()
     years = settings.points_expire_years
     horizon = as_of + timedelta(days=settings.points_expiry_warning_days)
     candidates = members_with_grants_due(
@@ -197,15 +197,19 @@ def warn_expiring_points(
     return report
 
 
-@task(name="expire-points", retries=2, retry_delay_seconds=5)
-def expire_points_task(as_of: date, now: datetime) -> ExpiryReport:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return expire_points(session=session, as_of=as_of, now=now, settings=settings)
+@task(name="publish-points-expiry")
+def publish_points_expiry(as_of: date, expired: ExpiryReport, warned: WarningReport) -> None:
+    create_markdown_artifact(
+        key="member-points-expiry",
+        markdown=(
+            f"### Points expiry {as_of.isoformat()}\n\n"
+            f"| | members | points |\n|---|---:|---:|\n"
+            f"| expired | {len(expired.members)} | {expired.points} |\n"
+            f"| expiring within the warning days | {len(warned.members)} | {warned.points} |\n"
+        ),
+        description="Points expired this month and points warned about",
+    )
 
 
-@task(name="warn-expiring-points", retries=2, retry_delay_seconds=5)
-def warn_expiring_points_task(as_of: date, now: datetime) -> WarningReport:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return warn_expiring_points(session=session, as_of=as_of, now=now, settings=settings)
+expire_points_task = data_task(expire_points, retries=2, retry_delay_seconds=5)
+warn_expiring_points_task = data_task(warn_expiring_points, retries=2, retry_delay_seconds=5)

@@ -6,28 +6,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
-from prefect import task
-from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import bindparam, case, select, update
 from sqlmodel import Session
 
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts
+from clubflow.core.settings import Settings
+from domain.members import InteractionInput
 from domain.models import Member, UTCDateTime
 from domain.models_members import MemberInteraction
-from tasks.members.common import chunks
+from tasks.common import chunks, data_task
 from tasks.members.ledger import recompute_members
-
-
-class InteractionInput(BaseModel):
-    member_no: str
-    kind: Literal["service", "purchase", "visit", "app"] = Field(
-        description="service 售后到店 / purchase 购车 / visit 到店 / app 线上互动"
-    )
-    ref: str = Field(min_length=1, max_length=200, description="来源系统的单号（去重用）")
-    occurred_at: AwareDatetime
 
 
 @dataclass
@@ -42,10 +31,9 @@ def record_interactions(
     session: Session,
     interactions: list[InteractionInput],
     now: datetime,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> InteractionReport:
     """Store interactions once per (kind, ref); count new service visits toward the tier."""
-    settings = settings or get_settings()
     report = InteractionReport()
     numbers = sorted({i.member_no for i in interactions})
     ids: dict[str, int] = {}
@@ -105,12 +93,4 @@ def record_interactions(
     return report
 
 
-@task(name="record-member-interactions", retries=2, retry_delay_seconds=5)
-def record_interactions_task(
-    interactions: list[InteractionInput], now: datetime
-) -> InteractionReport:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return record_interactions(
-            session=session, interactions=interactions, now=now, settings=settings
-        )
+record_interactions_task = data_task(record_interactions, retries=2, retry_delay_seconds=5)

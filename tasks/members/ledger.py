@@ -16,12 +16,13 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from clubflow.core.db import insert_ignoring_conflicts
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.settings import Settings
 from domain.calendar import business_date
+from domain.members import TIER_ZH, recipient
 from domain.models import Member, MemberTier, PointsEntry
 from domain.points import TierPolicy, expiry_date, next_rank, rank_for, rank_index, tier_for
 from domain.points import tier_rose as _tier_rose
-from tasks.members.common import TIER_ZH, chunks, recipient
+from tasks.common import chunks
 from tasks.outbox import NotificationRequest, queue_notifications
 
 
@@ -60,15 +61,12 @@ class MemberChange:
         return self.rank_rose or self.tier_rose
 
 
-def grant_points(
-    *, session: Session, rows: list[dict], settings: Settings | None = None
-) -> list[int]:
+def grant_points(*, session: Session, rows: list[dict], settings: Settings) -> list[int]:
     """Insert positive (or negative) ledger rows once per `idem_key`; returns the new ids.
 
     Each row: member_id, amount, reason, idem_key, occurred_at (aware), optional activity_id.
     A grant gets its expiry day (settings.points_expire_years after its business date).
     """
-    settings = settings or get_settings()
     prepared = []
     for row in rows:
         occurred_at = row["occurred_at"]
@@ -96,7 +94,7 @@ def recompute_members(
     now: datetime,
     review: bool = False,
     notify: bool = True,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> list[MemberChange]:
     """Set points = sum(ledger), rank by points, tier by points or service visits.
 
@@ -105,7 +103,6 @@ def recompute_members(
     changed; when `notify` is true, those that rose (`change.rose`) and those whose tier fell
     at the review are notified, in this same transaction.
     """
-    settings = settings or get_settings()
     policy = tier_policy(settings)
     sums = (
         select(PointsEntry.member_id, func.sum(PointsEntry.amount).label("total"))

@@ -11,18 +11,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prefect import task
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts
+from clubflow.core.settings import Settings
 from domain.calendar import business_date
-from domain.members import MemberStatus, referral_reward_for_referrer
+from domain.members import MemberStatus, recipient, referral_reward_for_referrer
 from domain.models import Member
 from domain.models_members import MemberInteraction, ReferralReward
-from tasks.members.common import recipient
+from tasks.common import data_task
 from tasks.members.ledger import grant_points, recompute_members
 from tasks.outbox import NotificationRequest, queue_notifications
 
@@ -68,10 +67,7 @@ def pending_referral_events(*, session: Session) -> list[tuple[int, int, str, da
     return sorted(events, key=lambda e: (e[3], e[0], e[2]))
 
 
-def reward_referrals(
-    *, session: Session, now: datetime, settings: Settings | None = None
-) -> ReferralReport:
-    settings = settings or get_settings()
+def reward_referrals(*, session: Session, now: datetime, settings: Settings) -> ReferralReport:
     report = ReferralReport()
     events = pending_referral_events(session=session)
     if not events:
@@ -171,8 +167,6 @@ def reward_referrals(
     return report
 
 
-@task(name="reward-referrals", retries=2, retry_delay_seconds=5)
-def reward_referrals_task(now: datetime) -> ReferralReport:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return reward_referrals(session=session, now=now, settings=settings)
+reward_referrals_task = data_task(
+    reward_referrals, name="pay-referral-rewards", retries=2, retry_delay_seconds=5
+)

@@ -10,38 +10,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from prefect import task
-from pydantic import BaseModel, Field
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts
+from clubflow.core.settings import Settings
 from domain.calendar import business_date
 from domain.members import (
     MemberStatus,
+    RegistrationInput,
     activation_code,
     activation_window,
     code_matches,
+    move_member,
+    recipient,
+    zh_date,
 )
 from domain.models import Club, Dealer, Member
 from domain.models_members import MemberActivation
 from domain.phones import PhoneError, normalise_phone
 from domain.privacy import mask_phone, mask_text
-from tasks.members.common import chunks, logger, recipient, zh_date
+from tasks.common import chunks, data_task, run_logger
 from tasks.outbox import NotificationRequest, queue_notifications
-
-
-class RegistrationInput(BaseModel):
-    """One registration, from the app, a file import or a dealer's counter."""
-
-    name: str = Field(min_length=1, max_length=64, description="会员姓名")
-    phone: str = Field(description="手机号（任意常见写法，保存为 +86 标准格式）")
-    club_code: str | None = Field(default=None, description="俱乐部代码，如 C-CH001")
-    dealer_code: str | None = Field(
-        default=None, description="在经销商处登记时的经销商代码；会员归入该店的俱乐部"
-    )
-    birthday: date | None = None
-    referral_code: str | None = Field(default=None, description="推荐人的推荐码")
 
 
 class ActivationError(ValueError):
@@ -192,7 +183,7 @@ def register_members(
     registrations: list[RegistrationInput],
     now: datetime,
     source: str = "online",
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> RegistrationResult:
     """Register members in one batch; a phone already known merges into its member.
 
@@ -200,7 +191,6 @@ def register_members(
     their code; active or still-pending members keep theirs and only have missing details
     (club, birthday, referrer) completed. Bad rows are rejected by row, the rest go through.
     """
-    settings = settings or get_settings()
     result = RegistrationResult()
     today = business_date(now)
 
@@ -233,7 +223,8 @@ def register_members(
         ):
             member.referred_by_id = entry["referred_by_id"]
         if member.status == MemberStatus.expired or member.id in lapsed:
-            member.status = MemberStatus.registered
+            if member.status != MemberStatus.registered:  # lapsed: still registered, new round
+                member.status = move_member(member.status, MemberStatus.registered)
             reopen.append(member)
             result.reopened.append(member.member_no)
         else:
@@ -317,7 +308,7 @@ def register_members(
             session=session, requests=requests, now=now, settings=settings
         ).queued
     session.flush()
-    logger().info(
+    run_logger("members").info(
         "registered %s new, %s merged, %s reopened, %s rejected",
         len(result.created),
         len(result.merged),
@@ -337,14 +328,13 @@ def activate_member(
     now: datetime,
     code: str | None = None,
     dealer_code: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> str:
     """Activate with the member's code, or by a dealer's store confirmation.
 
     Returns "activated" or "already active" (a repeat changes nothing); raises
     ActivationError naming the member and why otherwise.
     """
-    settings = settings or get_settings()
     if (code is None) == (dealer_code is None):
         raise ActivationError(f"member {member_no}: give either the code or the dealer code")
     member = session.execute(
@@ -394,7 +384,7 @@ def activate_member(
         by = "member"
     current.activated_at = now
     current.activated_by = by
-    member.status = MemberStatus.active
+    member.status = move_member(member.status, MemberStatus.active)
     member.activated_at = now
     member.last_interaction_at = max(filter(None, [member.last_interaction_at, now]))
     session.flush()
@@ -416,19 +406,18 @@ def activate_member(
         now=now,
         settings=settings,
     )
-    logger().info("member %s activated by %s (%s)", member_no, by, mask_phone(member.phone))
+    run_logger("members").info(
+        "member %s activated by %s (%s)", member_no, by, mask_phone(member.phone)
+    )
     return "activated"
 
 
-def sweep_activations(
-    *, session: Session, now: datetime, settings: Settings | None = None
-) -> ActivationSweep:
+def sweep_activations(*, session: Session, now: datetime, settings: Settings) -> ActivationSweep:
     """Remind pending registrations from their reminder day, expire them on their expiry day.
 
     A registration whose reminder day was missed (the sweep did not run) is reminded at the
     next sweep if its window is still open, else only expired.
     """
-    settings = settings or get_settings()
     today = business_date(now)
     rows = session.execute(
         select(MemberActivation, Member.member_no, Member.name)
@@ -485,45 +474,46 @@ def sweep_activations(
         session.execute(
             update(Member)
             .where(Member.id.in_([a.member_id for a in batch]))
-            .values(status=MemberStatus.expired)
+            .values(status=move_member(MemberStatus.registered, MemberStatus.expired))
         )
     if requests:
         queue_notifications(session=session, requests=requests, now=now, settings=settings)
     return sweep
 
 
-# ---------------------------------------------------------------- tasks
+@task(name="publish-member-registrations")
+def publish_registrations(result: RegistrationResult) -> None:
+    """The run's registrations as a markdown artifact (phones masked)."""
+    lines = [
+        f"- new members: {len(result.created)}",
+        f"- merged into known members: {len(result.merged)}",
+        f"- expired registrations reopened: {len(result.reopened)}",
+        f"- rejected: {len(result.rejected)}",
+        *[f"  - {reason}" for reason in result.rejected[:50]],
+        *[f"- warning: {warning}" for warning in result.warnings[:50]],
+    ]
+    create_markdown_artifact(
+        key="member-registrations",
+        markdown="### Member registrations\n\n" + "\n".join(lines),
+        description="Registrations of this run (phones masked)",
+    )
 
 
-@task(name="register-members", retries=2, retry_delay_seconds=5)
-def register_members_task(
-    registrations: list[RegistrationInput], now: datetime, source: str = "online"
-) -> RegistrationResult:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return register_members(
-            session=session, registrations=registrations, now=now, source=source, settings=settings
+@task(name="publish-activation-sweep")
+def publish_activation_sweep(sweep: ActivationSweep) -> None:
+    """Who was reminded and who expired, as a table artifact (none when nobody was)."""
+    rows = [{"member": no, "action": "reminded"} for no in sweep.reminded]
+    rows += [{"member": no, "action": "expired"} for no in sweep.expired]
+    if rows:
+        create_table_artifact(
+            key="member-activation-sweep",
+            table=rows,
+            description="Registrations reminded (day 3) and expired (end of the window)",
         )
 
 
-@task(name="activate-member")
-def activate_member_task(
-    member_no: str, now: datetime, code: str | None = None, dealer_code: str | None = None
-) -> str:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return activate_member(
-            session=session,
-            member_no=member_no,
-            now=now,
-            code=code,
-            dealer_code=dealer_code,
-            settings=settings,
-        )
-
-
-@task(name="sweep-member-activations", retries=2, retry_delay_seconds=5)
-def sweep_activations_task(now: datetime) -> ActivationSweep:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return sweep_activations(session=session, now=now, settings=settings)
+register_members_task = data_task(
+    register_members, name="store-member-registrations", retries=2, retry_delay_seconds=5
+)
+activate_member_task = data_task(activate_member, name="activate-member-account")
+sweep_activations_task = data_task(sweep_activations, retries=2, retry_delay_seconds=5)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prefect import task
+from sqlmodel import Session
 
-from clubflow.core.db import session_scope
-from clubflow.core.settings import get_settings
+from clubflow.core.settings import Settings
+from tasks.common import data_task
 from tasks.members.ledger import recompute_members
 
 
@@ -18,13 +18,11 @@ class ReviewReport:
     down: list[str] = field(default_factory=list)
 
 
-@task(name="review-member-tiers", retries=2, retry_delay_seconds=5)
-def review_tiers_task(now: datetime) -> ReviewReport:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        changes = recompute_members(
-            session=session, member_ids=None, now=now, review=True, settings=settings
-        )
+def review_tiers(*, session: Session, now: datetime, settings: Settings) -> ReviewReport:
+    """Recompute every member with tiers following the numbers down too; who rose, who fell."""
+    changes = recompute_members(
+        session=session, member_ids=None, now=now, review=True, settings=settings
+    )
     report = ReviewReport()
     for change in changes:
         if change.tier_rose:
@@ -32,3 +30,6 @@ def review_tiers_task(now: datetime) -> ReviewReport:
         elif change.tier != change.old_tier:
             report.down.append(change.member_no)
     return report
+
+
+review_tiers_task = data_task(review_tiers, retries=2, retry_delay_seconds=5)

@@ -8,16 +8,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from sqlalchemy import and_, delete, func, select, update
 from sqlmodel import Session
 
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts
+from clubflow.core.settings import Settings
 from domain.calendar import business_date
-from domain.members import MemberStatus, Segment, segment_for, sleeping_since
+from domain.members import MemberStatus, Segment, recipient, segment_for, sleeping_since, zh_date
 from domain.models import Activity, Club, Member, Region, Registration
 from domain.models_members import MemberInteraction, ReactivationInvitation, SegmentSnapshot
-from tasks.members.common import chunks, recipient, zh_date
+from tasks.common import chunks, data_task
 from tasks.outbox import NotificationRequest, queue_notifications
 
 # Activities a member can still be invited to (the activities area's statuses).
@@ -110,11 +111,10 @@ def _aware(moment: datetime | str) -> datetime:
 
 
 def segment_members(
-    *, session: Session, as_of: date, now: datetime, settings: Settings | None = None
+    *, session: Session, as_of: date, now: datetime, settings: Settings
 ) -> SegmentReport:
     """Put every active member in a segment as of `as_of`, mark invitations of members who came
     back as reactivated, and store this week's counts per club (a re-run replaces them)."""
-    settings = settings or get_settings()
     active_days, lost_days = settings.segment_active_days, settings.segment_lost_days
     counts: dict[int | None, Counter] = defaultdict(Counter)
     newly_sleeping: Counter = Counter()
@@ -206,11 +206,10 @@ def next_activities(*, session: Session, club_ids: set[int], after: date) -> dic
 
 
 def invite_sleeping_members(
-    *, session: Session, as_of: date, now: datetime, settings: Settings | None = None
+    *, session: Session, as_of: date, now: datetime, settings: Settings
 ) -> InvitationReport:
     """Invite every sleeping member not yet invited in this sleep episode: to the club's next
     activity, or (none planned) a generic invitation back to the club."""
-    settings = settings or get_settings()
     invited = ReactivationInvitation
     rows = session.execute(
         select(
@@ -290,15 +289,49 @@ def reactivated_in_month(*, session: Session, year: int, month: int) -> dict[int
     return dict(rows)
 
 
-@task(name="segment-members", retries=2, retry_delay_seconds=5)
-def segment_members_task(as_of: date, now: datetime) -> SegmentReport:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return segment_members(session=session, as_of=as_of, now=now, settings=settings)
+@task(name="publish-member-segments")
+def publish_segments(as_of: date, report: SegmentReport, invitations: InvitationReport) -> None:
+    """A table per region (its clubs' segments) and one markdown table of every region."""
+    for region_code in sorted({c.region_code for c in report.clubs if c.region_code}):
+        create_table_artifact(
+            key=f"member-segments-{region_code}",
+            table=[
+                {
+                    "club": c.club,
+                    "active": c.counts["active"],
+                    "sleeping": c.counts["sleeping"],
+                    "lost": c.counts["lost"],
+                    "newly sleeping": c.newly_sleeping,
+                    "reactivated": c.reactivated,
+                }
+                for c in report.clubs
+                if c.region_code == region_code
+            ],
+            description=f"Member segments per club, {as_of.isoformat()}",
+        )
+    lines = [
+        "| region | active | sleeping | lost | newly sleeping | reactivated |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for region, counts in report.by_region().items():
+        lines.append(
+            f"| {region} | {counts.get('active', 0)} | {counts.get('sleeping', 0)} | "
+            f"{counts.get('lost', 0)} | {counts.get('newly_sleeping', 0)} | "
+            f"{counts.get('reactivated', 0)} |"
+        )
+    create_markdown_artifact(
+        key="member-segments",
+        markdown=(
+            f"### Member segments by region, {as_of.isoformat()}\n\n"
+            + "\n".join(lines)
+            + f"\n\nReactivation invitations sent: {len(invitations.invited)} "
+            f"({invitations.to_activity} to a planned activity, {invitations.generic} generic)."
+        ),
+        description="Active / sleeping / lost members by region",
+    )
 
 
-@task(name="invite-sleeping-members", retries=2, retry_delay_seconds=5)
-def invite_sleeping_members_task(as_of: date, now: datetime) -> InvitationReport:
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return invite_sleeping_members(session=session, as_of=as_of, now=now, settings=settings)
+segment_members_task = data_task(
+    segment_members, name="assign-member-segments", retries=2, retry_delay_seconds=5
+)
+invite_sleeping_members_task = data_task(invite_sleeping_members, retries=2, retry_delay_seconds=5)

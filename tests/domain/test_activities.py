@@ -172,3 +172,19 @@ def test_organisers_get_more_points():
         points_for(ActivityClass.C, organiser=True, points_by_class=table, organiser_bonus=100)
         == 200
     )
+
+
+def test_an_activity_moves_only_along_its_table_of_moves():
+    from domain.activities import ActivityStatus, StatusMoveRefused, move_activity
+
+    assert move_activity("proposed", ActivityStatus.in_review) == ActivityStatus.in_review
+    assert move_activity("sent_back", ActivityStatus.proposed) == ActivityStatus.proposed
+    assert move_activity("approved", ActivityStatus.announced) == ActivityStatus.announced
+    for current, to in [
+        ("rejected", ActivityStatus.approved),
+        ("archived", ActivityStatus.announced),
+        ("announced", ActivityStatus.in_review),
+        ("cancelled", ActivityStatus.approved),
+    ]:
+        with pytest.raises(StatusMoveRefused, match=f"{current} cannot become {to}"):
+            move_activity(current, to)

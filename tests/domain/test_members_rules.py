@@ -194,3 +194,18 @@ def test_a_sleep_episode_is_named_by_its_first_day():
 def test_the_referrer_is_rewarded_up_to_the_yearly_cap():
     assert referral_reward_for_referrer(200, 4, 5) == 200
     assert referral_reward_for_referrer(200, 5, 5) == 0
+
+
+def test_a_member_moves_only_along_the_table_of_moves():
+    from domain.members import MemberMoveRefused, MemberStatus, move_member
+
+    assert move_member("registered", MemberStatus.active) == MemberStatus.active
+    assert move_member("registered", MemberStatus.expired) == MemberStatus.expired
+    assert move_member("expired", MemberStatus.registered) == MemberStatus.registered
+    for current, to in [
+        ("active", MemberStatus.registered),
+        ("active", MemberStatus.expired),
+        ("expired", MemberStatus.active),
+    ]:
+        with pytest.raises(MemberMoveRefused, match=f"{current} cannot become {to}"):
+            move_member(current, to)

@@ -178,3 +178,17 @@ def test_a_policy_override_names_only_the_classes_it_changes():
 def test_a_broken_policy_is_refused_at_load(data, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         SubsidyPolicy.model_validate(data)
+
+
+def test_a_claim_moves_only_along_the_table_of_moves():
+    from domain.subsidy import ClaimMoveRefused, ClaimStatus, move_claim
+
+    assert move_claim("submitted", ClaimStatus.decided) == ClaimStatus.decided
+    assert move_claim("decided", ClaimStatus.paid) == ClaimStatus.paid
+    for current, to in [
+        ("submitted", ClaimStatus.paid),
+        ("paid", ClaimStatus.decided),
+        ("decided", ClaimStatus.submitted),
+    ]:
+        with pytest.raises(ClaimMoveRefused, match=f"{current} cannot become {to}"):
+            move_claim(current, to)

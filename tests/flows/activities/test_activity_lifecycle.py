@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from support_activities import CODE, at, proposal
 
 from clubflow.core.db import session_scope
+from domain.activities import RecapInput
 from domain.models import Activity, Decision, Member, Notification, PointsEntry, SubsidyLine
 from domain.models_activities import ActivityArchive
 from flows.activities.checkin import activity_checkin
@@ -19,7 +20,6 @@ from flows.activities.recap import activity_recap
 from flows.notifications import deliver_notifications
 from flows.sweep import sweep
 from tasks.activities.checkin import parse_checkin_csv, register_members
-from tasks.activities.recap import RecapInput
 from tasks.decisions import decide
 
 MEMBERS = [f"M{n:06d}" for n in range(1, 31)]

@@ -66,8 +66,8 @@ def test_a_checkin_refusal_is_one_line_recorded_and_starts_no_failed_run(
 
     # The club's dealer may check in; so may the deployment's form, where a refusal ends the
     # run Completed with the refusal (nothing to retry).
+    from domain.activities import CheckinRow
     from flows.activities.checkin import activity_checkin
-    from tasks.activities.checkin import CheckinRow
 
     rows = [CheckinRow(member_no="M000001")]
     refused = activity_checkin(ACTIVITY, rows, "dealer:BE001", now="2026-10-11T18:00:00+08:00",

@@ -10,6 +10,7 @@ from support_activities import CODE, at, proposal
 
 import flows.activities.lifecycle as lifecycle
 from clubflow.core.db import session_scope
+from domain.activities import CheckinRow, RecapInput
 from domain.models import (
     Activity,
     Decision,
@@ -26,9 +27,7 @@ from flows.activities.checkin import activity_checkin
 from flows.activities.payment import activity_payment
 from flows.activities.recap import activity_recap
 from flows.sweep import sweep
-from tasks.activities.checkin import CheckinRow
-from tasks.activities.recap import RecapInput
-from tasks.activities.steps import issue_points_task
+from tasks.activities.points import issue_points_task
 from tasks.decisions import decide
 
 TABLES = (
@@ -65,8 +64,9 @@ def test_a_crash_right_after_approval_replays_without_a_second_review_or_message
     real = lifecycle.approve_activity_task
 
     @task(name="approve-activity")
-    def approve_then_crash(code, now=None):
-        real.fn(code, now)  # committed: status, dates and notifications are stored
+    def approve_then_crash(code, now=None, settings=None):
+        # committed: status, dates and notifications are stored
+        real.fn(code=code, now=now, settings=settings)
         raise RuntimeError("worker killed")
 
     monkeypatch.setattr(lifecycle, "approve_activity_task", approve_then_crash)
@@ -141,7 +141,7 @@ def test_every_step_run_again_changes_nothing(runner, db_url, reports_dir):
     again(lambda: activity_payment(CODE, "finance", "PAY-1", now=at(date(2026, 10, 17))))
     sweep(now=at(date(2026, 10, 23), 9))  # points: 10 ledger rows
     assert _counts(db_url)["pointsentry"] == 10
-    again(lambda: issue_points_task(CODE, now=at(date(2026, 10, 24))))
+    again(lambda: issue_points_task(code=CODE, now=at(date(2026, 10, 24))))
     sweep(now=at(date(2026, 10, 23), 10))  # the archive
     assert _counts(db_url)["activity_archive"] == 1
     again(lambda: sweep(now=at(date(2026, 10, 26), 9)))

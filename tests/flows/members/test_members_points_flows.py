@@ -9,13 +9,14 @@ from members_support import add_member, at, member
 from sqlalchemy import func, select
 
 from clubflow.core.db import session_scope
+from clubflow.core.settings import get_settings
+from domain.members import InteractionInput
 from domain.models import PointsEntry
 from flows.members.interactions import record_member_interactions
 from flows.members.points_expiry import expire_member_points
 from flows.members.referrals import reward_referrals
 from flows.members.tier_review import review_member_tiers
 from tasks.members import grant_points, recompute_members
-from tasks.members.interactions import InteractionInput
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +25,7 @@ def _grant(db_url, member_id, amount, when, key):
     with session_scope(db_url) as session:
         grant_points(
             session=session,
+            settings=get_settings(),
             rows=[
                 {
                     "member_id": member_id,
@@ -34,7 +36,9 @@ def _grant(db_url, member_id, amount, when, key):
                 }
             ],
         )
-        recompute_members(session=session, member_ids=[member_id], now=when, notify=False)
+        recompute_members(
+            session=session, settings=get_settings(), member_ids=[member_id], now=when, notify=False
+        )
 
 
 def _ledger(db_url, member_id):

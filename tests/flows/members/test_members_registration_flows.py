@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from members_support import at, member
 
+from domain.members import RegistrationInput
 from flows.members.activation_sweep import sweep_member_activations
 from flows.members.registration import activate_member_flow, register_members_flow
-from tasks.members.registration import ActivationError, RegistrationInput
+from tasks.members.registration import ActivationError
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ from clock import WORLD_NOW
 from clubflow.core.db import migrate, session_scope
 from clubflow.core.settings import Settings
 from clubflow.world import WorldSize, seed_demo_world
-from domain.activities import ActivityProposal
-from tasks.activities.checkin import CheckinRow, check_in
+from domain.activities import ActivityProposal, CheckinRow
+from tasks.activities.checkin import check_in
 from tasks.activities.hooks import (
     archive_finished,
     issue_due_points,

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from clubflow.core.db import migrate, session_scope
 from clubflow.core.settings import Settings
 from clubflow.world import WorldSize, seed_demo_world
-from domain.activities import ActivityProposal, ProposalRefused
+from domain.activities import ActivityProposal, CheckinRow, ProposalRefused, RecapInput
 from domain.models import Member, Person, PointsEntry, Registration
 from domain.subsidy import LineDecision
-from tasks.activities.checkin import CheckinError, CheckinRow, check_in, parse_checkin_csv
+from tasks.activities.checkin import CheckinError, check_in, parse_checkin_csv
 from tasks.activities.claims import (
     ClaimInput,
     ClaimRefused,
@@ -26,7 +26,7 @@ from tasks.activities.claims import (
 )
 from tasks.activities.hooks import claims_to_pay
 from tasks.activities.points import issue_points
-from tasks.activities.recap import RecapInput, file_recap
+from tasks.activities.recap import file_recap
 from tasks.activities.store import (
     ActivityError,
     approve_activity,

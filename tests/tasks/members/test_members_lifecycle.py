@@ -1,4 +1,4 @@
-"""Member lifecycle rules in the store, on a small world with fixed dates (Asia/Shanghai)."""
+"""Member lifecycle steps in the store, on a small world with fixed dates (Asia/Shanghai)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from sqlalchemy import func, select
 from clubflow.core.db import migrate, session_scope
 from clubflow.core.settings import get_settings
 from clubflow.world import seed_regions
+from domain.members import InteractionInput
 from domain.models import Activity, Club, Member, MemberTier, Notification, PointsEntry
 from domain.models_members import MemberActivation, ReactivationInvitation, ReferralReward
 from domain.points import rank_for
 from tasks.members import grant_points, recompute_members
 from tasks.members.birthdays import queue_birthday_greetings
 from tasks.members.expiry import expire_points, warn_expiring_points
-from tasks.members.interactions import InteractionInput, record_interactions
+from tasks.members.interactions import record_interactions
 from tasks.members.referrals import reward_referrals
 from tasks.members.registration import (
     ActivationError,
@@ -70,6 +71,7 @@ def ledger_sum(session, member_id: int) -> int:
 def grant(session, member_id: int, amount: int, when: datetime, key: str) -> None:
     grant_points(
         session=session,
+        settings=get_settings(),
         rows=[
             {
                 "member_id": member_id,
@@ -90,6 +92,7 @@ def test_reminder_on_day_3_and_expiry_on_day_7(world, db_url):
     with session_scope(db_url) as session:
         result = register_members(
             session=session,
+            settings=get_settings(),
             registrations=[
                 RegistrationInput(name="王伟", phone="138 0000 1111", club_code="C-BE001"),
                 RegistrationInput(name="李娜", phone="13800002222", club_code="C-BE001"),
@@ -107,13 +110,16 @@ def test_reminder_on_day_3_and_expiry_on_day_7(world, db_url):
     swept = {}
     for day in range(1, 9):
         with session_scope(db_url) as session:
-            sweep = sweep_activations(session=session, now=registered + timedelta(days=day))
+            sweep = sweep_activations(
+                session=session, settings=get_settings(), now=registered + timedelta(days=day)
+            )
         swept[day] = (sorted(sweep.reminded), sorted(sweep.expired))
         if day == 6:  # 李娜 activates with her code on day 6, the last day of the window
             with session_scope(db_url) as session:
                 li_code = next(n for n in notes(session) if n.recipient == f"member:{li}")
                 outcome = activate_member(
                     session=session,
+                    settings=get_settings(),
                     member_no=li,
                     code=li_code.context["code"],
                     now=registered + timedelta(days=6),
@@ -132,13 +138,20 @@ def test_reminder_on_day_3_and_expiry_on_day_7(world, db_url):
         assert expired.recipient == f"member:{wang}"
         assert "本次注册已失效" in expired.body
         with pytest.raises(ActivationError, match="window ended on 2026-03-09"):
-            activate_member(session=session, member_no=wang, code=code, now=at(2026, 3, 9))
+            activate_member(
+                session=session,
+                settings=get_settings(),
+                member_no=wang,
+                code=code,
+                now=at(2026, 3, 9),
+            )
 
 
 def test_a_duplicate_phone_merges_and_an_expired_one_gets_a_new_round(world, db_url):
     with session_scope(db_url) as session:
         first = register_members(
             session=session,
+            settings=get_settings(),
             registrations=[
                 RegistrationInput(name="张强", phone="+86 139 1111 2222"),
                 RegistrationInput(
@@ -165,6 +178,7 @@ def test_a_duplicate_phone_merges_and_an_expired_one_gets_a_new_round(world, db_
 
         again = register_members(
             session=session,
+            settings=get_settings(),
             registrations=[RegistrationInput(name="张强", phone="139-1111-2222")],
             now=at(2026, 3, 3),
         )
@@ -174,6 +188,7 @@ def test_a_duplicate_phone_merges_and_an_expired_one_gets_a_new_round(world, db_
         # Day 7 has come but the sweep has not run yet: registering again still reopens.
         third = register_members(
             session=session,
+            settings=get_settings(),
             registrations=[RegistrationInput(name="张强", phone="13911112222")],
             now=at(2026, 3, 20),
         )
@@ -188,20 +203,39 @@ def test_a_duplicate_phone_merges_and_an_expired_one_gets_a_new_round(world, db_
         assert len(codes) == 2 and codes[0] != codes[1]
         for left in (4, 3, 2, 1, 0):
             with pytest.raises(ActivationError, match=rf"code is wrong \({left} attempts left"):
-                activate_member(session=session, member_no=no, code="x", now=at(2026, 3, 20))
+                activate_member(
+                    session=session,
+                    settings=get_settings(),
+                    member_no=no,
+                    code="x",
+                    now=at(2026, 3, 20),
+                )
         with pytest.raises(ActivationError, match="too many wrong codes"):
-            activate_member(session=session, member_no=no, code=codes[1], now=at(2026, 3, 21))
+            activate_member(
+                session=session,
+                settings=get_settings(),
+                member_no=no,
+                code=codes[1],
+                now=at(2026, 3, 21),
+            )
         assert activate_member(
-            session=session, member_no=no, dealer_code="BE001", now=at(2026, 3, 21)
+            session=session,
+            settings=get_settings(),
+            member_no=no,
+            dealer_code="BE001",
+            now=at(2026, 3, 21),
         )
         with pytest.raises(ActivationError, match="either the code or the dealer code"):
-            activate_member(session=session, member_no=no, now=at(2026, 3, 21))
+            activate_member(
+                session=session, settings=get_settings(), member_no=no, now=at(2026, 3, 21)
+            )
 
 
 def test_a_dealer_confirms_an_activation_at_the_store(world, db_url):
     with session_scope(db_url) as session:
         result = register_members(
             session=session,
+            settings=get_settings(),
             registrations=[
                 RegistrationInput(name="赵敏", phone="13722223333", dealer_code="CH001")
             ],
@@ -209,13 +243,31 @@ def test_a_dealer_confirms_an_activation_at_the_store(world, db_url):
         )
         [no] = result.created
         with pytest.raises(ActivationError, match="dealer 'XX1' is unknown"):
-            activate_member(session=session, member_no=no, dealer_code="XX1", now=at(2026, 3, 3))
+            activate_member(
+                session=session,
+                settings=get_settings(),
+                member_no=no,
+                dealer_code="XX1",
+                now=at(2026, 3, 3),
+            )
         assert (
-            activate_member(session=session, member_no=no, dealer_code="CH001", now=at(2026, 3, 3))
+            activate_member(
+                session=session,
+                settings=get_settings(),
+                member_no=no,
+                dealer_code="CH001",
+                now=at(2026, 3, 3),
+            )
             == "activated"
         )
         assert (
-            activate_member(session=session, member_no=no, dealer_code="CH001", now=at(2026, 3, 3))
+            activate_member(
+                session=session,
+                settings=get_settings(),
+                member_no=no,
+                dealer_code="CH001",
+                now=at(2026, 3, 3),
+            )
             == "already active"
         )
         row = session.execute(select(MemberActivation)).scalar_one()
@@ -235,13 +287,19 @@ def test_points_expire_oldest_first_across_a_year_boundary(world, db_url):
         grant(session, m.id, 300, at(2024, 12, 20), "t1:a")
         grant(session, m.id, 500, at(2025, 1, 10), "t1:b")
         grant(session, m.id, -100, at(2025, 6, 1), "t1:spend")
-        recompute_members(session=session, member_ids=[m.id], now=at(2025, 6, 1))
+        recompute_members(
+            session=session, settings=get_settings(), member_ids=[m.id], now=at(2025, 6, 1)
+        )
         mid = m.id
 
     def month_run(day: datetime):
         with session_scope(db_url) as session:
-            expired = expire_points(session=session, as_of=day.date(), now=day)
-            warned = warn_expiring_points(session=session, as_of=day.date(), now=day)
+            expired = expire_points(
+                session=session, settings=get_settings(), as_of=day.date(), now=day
+            )
+            warned = warn_expiring_points(
+                session=session, settings=get_settings(), as_of=day.date(), now=day
+            )
             return expired.points, warned.points, member(session, "T1").points
 
     assert month_run(at(2026, 12, 1)) == (0, 200, 700)
@@ -275,7 +333,9 @@ def test_a_member_crosses_into_silver_and_gold_and_falls_only_at_the_review(worl
         for i, amount in enumerate([4900, 200, 9900, 0]):
             if amount:
                 grant(session, m.id, amount, at(2026, 3, 2 + i), f"t2:{i}")
-            recompute_members(session=session, member_ids=[m.id], now=at(2026, 3, 2 + i))
+            recompute_members(
+                session=session, settings=get_settings(), member_ids=[m.id], now=at(2026, 3, 2 + i)
+            )
             session.refresh(m)
             steps.append((m.points, m.tier, m.rank))
         assert steps == [
@@ -293,10 +353,18 @@ def test_a_member_crosses_into_silver_and_gold_and_falls_only_at_the_review(worl
         assert "恭喜您升级为金卡会员" in notes(session)[-1].body
 
         grant(session, m.id, -9000, at(2026, 6, 1), "t2:spend")
-        recompute_members(session=session, member_ids=[m.id], now=at(2026, 6, 1))
+        recompute_members(
+            session=session, settings=get_settings(), member_ids=[m.id], now=at(2026, 6, 1)
+        )
         session.refresh(m)
         assert (m.points, m.tier) == (6000, MemberTier.gold)  # no downgrade between reviews
-        recompute_members(session=session, member_ids=None, now=at(2027, 1, 1), review=True)
+        recompute_members(
+            session=session,
+            settings=get_settings(),
+            member_ids=None,
+            now=at(2027, 1, 1),
+            review=True,
+        )
         session.refresh(m)
         assert (m.points, m.tier) == (6000, MemberTier.silver)
         [down] = notes(session, "member_tier_down")
@@ -310,8 +378,12 @@ def test_three_service_visits_make_a_member_silver_once(world, db_url):
     ]
     with session_scope(db_url) as session:
         add_member(session, "T3", "+8613600000003", status="active")
-        first = record_interactions(session=session, interactions=visits[:2], now=at(2026, 4, 2))
-        again = record_interactions(session=session, interactions=visits, now=at(2026, 4, 3))
+        first = record_interactions(
+            session=session, settings=get_settings(), interactions=visits[:2], now=at(2026, 4, 2)
+        )
+        again = record_interactions(
+            session=session, settings=get_settings(), interactions=visits, now=at(2026, 4, 3)
+        )
         t3 = member(session, "T3")
         assert (first.recorded, again.recorded, again.duplicates) == (2, 1, 2)
         assert (t3.service_visits, t3.tier) == (3, MemberTier.silver)
@@ -332,13 +404,18 @@ def test_a_29_february_birthday_is_greeted_on_28_february_of_a_non_leap_year(wor
         greeted = {}
         for day in (date(2027, 2, 27), date(2027, 2, 28), date(2027, 3, 1)):
             report = queue_birthday_greetings(
-                session=session, day=day, now=datetime.combine(day, datetime.min.time(), SH)
+                session=session,
+                settings=get_settings(),
+                day=day,
+                now=datetime.combine(day, datetime.min.time(), SH),
             )
             greeted[day] = report.greeted
         again = queue_birthday_greetings(
-            session=session, day=date(2027, 2, 28), now=at(2027, 2, 28)
+            session=session, settings=get_settings(), day=date(2027, 2, 28), now=at(2027, 2, 28)
         )
-        leap = queue_birthday_greetings(session=session, day=date(2028, 2, 29), now=at(2028, 2, 29))
+        leap = queue_birthday_greetings(
+            session=session, settings=get_settings(), day=date(2028, 2, 29), now=at(2028, 2, 29)
+        )
 
         assert greeted == {
             date(2027, 2, 27): [],
@@ -359,6 +436,7 @@ def test_a_referral_is_rewarded_once_and_the_referrer_up_to_the_cap(world, db_ur
         )
         registered = register_members(
             session=session,
+            settings=get_settings(),
             registrations=[
                 RegistrationInput(name="新人甲", phone="13600000021", referral_code="ylr0"),
                 RegistrationInput(name="新人乙", phone="13600000022", referral_code="YLR0"),
@@ -369,10 +447,16 @@ def test_a_referral_is_rewarded_once_and_the_referrer_up_to_the_cap(world, db_ur
         assert "referral_code 'NOPE' is unknown" in registered.warnings[0]
         a, b, _c = registered.created
         for no in (a, b):
-            activate_member(session=session, member_no=no, dealer_code="BE001", now=at(2026, 5, 2))
+            activate_member(
+                session=session,
+                settings=get_settings(),
+                member_no=no,
+                dealer_code="BE001",
+                now=at(2026, 5, 2),
+            )
 
-        first = reward_referrals(session=session, now=at(2026, 5, 2, 12))
-        second = reward_referrals(session=session, now=at(2026, 5, 3, 12))
+        first = reward_referrals(session=session, settings=get_settings(), now=at(2026, 5, 2, 12))
+        second = reward_referrals(session=session, settings=get_settings(), now=at(2026, 5, 3, 12))
         assert (first.rewarded, first.capped, second.rewarded) == (2, 1, 0)
         rewards = (
             session.execute(select(ReferralReward).order_by(ReferralReward.id)).scalars().all()
@@ -386,6 +470,7 @@ def test_a_referral_is_rewarded_once_and_the_referrer_up_to_the_cap(world, db_ur
 
         record_interactions(
             session=session,
+            settings=get_settings(),
             interactions=[
                 InteractionInput(
                     member_no=a, kind="purchase", ref="SO-1", occurred_at=at(2027, 1, 5)
@@ -393,7 +478,7 @@ def test_a_referral_is_rewarded_once_and_the_referrer_up_to_the_cap(world, db_ur
             ],
             now=at(2027, 1, 5),
         )
-        bought = reward_referrals(session=session, now=at(2027, 1, 5, 12))
+        bought = reward_referrals(session=session, settings=get_settings(), now=at(2027, 1, 5, 12))
         assert (bought.rewarded, bought.capped) == (1, 0)  # a new year, a new cap
         assert member(session, "R0").points == 2200
         texts = [n.body for n in notes(session, "member_referral_reward")]
@@ -468,8 +553,10 @@ def test_segments_on_hand_computed_dates_and_one_invitation_per_sleep_episode(wo
 
     now = at(2026, 8, 30, 8)
     with session_scope(db_url) as session:
-        report = segment_members(session=session, as_of=as_of, now=now)
-        invited = invite_sleeping_members(session=session, as_of=as_of, now=now)
+        report = segment_members(session=session, settings=get_settings(), as_of=as_of, now=now)
+        invited = invite_sleeping_members(
+            session=session, settings=get_settings(), as_of=as_of, now=now
+        )
         segments = {
             m.member_no: (m.segment, m.segment_since)
             for m in session.execute(select(Member).where(Member.status == "active")).scalars()
@@ -493,13 +580,20 @@ def test_segments_on_hand_computed_dates_and_one_invitation_per_sleep_episode(wo
         assert "近期俱乐部活动即将发布" in bodies["member:S5"]
         # A week later only S1 (now 97 days idle) is newly sleeping; then S2 comes back.
         segment_members(
-            session=session, as_of=as_of + timedelta(days=7), now=now + timedelta(days=7)
+            session=session,
+            settings=get_settings(),
+            as_of=as_of + timedelta(days=7),
+            now=now + timedelta(days=7),
         )
         assert invite_sleeping_members(
-            session=session, as_of=as_of + timedelta(days=7), now=now + timedelta(days=7)
+            session=session,
+            settings=get_settings(),
+            as_of=as_of + timedelta(days=7),
+            now=now + timedelta(days=7),
         ).invited == ["S1"]
         record_interactions(
             session=session,
+            settings=get_settings(),
             interactions=[
                 InteractionInput(
                     member_no="S2", kind="visit", ref="V-1", occurred_at=at(2026, 9, 12)
@@ -507,7 +601,9 @@ def test_segments_on_hand_computed_dates_and_one_invitation_per_sleep_episode(wo
             ],
             now=at(2026, 9, 12),
         )
-        later = segment_members(session=session, as_of=date(2026, 9, 13), now=at(2026, 9, 13))
+        later = segment_members(
+            session=session, settings=get_settings(), as_of=date(2026, 9, 13), now=at(2026, 9, 13)
+        )
         assert later.reactivated == 1
         assert reactivated_in_month(session=session, year=2026, month=9) == {club.id: 1}
         invitations = select(func.count()).select_from(ReactivationInvitation)
@@ -534,11 +630,15 @@ def test_expiry_and_recompute_are_idempotent_on_both_databases(store):
         grant(session, m.id, 1500, at(2024, 3, 1), "p1:a")
         grant(session, m.id, 1500, at(2024, 3, 1), "p1:a")  # same key: ignored
         grant(session, m.id, 700, at(2025, 3, 1), "p1:b")
-        changes = recompute_members(session=session, member_ids=[m.id], now=at(2025, 3, 1))
+        changes = recompute_members(
+            session=session, settings=get_settings(), member_ids=[m.id], now=at(2025, 3, 1)
+        )
         assert [(c.points, c.rank, c.rose) for c in changes] == [(2200, "宣威将军", True)]
     for _ in range(2):
         with session_scope(store) as session:
-            expire_points(session=session, as_of=date(2026, 3, 1), now=at(2026, 3, 1))
+            expire_points(
+                session=session, settings=get_settings(), as_of=date(2026, 3, 1), now=at(2026, 3, 1)
+            )
     with session_scope(store) as session:
         p1 = member(session, "P1")
         assert p1.points == 700 == ledger_sum(session, p1.id)
@@ -573,17 +673,23 @@ def test_the_cached_balance_equals_the_ledger_after_random_operations(db_url, op
         with session_scope(db_url) as session:
             if kind == "grant":
                 grant(session, mid, amount, when, f"h{mid}:{step}")
-                recompute_members(session=session, member_ids=[mid], now=when)
+                recompute_members(
+                    session=session, settings=get_settings(), member_ids=[mid], now=when
+                )
             elif kind == "spend":
-                expire_points(session=session, as_of=when.date(), now=when)
+                expire_points(session=session, settings=get_settings(), as_of=when.date(), now=when)
                 spend = min(amount, member(session, f"H{n}").points)
                 if spend > 0:
                     grant(session, mid, -spend, when, f"h{mid}:{step}")
-                    recompute_members(session=session, member_ids=[mid], now=when)
+                    recompute_members(
+                        session=session, settings=get_settings(), member_ids=[mid], now=when
+                    )
             elif kind == "expire":
-                expire_points(session=session, as_of=when.date(), now=when)
+                expire_points(session=session, settings=get_settings(), as_of=when.date(), now=when)
             else:
-                recompute_members(session=session, member_ids=None, now=when, review=True)
+                recompute_members(
+                    session=session, settings=get_settings(), member_ids=None, now=when, review=True
+                )
         with session_scope(db_url) as session:
             row = member(session, f"H{n}")
             assert row.points == ledger_sum(session, mid) >= 0
