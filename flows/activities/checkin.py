@@ -16,7 +16,7 @@ from flows.activities.naming import code_run_name
 from flows.gates import current_flow_run_id
 from tasks.activities.checkin import CheckinRow, checkin_refusal_task
 from tasks.activities.steps import check_in_task, read_activity_task
-from tasks.gates import label_run_task
+from tasks.gates.runs import label_run_task
 
 
 @flow(name="activity-checkin", flow_run_name=code_run_name("checkin"), log_prints=False)

@@ -12,10 +12,12 @@ from pydantic import BaseModel, Field
 
 from clubflow.core.settings import get_settings
 from domain import calendar
+from domain.gates import GateSpec
 from domain.models import Role
 from domain.subsidy import LineDecision
 from flows.activities.naming import code_run_name
 from flows.gates import GateInput, current_flow_run_id, wait_for_decision
+from flows.naming import clock
 from tasks.activities.claims import ClaimInput, claim_review_requests
 from tasks.activities.steps import (
     check_claim_decision_task,
@@ -24,7 +26,8 @@ from tasks.activities.steps import (
     file_claim_task,
     read_activity_task,
 )
-from tasks.gates import GateSpec, label_run_task, record_overruling_task
+from tasks.gates.runs import label_run_task
+from tasks.gates.store import record_overruling_task
 
 
 class LineDecisionInput(BaseModel):
@@ -86,7 +89,9 @@ def activity_claim(code: str, claim: ClaimInput, now: datetime | None = None) ->
         problems = [] if decision.outcome == "reject" else check_claim_decision_task(code, lines)
         if not problems:
             break
-        record_overruling_task(decision.decision_id, "; ".join(problems), now)
+        record_overruling_task(
+            decision_id=decision.decision_id, reason="; ".join(problems), now=clock(now)
+        )
         round_no += 1
 
     decided = decide_claim_task(

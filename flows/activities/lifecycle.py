@@ -12,6 +12,7 @@ from prefect.artifacts import create_table_artifact
 from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.activities import ActivityProposal, review_chain
+from domain.gates import GateSpec
 from flows.activities.naming import proposal_run_name
 from flows.gates import ApprovalInput, current_flow_run_id, wait_for_decision
 from tasks.activities.steps import (
@@ -21,7 +22,7 @@ from tasks.activities.steps import (
     register_proposal_task,
 )
 from tasks.activities.store import ActivityView, review_due_on, review_requests, upcoming_steps
-from tasks.gates import GateSpec, label_run_task
+from tasks.gates.runs import label_run_task
 
 
 def review_description(activity: ActivityView, step_title: str) -> str:
@@ -43,6 +44,7 @@ def review_description(activity: ActivityView, step_title: str) -> str:
     name="activity-lifecycle",
     flow_run_name=proposal_run_name("proposal"),
     log_prints=False,
+    version="1",
 )
 def activity_lifecycle(proposal: ActivityProposal, now: datetime | None = None) -> str:
     """Register the proposal and take it through its class's review; returns the status."""

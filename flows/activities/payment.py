@@ -10,7 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 from flows.activities.naming import code_run_name
 from flows.gates import current_flow_run_id
 from tasks.activities.steps import claim_markdown_task, mark_paid_task, read_activity_task
-from tasks.gates import label_run_task
+from tasks.gates.runs import label_run_task
 
 
 @flow(name="activity-payment", flow_run_name=code_run_name("payment"), log_prints=False)

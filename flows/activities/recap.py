@@ -12,7 +12,7 @@ from flows.activities.naming import code_run_name
 from flows.gates import current_flow_run_id
 from tasks.activities.recap import RecapInput
 from tasks.activities.steps import file_recap_task, read_activity_task, render_recap_task
-from tasks.gates import label_run_task
+from tasks.gates.runs import label_run_task
 
 
 @flow(name="activity-recap", flow_run_name=code_run_name("recap"), log_prints=False)

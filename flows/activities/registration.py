@@ -9,7 +9,7 @@ from prefect import flow
 from flows.activities.naming import code_run_name
 from flows.gates import current_flow_run_id
 from tasks.activities.steps import read_activity_task, register_members_task
-from tasks.gates import label_run_task
+from tasks.gates.runs import label_run_task
 
 
 @flow(name="activity-registration", flow_run_name=code_run_name("registration"), log_prints=False)

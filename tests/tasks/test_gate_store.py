@@ -11,15 +11,11 @@ from sqlalchemy import func, select
 from clubflow.core.db import migrate, session_scope
 from clubflow.core.settings import get_settings
 from clubflow.world import WorldSize, seed_demo_world
+from domain.gates import GateSpec
 from domain.models import Decision, Gate, GateStatus, Role
-from tasks.gates import (
-    GateSpec,
-    gate_ladder_notifications,
-    open_gate,
-    record_decision,
-    void_stale_signoffs,
-    waiting_on,
-)
+from tasks.gates.inbox import waiting_on
+from tasks.gates.ladder import gate_ladder_notifications
+from tasks.gates.store import open_gate, record_decision, void_stale_signoffs
 
 NOW = datetime(2026, 8, 3, 2, 0, tzinfo=UTC)
 

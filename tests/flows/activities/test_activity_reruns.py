@@ -29,7 +29,7 @@ from flows.sweep import sweep
 from tasks.activities.checkin import CheckinRow
 from tasks.activities.recap import RecapInput
 from tasks.activities.steps import issue_points_task
-from tasks.decisions import decide
+from tasks.gates.decisions import decide
 
 TABLES = (
     Activity,
