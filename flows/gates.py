@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from prefect import get_run_logger, suspend_flow_run
+from prefect import get_run_logger, suspend_flow_run, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.input import RunInput
 from pydantic import Field, ValidationError
@@ -75,6 +76,21 @@ class GateOutcome:
     @property
     def outcome(self) -> str | None:
         return self.decision.outcome if self.decision else None
+
+
+@task(name="publish-gate-waiting", cache_policy=NO_CACHE)
+def publish_gate_waiting_task(gate: GateView, description: str) -> None:
+    """The markdown artifact of a waiting gate: what is decided, by whom, by when, how."""
+    create_markdown_artifact(
+        key=f"{gate.subject_type}-{gate.subject_id}-gate".replace("_", "-").lower(),
+        markdown=(
+            f"### Waiting: {gate.title} (round {gate.round})\n\n"
+            f"**Due {gate.due_on.isoformat()}** · decided by `{gate.owner}`\n\n"
+            f"`clubflow decide {gate.subject_type}:{gate.subject_code} {gate.key} --as USER ...`"
+            f"\n\n---\n\n{description}"
+        ),
+        description=f"{gate.title}: due {gate.due_on.isoformat()}",
+    )
 
 
 class ProcessVersionChanged(RuntimeError):
@@ -161,16 +177,7 @@ def wait_for_decision(
 
     if run_label:
         label_run_task(flow_run_id, f"{run_label} · {spec.key}", tags or [])
-    create_markdown_artifact(
-        key=f"{spec.subject_type}-{spec.subject_id}-gate".replace("_", "-").lower(),
-        markdown=(
-            f"### Waiting: {gate.title} (round {gate.round})\n\n"
-            f"**Due {gate.due_on.isoformat()}** · decided by `{gate.owner}`\n\n"
-            f"`clubflow decide {gate.subject_type}:{gate.subject_code} {gate.key} --as USER ...`"
-            f"\n\n---\n\n{description}"
-        ),
-        description=f"{gate.title}: due {gate.due_on.isoformat()}",
-    )
+    publish_gate_waiting_task(gate, description)
     if on_open:
         queue_notifications_task(on_open, now)
 
