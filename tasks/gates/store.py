@@ -1,7 +1,7 @@
 """Gates in the store: open one (checking a replay under changed code), read it, record a
 decision or a refusal, overrule an accepted answer, void gates and stale sign-offs.
 
-Data functions take the session; each becomes a task at the bottom of the module.
+Data functions take the session; the ones flows call become tasks at the bottom.
 """
 
 from __future__ import annotations
