@@ -299,7 +299,8 @@ def decide_claim(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Decide a claim line by line (lines not named keep the engine's proposal)."""
-    from tasks.decisions import DecisionRefused, GateRunError, OutcomeError, decide
+    from domain.gates import OutcomeError
+    from tasks.gates.decisions import DecisionRefused, GateRunError, decide
 
     try:
         decide(

@@ -81,7 +81,7 @@ def revise(
 ) -> None:
     """Hand in the revised plan the review asked for."""
     from tasks.campaigns.operations import read_document, revise_plan
-    from tasks.decisions import DecisionRefused, GateRunError
+    from tasks.gates.decisions import DecisionRefused, GateRunError
 
     try:
         revise_plan(code, read_document(file), by=user, now=parse_now(now))
@@ -123,7 +123,7 @@ def kpi(
 ) -> None:
     """Hand in the actual KPI figures; the post-campaign report is rendered."""
     from tasks.campaigns.operations import parse_kpi_csv, submit_kpis
-    from tasks.decisions import DecisionRefused, GateRunError
+    from tasks.gates.decisions import DecisionRefused, GateRunError
 
     try:
         actuals, csv_spend = parse_kpi_csv(file.read_text(encoding="utf-8"))

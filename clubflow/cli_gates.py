@@ -25,8 +25,9 @@ def decide(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Decide a gate: resumes the suspended run with your typed decision."""
-    from tasks.decisions import DecisionRefused, GateRunError, OutcomeError
-    from tasks.decisions import decide as give_decision
+    from domain.gates import OutcomeError
+    from tasks.gates.decisions import DecisionRefused, GateRunError
+    from tasks.gates.decisions import decide as give_decision
 
     try:
         done = give_decision(
@@ -58,7 +59,7 @@ def inbox(
 ) -> None:
     """Everything waiting on you (gates to decide, claims, leads...), overdue first."""
     from domain.calendar import business_date
-    from tasks.decisions import inbox as read_inbox
+    from tasks.gates.decisions import inbox as read_inbox
 
     try:
         day = date.fromisoformat(today) if today else business_date(parse_now(now))

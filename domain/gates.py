@@ -1,7 +1,8 @@
 """Gates: who may decide a human decision point, what they may answer, and when an overdue
-gate reminds its owner and then escalates (DOMAIN §4 "Overdue gates escalate").
+gate reminds its owner and then escalates; and the values flows, tasks and the CLI exchange
+about gates (GateSpec in, GateView / DecisionResult / InboxItem out).
 
-Pure rules: no Prefect, no database. Dates and policy numbers are parameters.
+Pure rules: no Prefect, no database session. Dates and policy numbers are parameters.
 """
 
 from __future__ import annotations
@@ -9,8 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
 
 from domain import calendar
+from domain.models import GateStatus, Role
+
+if TYPE_CHECKING:
+    from domain.models import Gate
 
 
 class GateKind(StrEnum):
@@ -108,3 +116,167 @@ def levels_due(
 def owner_recipient(owner_role: str, owner_region: str | None) -> str:
     """The outbox recipient of a gate's owner: the role, narrowed to its region if regional."""
     return f"role:{owner_role}:{owner_region}" if owner_region else f"role:{owner_role}"
+
+
+# ---------------------------------------------------------------- how a gate's status moves
+
+GATE_MOVES: dict[GateStatus, frozenset[GateStatus]] = {
+    GateStatus.open: frozenset({GateStatus.decided, GateStatus.void}),
+    # A decided sign-off is voided when the plan it signed changes.
+    GateStatus.decided: frozenset({GateStatus.void}),
+    GateStatus.void: frozenset(),
+}
+
+
+class GateMoveError(ValueError):
+    """A status change the gate table does not allow."""
+
+
+def check_gate_move(current: GateStatus | str, new: GateStatus | str) -> GateStatus:
+    """`new` if a gate in `current` may move there; GateMoveError otherwise."""
+    current, new = GateStatus(current), GateStatus(new)
+    if new not in GATE_MOVES[current]:
+        raise GateMoveError(f"a {current} gate cannot become {new}")
+    return new
+
+
+# ---------------------------------------------------------------- values
+
+
+class GateSpec(BaseModel):
+    """What a flow asks for when it reaches a gate. (subject, key, round) names the gate:
+    opening it again (a re-run) returns the same row."""
+
+    subject_type: str  # campaign / activity / claim / quarter_plan
+    subject_id: int
+    subject_code: str
+    subject_title: str = ""
+    key: str  # plan_review / signoff / feasibility / specialist_review / ...
+    round: int = 1
+    title: str
+    kind: GateKind = GateKind.approval
+    owner_role: Role
+    owner_region: str | None = None
+    due_on: date
+    plan_version: int | None = None
+    escalate_to: str = "role:campaign_manager"
+
+    @property
+    def label(self) -> str:
+        return f"{self.subject_type}:{self.subject_code} {self.key} r{self.round}"
+
+
+class GateView(BaseModel):
+    """A gate as flows and the CLI see it (no session attached)."""
+
+    id: int
+    subject_type: str
+    subject_id: int
+    subject_code: str
+    subject_title: str
+    key: str
+    round: int
+    title: str
+    kind: str
+    status: GateStatus
+    owner_role: str
+    owner_region: str | None
+    due_on: date
+    outcome: str | None = None
+    flow_run_id: str | None = None
+    plan_version: int | None = None
+    process_version: str | None = None
+
+    @classmethod
+    def of(cls, gate: Gate) -> GateView:
+        return cls.model_validate(gate, from_attributes=True)
+
+    @property
+    def owner(self) -> str:
+        return owner_recipient(self.owner_role, self.owner_region)
+
+    @property
+    def label(self) -> str:
+        return f"{self.subject_type}:{self.subject_code} {self.key} r{self.round}"
+
+
+class DecisionResult(BaseModel):
+    """What happened to one decision: accepted (the gate is decided) or refused (it waits)."""
+
+    gate_id: int
+    accepted: bool
+    outcome: str
+    decider: str
+    comment: str = ""
+    reason: str | None = None  # why it was refused
+    gate_status: GateStatus
+    payload: dict[str, Any] = Field(default_factory=dict)
+    decision_id: int | None = None
+    replayed: bool = False  # the input was recorded before: nothing new was written
+
+
+class InboxItem(BaseModel):
+    """One thing waiting on a person (gates here; other areas add claims, leads...)."""
+
+    kind: str
+    subject: str
+    title: str
+    due_on: date | None
+    overdue: bool
+    command: str = ""  # how to act on it
+
+
+class GateReached(BaseModel):
+    """What a flow finds at a gate: the gate and its accepted decision (None while it waits
+    or when void), or `conflict` when a replay under changed code may not open it."""
+
+    gate: GateView | None = None
+    decision: DecisionResult | None = None
+    conflict: str | None = None
+
+
+# ---------------------------------------------------------------- replays under changed code
+
+
+@dataclass(frozen=True)
+class RecordedGate:
+    """One gate a run opened, in the order it opened them, and the code version that did."""
+
+    id: int
+    label: str
+    process_version: str | None
+
+
+def replay_conflict(
+    *,
+    recorded: list[RecordedGate],
+    met: list[int],
+    asked: str,
+    asked_id: int | None,
+    version: str,
+) -> str | None:
+    """Why a replaying run may not go on to the gate `asked`, or None.
+
+    A suspended run resumes by replaying its flow from the top. While every gate it opened
+    was opened by the code's `version`, nothing is checked. Otherwise the replay must meet the
+    gates it opened (`recorded`, in order) in the same order: `met` are those it met so far in
+    this replay, `asked_id` the row of `asked` when it is one of this run's gates. Past the end
+    of the recorded path the new code goes on freely (the change is after where it waited).
+    """
+    if all(g.process_version == version for g in recorded):
+        return None
+    if asked_id is not None and asked_id in met:
+        return None  # the same gate again (a refused answer, a decision meanwhile)
+    position = len(met)
+    if position >= len(recorded):
+        return None
+    expected = recorded[position]
+    if expected.id == asked_id:
+        return None
+    old = expected.process_version or "a version from before versions were recorded"
+    return (
+        f"it waited under {old} and the code is now {version}: as gate {position + 1} of the "
+        f"run the new code asks for {asked}, which the run never opened at that point (it "
+        f"opened {expected.label} there). Finish this run with {old} (serve that code and "
+        "retry the run), or void its open gates and start the flow again"
+    )

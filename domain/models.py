@@ -272,6 +272,9 @@ class Gate(SQLModel, table=True):
     outcome: str | None = None
     plan_version: int | None = None
     flow_run_id: str | None = None
+    # `<flow>@<version>` of the code that opened the gate for its run (None: opened before
+    # versions were recorded); a replay under another version must follow the recorded path.
+    process_version: str | None = Field(default=None, max_length=128)
     # Who hears about an overdue gate: the owner gets the reminder, `escalate_to` the escalation
     # (recipient keys as in the outbox, e.g. `person:hq.manager` or `role:campaign_manager`).
     escalate_to: str = "role:campaign_manager"

@@ -10,28 +10,25 @@ decided in the store returns its decision without suspending, so the replay is c
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
-from prefect import get_run_logger, suspend_flow_run
+from prefect import get_run_logger, suspend_flow_run, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.input import RunInput
 from pydantic import Field, ValidationError
 
 from clubflow.core.settings import get_settings
 from domain.calendar import business_date
-from domain.gates import GateKind
+from domain.gates import DecisionResult, GateKind, GateSpec, GateView
 from domain.models import GateStatus
-from tasks.gates import (
-    DecisionResult,
-    GateSpec,
-    GateView,
-    label_run_task,
-    open_gate_task,
-    record_decision_task,
-)
+from flows.naming import clock
+from tasks.gates.runs import label_run_task
+from tasks.gates.store import reach_gate_task, record_decision_task
 from tasks.outbox import NotificationRequest, queue_notifications_task
 
 
@@ -81,11 +78,53 @@ class GateOutcome:
         return self.decision.outcome if self.decision else None
 
 
+@task(name="publish-gate-waiting", cache_policy=NO_CACHE)
+def publish_gate_waiting_task(gate: GateView, description: str) -> None:
+    """The markdown artifact of a waiting gate: what is decided, by whom, by when, how."""
+    create_markdown_artifact(
+        key=f"{gate.subject_type}-{gate.subject_id}-gate".replace("_", "-").lower(),
+        markdown=(
+            f"### Waiting: {gate.title} (round {gate.round})\n\n"
+            f"**Due {gate.due_on.isoformat()}** · decided by `{gate.owner}`\n\n"
+            f"`clubflow decide {gate.subject_type}:{gate.subject_code} {gate.key} --as USER ...`"
+            f"\n\n---\n\n{description}"
+        ),
+        description=f"{gate.title}: due {gate.due_on.isoformat()}",
+    )
+
+
+class ProcessVersionChanged(RuntimeError):
+    """A suspended run resumed under code that asks for gates its recorded path does not
+    have: the run fails with the message rather than open them."""
+
+
 def current_flow_run_id() -> str:
     context = FlowRunContext.get()
     if context is None or context.flow_run is None:
         raise RuntimeError("wait_for_decision must be called inside a flow run")
     return str(context.flow_run.id)
+
+
+def process_version() -> str:
+    """`<flow name>@<flow version>` of the running code: gated flows declare `version=`."""
+    context = FlowRunContext.get()
+    if context is None or context.flow is None:
+        raise RuntimeError("wait_for_decision must be called inside a flow run")
+    return f"{context.flow.name}@{context.flow.version}"
+
+
+# This run's gates met so far in this execution, in order (a replay starts with none). Kept
+# with the execution's FlowRunContext: a later execution in the same process starts afresh.
+_MET: ContextVar[tuple[object, list[int]] | None] = ContextVar("clubflow_gates_met", default=None)
+
+
+def _met_in_this_execution() -> list[int]:
+    context = FlowRunContext.get()
+    held = _MET.get()
+    if held is None or held[0] is not context:
+        held = (context, [])
+        _MET.set(held)
+    return held[1]
 
 
 def wait_for_decision(
@@ -114,7 +153,23 @@ def wait_for_decision(
       wrong answer is refused and recorded with that reason, and the gate waits again.
     """
     flow_run_id = current_flow_run_id()
-    gate, decided = open_gate_task(spec, flow_run_id=flow_run_id, now=now)
+    now = clock(now)
+    settings = get_settings()
+    met = _met_in_this_execution()
+    reached = reach_gate_task(
+        spec=spec,
+        now=now,
+        flow_run_id=flow_run_id,
+        process_version=process_version(),
+        met=list(met),
+        settings=settings,
+    )
+    if reached.conflict:
+        run = FlowRunContext.get().flow_run
+        raise ProcessVersionChanged(f"run {run.name!r} ({run.id}): {reached.conflict}")
+    gate, decided = reached.gate, reached.decision
+    if gate.flow_run_id == flow_run_id and gate.id not in met:
+        met.append(gate.id)
     if gate.status == GateStatus.decided and decided is not None:
         return GateOutcome(gate, decided)
     if gate.status == GateStatus.void:
@@ -122,24 +177,15 @@ def wait_for_decision(
 
     if run_label:
         label_run_task(flow_run_id, f"{run_label} · {spec.key}", tags or [])
-    create_markdown_artifact(
-        key=f"{spec.subject_type}-{spec.subject_id}-gate".replace("_", "-").lower(),
-        markdown=(
-            f"### Waiting: {gate.title} (round {gate.round})\n\n"
-            f"**Due {gate.due_on.isoformat()}** · decided by `{gate.owner}`\n\n"
-            f"`clubflow decide {gate.subject_type}:{gate.subject_code} {gate.key} --as USER ...`"
-            f"\n\n---\n\n{description}"
-        ),
-        description=f"{gate.title}: due {gate.due_on.isoformat()}",
-    )
+    publish_gate_waiting_task(gate, description)
     if on_open:
         queue_notifications_task(on_open, now)
 
     form = (input_model or INPUT_FOR_KIND[spec.kind]).with_initial_data(description=description)
     # Long enough to outlive the due date by the policy's margin; the sweep escalates first.
     # Counted from the time the flow acts at (the clock only when it was given none).
-    today = business_date(now or datetime.now(UTC))
-    days = max((gate.due_on - today).days, 0) + get_settings().gate_wait_timeout_days
+    today = business_date(now)
+    days = max((gate.due_on - today).days, 0) + settings.gate_wait_timeout_days
     timeout = days * 24 * 3600
     attempt = 0
     while True:
@@ -154,15 +200,16 @@ def wait_for_decision(
             attempt += 1
             continue
         result = record_decision_task(
-            gate.id,
-            answer.decider,
-            answer.outcome,
-            answer.comment,
-            answer.model_dump(exclude=BASE_FIELDS, mode="json"),
+            gate_id=gate.id,
+            decider=answer.decider,
+            outcome=answer.outcome,
+            comment=answer.comment,
+            payload=answer.model_dump(exclude=BASE_FIELDS, mode="json"),
             input_key=f"{flow_run_id}:{key}",
             plan_hash=plan_hash,
             now=now,
             problem=check(answer) if check else None,
+            settings=settings,
         )
         if result.accepted:
             return GateOutcome(gate.model_copy(update={"status": result.gate_status}), result)

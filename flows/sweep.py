@@ -7,20 +7,21 @@ done in the store together with its notifications, so a second sweep the same da
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from prefect import flow
+from prefect import flow, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
-from tasks.gates import run_dated_steps_task, sweep_gates_task
+from clubflow.core.settings import get_settings
+from flows.naming import clock
+from tasks.gates.dated_steps import StepRun, run_dated_steps_task
+from tasks.gates.ladder import queue_gate_reminders_task
 
 
-@flow(name="gate-sweep", flow_run_name="sweep · gates and dated steps", log_prints=False)
-def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Remind and escalate overdue gates, then run the dated steps due by today."""
-    now = now or datetime.now(UTC)
-    ladder = sweep_gates_task(now)
-    steps = run_dated_steps_task(now)
+@task(name="publish-sweep-actions", cache_policy=NO_CACHE)
+def publish_sweep_actions_task(ladder: list[str], steps: list[StepRun], now: datetime) -> None:
+    """The table artifact of what this sweep did (none when it did nothing)."""
     if ladder or steps:
         create_table_artifact(
             key="sweep-last-actions",
@@ -28,4 +29,14 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
             + [{"what": s.step, "subject": s.subject, "detail": s.detail} for s in steps],
             description=f"What the sweep did at {now.isoformat(timespec='minutes')}",
         )
+
+
+@flow(name="gate-sweep", flow_run_name="sweep · gates and dated steps", log_prints=False)
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Remind and escalate overdue gates, then run the dated steps due by today."""
+    settings = get_settings()
+    now = clock(now)
+    ladder = queue_gate_reminders_task(now=now, settings=settings)
+    steps = run_dated_steps_task(now, settings=settings)
+    publish_sweep_actions_task(ladder, steps, now)
     return {"ladder": len(ladder), "steps": len(steps)}

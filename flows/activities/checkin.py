@@ -18,7 +18,7 @@ from flows.gates import current_flow_run_id
 from flows.naming import clock
 from tasks.activities.checkin import check_in_task, checkin_refusal_task
 from tasks.activities.store import read_activity_task
-from tasks.gates import label_run_task
+from tasks.gates.runs import label_run_task
 
 
 @flow(name="activity-checkin", flow_run_name=code_run_name("checkin"), log_prints=False)

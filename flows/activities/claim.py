@@ -11,6 +11,7 @@ from pydantic import Field
 
 from clubflow.core.settings import get_settings
 from domain import calendar
+from domain.gates import GateSpec
 from domain.models import Role
 from domain.subsidy import ClaimInput, LineDecision, LineDecisionInput
 from flows.activities.naming import code_run_name
@@ -25,7 +26,8 @@ from tasks.activities.claims import (
     publish_claim,
 )
 from tasks.activities.store import read_activity_task
-from tasks.gates import GateSpec, label_run_task, record_overruling_task
+from tasks.gates.runs import label_run_task
+from tasks.gates.store import record_overruling_task
 
 
 class ClaimDecisionInput(GateInput):
@@ -90,7 +92,9 @@ def activity_claim(code: str, claim: ClaimInput, now: datetime | None = None) ->
         )
         if not problems:
             break
-        record_overruling_task(decision.decision_id, "; ".join(problems), now)
+        record_overruling_task(
+            decision_id=decision.decision_id, reason="; ".join(problems), now=clock(now)
+        )
         round_no += 1
 
     decided = decide_claim_task(

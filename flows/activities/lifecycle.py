@@ -11,6 +11,7 @@ from prefect import flow
 from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.activities import ActivityProposal, review_chain
+from domain.gates import GateSpec
 from flows.activities.naming import proposal_run_name
 from flows.gates import ApprovalInput, current_flow_run_id, wait_for_decision
 from flows.naming import clock
@@ -24,7 +25,7 @@ from tasks.activities.store import (
     review_due_on,
     review_requests,
 )
-from tasks.gates import GateSpec, label_run_task
+from tasks.gates.runs import label_run_task
 
 
 def review_description(activity: ActivityView, step_title: str) -> str:
@@ -46,6 +47,7 @@ def review_description(activity: ActivityView, step_title: str) -> str:
     name="activity-lifecycle",
     flow_run_name=proposal_run_name("proposal"),
     log_prints=False,
+    version="1",
 )
 def activity_lifecycle(proposal: ActivityProposal, now: datetime | None = None) -> str:
     """Register the proposal and take it through its class's review; returns the status."""

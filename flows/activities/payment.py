@@ -11,7 +11,7 @@ from flows.gates import current_flow_run_id
 from flows.naming import clock
 from tasks.activities.claims import claim_markdown_task, mark_paid_task, publish_claim
 from tasks.activities.store import read_activity_task
-from tasks.gates import label_run_task
+from tasks.gates.runs import label_run_task
 
 
 @flow(name="activity-payment", flow_run_name=code_run_name("payment"), log_prints=False)

@@ -13,7 +13,7 @@ from flows.gates import current_flow_run_id
 from flows.naming import clock
 from tasks.activities.recap import file_recap_task, publish_recap, render_recap_task
 from tasks.activities.store import read_activity_task
-from tasks.gates import label_run_task
+from tasks.gates.runs import label_run_task
 
 
 @flow(name="activity-recap", flow_run_name=code_run_name("recap"), log_prints=False)

@@ -11,7 +11,7 @@ from flows.gates import current_flow_run_id
 from flows.naming import clock
 from tasks.activities.checkin import register_members_task
 from tasks.activities.store import read_activity_task
-from tasks.gates import label_run_task
+from tasks.gates.runs import label_run_task
 
 
 @flow(name="activity-registration", flow_run_name=code_run_name("registration"), log_prints=False)

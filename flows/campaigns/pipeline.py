@@ -18,7 +18,7 @@ from prefect import flow
 from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.campaigns import CampaignPlan
-from domain.gates import GateKind
+from domain.gates import GateKind, GateSpec
 from domain.models import Role
 from flows.campaigns.forms import KpiActualsInput, PlanRevisionInput
 from flows.gates import current_flow_run_id, wait_for_decision
@@ -34,7 +34,7 @@ from tasks.campaigns.store import (
     store_plan_revision_task,
     void_stale_open_gates_task,
 )
-from tasks.gates import GateSpec, label_run_task, retire_run_task
+from tasks.gates.runs import label_run_task, retire_run_task
 from tasks.outbox import queue_notifications_task
 
 # Who decides each gate, its title and its kind.
@@ -84,6 +84,7 @@ def unknown_kpis(view: CampaignView, names: list[str]) -> str | None:
     name="campaign-pipeline",
     flow_run_name="campaign {plan.name} · start",
     log_prints=False,
+    version="1",
 )
 def campaign_pipeline(plan: CampaignPlan, now: datetime | None = None) -> str:
     """Carry one campaign from its plan to its post-campaign report."""

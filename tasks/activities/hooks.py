@@ -15,12 +15,14 @@ from sqlmodel import Session
 
 from clubflow.core.settings import Settings
 from domain import calendar
+from domain.gates import InboxItem
 from domain.models import Activity, Notification, Person, Recap, SubsidyClaim
 from tasks.activities.announce import announce
 from tasks.activities.archive import archive_activity, ready_to_archive
 from tasks.activities.points import issue_points
 from tasks.activities.store import ActivityView
-from tasks.gates import InboxItem, StepRun, dated_step, inbox_source
+from tasks.gates.dated_steps import StepRun, dated_step
+from tasks.gates.inbox import inbox_source
 from tasks.outbox import NotificationRequest
 
 

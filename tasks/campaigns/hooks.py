@@ -29,7 +29,7 @@ from tasks.campaigns.store import (
     mark_milestone,
     set_status,
 )
-from tasks.gates import StepRun, dated_step
+from tasks.gates.dated_steps import StepRun, dated_step
 from tasks.outbox import NotificationRequest
 
 Step = Callable[[Session, CampaignView], list[NotificationRequest]]

@@ -27,7 +27,7 @@ from tasks.campaigns.store import (
     plan_change_problems,
     reschedule,
 )
-from tasks.decisions import Decided, decide, wake_run
+from tasks.gates.decisions import Decided, decide, wake_run
 from tasks.outbox import load_channels, queue_notifications
 
 PIPELINE = "campaign-pipeline/campaign-pipeline"

@@ -29,6 +29,7 @@ from domain.campaigns import (
     plan_hash,
     timeline,
 )
+from domain.gates import GateView
 from domain.models import (
     Campaign,
     CampaignKpiActual,
@@ -38,7 +39,7 @@ from domain.models import (
     Region,
 )
 from tasks.audit import retry_unless_refused
-from tasks.gates import GateView, void_gates, void_stale_signoffs
+from tasks.gates.store import void_gates, void_stale_signoffs
 
 # Gates whose form shows the plan: an answer binds the version its form showed.
 PLAN_BOUND_GATES = ("plan_review", "signoff")

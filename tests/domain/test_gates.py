@@ -7,14 +7,19 @@ import pytest
 from domain.gates import (
     Decider,
     GateKind,
+    GateMoveError,
     Level,
     OutcomeError,
+    RecordedGate,
+    check_gate_move,
     escalation_date,
     levels_due,
     normalise_outcome,
     owner_recipient,
     refusal_reason,
+    replay_conflict,
 )
+from domain.models import GateStatus
 
 SPECIALIST_CD = Decider("specialist.chengdu", "regional_specialist", "chengdu")
 SPECIALIST_BJ = Decider("specialist.beijing", "regional_specialist", "beijing")
@@ -102,3 +107,63 @@ def test_escalation_counts_working_days_over_a_holiday():
 def test_owner_recipients_narrow_to_the_region():
     assert owner_recipient("regional_specialist", "chengdu") == "role:regional_specialist:chengdu"
     assert owner_recipient("it", None) == "role:it"
+
+
+@pytest.mark.parametrize(
+    ("current", "new"),
+    [("open", "decided"), ("open", "void"), ("decided", "void")],
+)
+def test_a_gate_moves_open_to_decided_or_void_and_a_signoff_to_void(current, new):
+    assert check_gate_move(current, new) == GateStatus(new)
+
+
+@pytest.mark.parametrize(
+    ("current", "new"),
+    [("decided", "open"), ("void", "open"), ("void", "decided"), ("open", "open")],
+)
+def test_any_other_gate_move_is_refused(current, new):
+    with pytest.raises(GateMoveError, match=f"a {current} gate cannot become {new}"):
+        check_gate_move(current, new)
+
+
+V1, V2 = "campaign-pipeline@1", "campaign-pipeline@2"
+REVIEW = RecordedGate(1, "campaign:C plan_review r1", V1)
+SIGNOFF = RecordedGate(2, "campaign:C signoff r1", V1)
+
+
+def conflict(recorded, met, asked, asked_id, version=V2):
+    return replay_conflict(
+        recorded=recorded, met=met, asked=asked, asked_id=asked_id, version=version
+    )
+
+
+def test_a_replay_under_the_version_that_opened_its_gates_is_not_checked():
+    assert conflict([REVIEW, SIGNOFF], [], "campaign:C other r1", None, version=V1) is None
+
+
+def test_a_replay_under_new_code_meeting_the_recorded_gates_in_order_goes_on():
+    assert conflict([REVIEW, SIGNOFF], [], REVIEW.label, 1) is None
+    assert conflict([REVIEW, SIGNOFF], [1], SIGNOFF.label, 2) is None
+    assert conflict([REVIEW, SIGNOFF], [1, 2], SIGNOFF.label, 2) is None  # the same gate again
+    # Past the recorded path the new code opens what it asks for.
+    assert conflict([REVIEW, SIGNOFF], [1, 2], "campaign:C feasibility r1", None) is None
+
+
+def test_a_gate_the_old_run_never_opened_at_that_point_is_refused_naming_both():
+    message = conflict([REVIEW, SIGNOFF], [1], "campaign:C budget r1", None)
+    assert message == (
+        f"it waited under {V1} and the code is now {V2}: as gate 2 of the run the new code "
+        "asks for campaign:C budget r1, which the run never opened at that point (it opened "
+        f"campaign:C signoff r1 there). Finish this run with {V1} (serve that code and retry "
+        "the run), or void its open gates and start the flow again"
+    )
+    # Reordered: the sign-off asked for first.
+    assert "asks for campaign:C signoff r1" in conflict([REVIEW, SIGNOFF], [], SIGNOFF.label, 2)
+
+
+def test_gates_opened_before_versions_were_recorded_count_as_another_version():
+    old = [RecordedGate(1, REVIEW.label, None), RecordedGate(2, SIGNOFF.label, None)]
+    assert conflict(old, [], REVIEW.label, 1, version=V1) is None
+    assert "waited under a version from before versions were recorded" in conflict(
+        old, [1], "campaign:C budget r1", None, version=V1
+    )

@@ -35,7 +35,7 @@ from clubflow.core.db import session_scope  # noqa: E402
 from clubflow.core.settings import get_settings  # noqa: E402
 from domain.models import RunRecovery  # noqa: E402
 from flows.run_recovery import recover_runs  # noqa: E402
-from tasks.decisions import GateRunError, decide  # noqa: E402
+from tasks.gates.decisions import GateRunError, decide  # noqa: E402
 
 CODE = "campaign:2026-mid-autumn"
 DEPLOYMENTS = ["campaign-pipeline"]

@@ -88,4 +88,4 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     assert layer_of("tasks.outbox") == "tasks"
     assert layer_of("clubflow.core.db") == "clubflow.core"
     assert layer_of("clubflow.cli") == "clubflow"
-    assert LAYERS.index(layer_of("clubflow.cli")) > LAYERS.index(layer_of("tasks.gates"))
+    assert LAYERS.index(layer_of("clubflow.cli")) > LAYERS.index(layer_of("tasks.gates.store"))

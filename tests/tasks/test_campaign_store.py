@@ -12,6 +12,7 @@ from clubflow.core.db import migrate, session_scope
 from clubflow.core.settings import get_settings
 from clubflow.world import WorldSize, seed_demo_world
 from domain.campaigns import CampaignPlan, PlanError
+from domain.gates import GateSpec
 from domain.models import Campaign, CampaignPlanVersion, GateStatus, Milestone, Role
 from tasks.campaigns.hooks import run_campaign_steps
 from tasks.campaigns.store import (
@@ -22,7 +23,7 @@ from tasks.campaigns.store import (
     reschedule,
     set_status,
 )
-from tasks.gates import GateSpec, open_gate, record_decision
+from tasks.gates.store import open_gate, record_decision
 
 NOW = datetime(2026, 8, 3, 2, 0, tzinfo=UTC)
 PLAN = CampaignPlan(

@@ -20,7 +20,7 @@ from flows.activities.recap import activity_recap
 from flows.notifications import deliver_notifications
 from flows.sweep import sweep
 from tasks.activities.checkin import parse_checkin_csv, register_members
-from tasks.decisions import decide
+from tasks.gates.decisions import decide
 
 MEMBERS = [f"M{n:06d}" for n in range(1, 31)]
 

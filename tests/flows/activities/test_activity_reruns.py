@@ -28,7 +28,7 @@ from flows.activities.payment import activity_payment
 from flows.activities.recap import activity_recap
 from flows.sweep import sweep
 from tasks.activities.points import issue_points_task
-from tasks.decisions import decide
+from tasks.gates.decisions import decide
 
 TABLES = (
     Activity,

@@ -12,7 +12,7 @@ from support_activities import CODE, at, proposal
 from clubflow.core.db import session_scope
 from domain.models import Activity, Decision, Gate
 from flows.notifications import deliver_notifications
-from tasks.decisions import DecisionRefused, decide
+from tasks.gates.decisions import DecisionRefused, decide
 
 PROPOSED = at(date(2026, 9, 21))  # Monday, three weeks ahead
 

@@ -103,7 +103,7 @@ def retry(run_id) -> None:
 
 
 def through_signoff(runner, code: str = "campaign:2026-mid-autumn", now: datetime = NOW) -> None:
-    from tasks.decisions import decide
+    from tasks.gates.decisions import decide
 
     decide(code, "plan_review", decider="hq.manager", outcome="approve", now=now)
     runner.run_pending()

@@ -6,10 +6,9 @@ from datetime import date, datetime
 
 from prefect import flow
 
-from domain.gates import GateKind
+from domain.gates import GateKind, GateSpec
 from domain.models import Role
 from flows.gates import wait_for_decision
-from tasks.gates import GateSpec
 
 
 @flow(name="gate-probe", flow_run_name="probe {code} · start")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from clubflow.core.db import session_scope
 from domain.models import Decision, Gate
-from tasks.decisions import DecisionRefused, decide
+from tasks.gates.decisions import DecisionRefused, decide
 
 # The probe and every decision act at one fixed time (never the clock): due the next day.
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -82,7 +82,7 @@ def test_a_refusal_given_through_the_resume_form_is_recorded_and_the_run_suspend
 
 
 def test_a_woken_run_waits_again_at_the_same_gate_and_records_nothing(gate_runner, db_url):
-    from tasks.decisions import wake_run
+    from tasks.gates.decisions import wake_run
 
     run_id = gate_runner.start(
         "gate-probe", {"code": "P3", "due_on": "2026-12-01", "now": NOW.isoformat()}

@@ -20,7 +20,7 @@ from campaign_steps import (
 
 from domain import calendar
 from tasks.campaigns.operations import revise_plan, submit_kpis
-from tasks.decisions import decide
+from tasks.gates.decisions import decide
 
 CODE = "campaign:2026-mid-autumn"
 

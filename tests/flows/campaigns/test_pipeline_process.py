@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from campaign_steps import NOW, gates, plan
 
-from tasks.decisions import decide
+from tasks.gates.decisions import decide
 
 
 def test_the_pipeline_suspends_and_resumes_across_processes(gate_runner, db_url):

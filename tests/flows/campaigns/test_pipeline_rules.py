@@ -31,7 +31,7 @@ from clubflow.core.db import session_scope
 from domain.campaigns import PlanError
 from domain.models import Campaign
 from tasks.campaigns.operations import amend_campaign, reschedule_campaign, start_campaign
-from tasks.decisions import DecisionRefused, decide
+from tasks.gates.decisions import DecisionRefused, decide
 
 CODE = "campaign:2026-mid-autumn"
 

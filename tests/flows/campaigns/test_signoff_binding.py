@@ -15,7 +15,7 @@ from clubflow.core.db import session_scope
 from domain.models import CampaignPlanVersion
 from tasks.audit import Refused, refusals
 from tasks.campaigns.operations import amend_campaign, reschedule_campaign
-from tasks.decisions import decide
+from tasks.gates.decisions import decide
 
 CODE = "2026-mid-autumn"
 cli = CliRunner()

@@ -20,7 +20,7 @@ from tasks.activities.hooks import (
     send_due_warmups,
 )
 from tasks.activities.store import approve_activity, register_proposal
-from tasks.gates import registered_steps
+from tasks.gates.dated_steps import registered_steps
 from tasks.outbox import queue_notifications
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

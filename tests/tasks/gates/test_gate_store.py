@@ -11,15 +11,11 @@ from sqlalchemy import func, select
 from clubflow.core.db import migrate, session_scope
 from clubflow.core.settings import get_settings
 from clubflow.world import WorldSize, seed_demo_world
+from domain.gates import GateSpec
 from domain.models import Decision, Gate, GateStatus, Role
-from tasks.gates import (
-    GateSpec,
-    gate_ladder_notifications,
-    open_gate,
-    record_decision,
-    void_stale_signoffs,
-    waiting_on,
-)
+from tasks.gates.inbox import waiting_on
+from tasks.gates.ladder import gate_ladder_notifications
+from tasks.gates.store import open_gate, reach_gate, record_decision, void_stale_signoffs
 
 NOW = datetime(2026, 8, 3, 2, 0, tzinfo=UTC)
 
@@ -188,3 +184,39 @@ def test_the_ladder_marks_each_level_once(store):
     assert [(r.recipient, r.template, r.idem_key) for r in later] == [
         ("role:campaign_manager", "gate_escalation", "gate:1:escalation")
     ]
+
+
+def test_a_replay_under_new_code_finds_its_gates_in_order_and_opens_none_out_of_it(store):
+    def reach(key, *, run="run-1", version="flow@1", met=()):
+        return reach_gate(
+            session=session,
+            spec=spec(key=key),
+            now=NOW,
+            flow_run_id=run,
+            process_version=version,
+            met=list(met),
+        )
+
+    with session_scope(store) as session:
+        review = reach("review").gate
+        decide(session, review.id, "specialist.chengdu")
+        signoff = reach("signoff", met=[review.id]).gate
+        assert (review.process_version, signoff.process_version) == ("flow@1", "flow@1")
+
+        # Version 2, replaying run-1: the recorded gates in their order are found ...
+        again = reach("review", version="flow@2")
+        assert again.gate.id == review.id and again.decision.outcome == "approve"
+        assert reach("signoff", version="flow@2", met=[review.id]).gate.id == signoff.id
+        # ... past them it opens what it asks for, under its version.
+        final = reach("final", version="flow@2", met=[review.id, signoff.id]).gate
+        assert final.process_version == "flow@2"
+        # A gate asked for where the run had opened another is refused, and not opened.
+        refused = reach("budget", version="flow@2", met=[review.id])
+        assert refused.gate is None
+        assert "asks for activity:CD-2026-07 budget r1" in refused.conflict
+        assert "it opened activity:CD-2026-07 signoff r1 there" in refused.conflict
+        assert session.execute(select(func.count()).select_from(Gate)).scalar_one() == 3
+        # Another run meets run-1's decided gate as always: only a run's own gates count.
+        reach("intro", run="run-2", version="flow@2")
+        other = reach("review", run="run-2", version="flow@3")
+        assert other.conflict is None and other.gate.flow_run_id == "run-1"

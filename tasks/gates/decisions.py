@@ -3,7 +3,8 @@
 `decide(...)` finds the open gate in the store, refuses and records a decider who may not
 decide it (the run stays suspended), and otherwise resumes the waiting run with the typed
 input, the same input the Prefect UI's Resume form sends. The flow checks the decider again
-and records the decision (flows/gates.py).
+and records the decision (flows/gates.py). Not tasks: the CLI and other flows' tasks call
+them, and they read the settings themselves as the edge they are.
 """
 
 from __future__ import annotations
@@ -23,17 +24,10 @@ from prefect.states import Scheduled
 
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
-from domain.gates import OutcomeError, normalise_outcome
+from domain.gates import GateView, InboxItem, OutcomeError, normalise_outcome
 from domain.models import GateStatus
-from tasks.gates import (
-    GateView,
-    InboxItem,
-    check_decider,
-    find_open_gate,
-    read_gate,
-    record_decision,
-    waiting_on,
-)
+from tasks.gates.inbox import waiting_on
+from tasks.gates.store import check_decider, find_open_gate, read_gate, record_decision
 
 
 class DecisionRefused(PermissionError):
@@ -242,7 +236,6 @@ __all__ = [
     "Decided",
     "DecisionRefused",
     "GateRunError",
-    "OutcomeError",
     "decide",
     "inbox",
     "resume_at_gate",
