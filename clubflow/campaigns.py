@@ -16,12 +16,10 @@ from typing import Any
 from clubflow.core import documents
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
-from domain import calendar
 from domain.campaigns import (
     CampaignPlan,
     CampaignStatus,
     PlanError,
-    check_plan,
     plan_change_problems,
     unknown_kpis,
 )
@@ -31,8 +29,8 @@ from tasks.campaigns.store import (
     CampaignView,
     amend_plan,
     campaign_refused,
+    check_new_plan,
     dealers_of,
-    known_regions,
     load_campaign,
     reschedule,
 )
@@ -75,12 +73,7 @@ def start_campaign(plan: CampaignPlan, *, now: datetime | None = None):
     moment = now or datetime.now(UTC)
     authorize_campaign("campaign.start", plan.code, plan.started_by, now=moment)
     with session_scope(settings.database_url) as session:
-        check_plan(
-            plan,
-            today=calendar.business_date(moment),
-            lead_days_required=settings.campaign_lead_days,
-            known_regions=known_regions(session=session),
-        )
+        check_new_plan(session=session, plan=plan, now=moment, settings=settings)
     parameters: dict[str, Any] = {"plan": plan.model_dump(mode="json")}
     if now is not None:
         # The run acts at the same time as this check; without one it reads the clock.

@@ -12,6 +12,7 @@ each gate follow from the decisions already recorded, in order.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from prefect import flow
 
@@ -78,7 +79,9 @@ def gate_spec(
     )
 
 
-def ask(view: CampaignView, stage: Stage, round: int, due: str, why: GateOutcome | None):
+def ask(
+    view: CampaignView, stage: Stage, round: int, due: str, why: GateOutcome | None
+) -> tuple[str, dict[str, Any]]:
     """What the gate of `stage` asks above its form, and how: (question, wait options)."""
     if stage == Stage.plan_review:
         return "Is this plan executable? approve / revise (comments) / reject", {
@@ -110,8 +113,10 @@ def ask(view: CampaignView, stage: Stage, round: int, due: str, why: GateOutcome
             "on_open": messages.feasibility_requested(view, round=round, due_on=due)
         }
     if stage == Stage.kpi_actuals:
-        question = "After the campaign: actual KPI figures and spend, competitors' moves"
-        return f"{question}, next steps", {"input_model": KpiActualsInput, "check": _kpis_of(view)}
+        question = (
+            "After the campaign: actual KPI figures and spend, competitors' moves, next steps"
+        )
+        return question, {"input_model": KpiActualsInput, "check": _kpis_of(view)}
     raise ValueError(f"stage {stage} is not a gate")
 
 

@@ -125,6 +125,17 @@ def known_regions(*, session: Session) -> set[str]:
     return set(session.execute(select(Region.code)).scalars())
 
 
+def check_new_plan(*, session: Session, plan: CampaignPlan, now: datetime, settings: Settings):
+    """Refuse a plan (PlanError, naming each field) as of `now`, by the policy's lead time and
+    the regions in the store."""
+    check_plan(
+        plan,
+        today=calendar.business_date(now),
+        lead_days_required=settings.campaign_lead_days,
+        known_regions=known_regions(session=session),
+    )
+
+
 def load_campaign(*, session: Session, campaign_id: int | None = None, code: str | None = None):
     """The campaign by id or code, with its current plan version and milestones."""
     query = select(Campaign)
@@ -185,12 +196,7 @@ def register_campaign(
         select(Campaign).where(Campaign.code == plan.code)
     ).scalar_one_or_none()
     if existing is None:
-        check_plan(
-            plan,
-            today=calendar.business_date(now),
-            lead_days_required=settings.campaign_lead_days,
-            known_regions=known_regions(session=session),
-        )
+        check_new_plan(session=session, plan=plan, now=now, settings=settings)
         insert_ignoring_conflicts(
             session,
             Campaign,
