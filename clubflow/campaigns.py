@@ -28,7 +28,7 @@ from tasks.campaigns import messages
 from tasks.campaigns.store import (
     CampaignView,
     amend_plan,
-    campaign_refused,
+    check_campaign_actor,
     check_new_plan,
     dealers_of,
     load_campaign,
@@ -47,7 +47,7 @@ def authorize_campaign(
 ) -> None:
     """Refuse (and record) an actor whose role may not do `action` to a campaign."""
     with session_scope(get_settings().database_url) as session:
-        refused = campaign_refused(
+        refused = check_campaign_actor(
             session=session,
             action=action,
             code=subject,

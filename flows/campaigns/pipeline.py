@@ -40,7 +40,7 @@ from tasks.campaigns.report import plan_markdown, publish_timeline_task, render_
 from tasks.campaigns.store import (
     CampaignView,
     advance_campaign_task,
-    campaign_refused_task,
+    check_campaign_actor_task,
     load_campaign_task,
     record_kpi_actuals_task,
     register_campaign_task,
@@ -226,7 +226,7 @@ def campaign_pipeline(plan: CampaignPlan, now: datetime | None = None) -> str:
     now = clock(now)
     today = calendar.business_date(now)
     run_id = current_flow_run_id()
-    refused = campaign_refused_task(
+    refused = check_campaign_actor_task(
         action="campaign.start",
         code=plan.code,
         username=plan.started_by,

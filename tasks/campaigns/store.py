@@ -526,7 +526,7 @@ def dealers_of(*, session: Session, regions: list[str]) -> list[str]:
     )
 
 
-def campaign_refused(
+def check_campaign_actor(
     *, session: Session, action: str, code: str, username: str, now: datetime
 ) -> str | None:
     """Why `username` may not do `action` (`campaign.start`, ...) to campaign `code`, or
@@ -588,7 +588,7 @@ def advance_campaign(
 # A refused input (unknown campaign, a bad plan) is an answer: it is never retried.
 RETRY = {"retries": 2, "retry_delay_seconds": [2, 10], "retry_condition_fn": retry_unless_refused}
 
-campaign_refused_task = data_task(campaign_refused, **RETRY)
+check_campaign_actor_task = data_task(check_campaign_actor, **RETRY)
 # No retries: a refused plan must fail the run at once, naming the field.
 register_campaign_task = data_task(register_campaign)
 void_stale_open_gates_task = data_task(void_stale_open_gates, **RETRY)
