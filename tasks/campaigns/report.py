@@ -72,6 +72,9 @@ def timeline_rows(view: CampaignView) -> list[dict[str, str]]:
 def report_context(view: CampaignView, actuals: dict[str, float], form: dict[str, Any],
                    now: datetime) -> dict[str, Any]:  # fmt: skip
     spend = view.spend_total
+    done_days = [
+        (m, calendar.business_date(m.done_at) if m.done_at else None) for m in view.milestones
+    ]
     return {
         "campaign": {
             "name": view.name,
@@ -91,12 +94,10 @@ def report_context(view: CampaignView, actuals: dict[str, float], form: dict[str
             {
                 "title": m.title,
                 "due_on": m.due_on.isoformat(),
-                "done_on": calendar.business_date(m.done_at).isoformat() if m.done_at else "",
-                "kept": timeline_kept(
-                    m.due_on, calendar.business_date(m.done_at) if m.done_at else None
-                ),
+                "done_on": done_on.isoformat() if done_on else "",
+                "kept": timeline_kept(m.due_on, done_on),
             }
-            for m in view.milestones
+            for m, done_on in done_days
         ],
         "kpis": [
             {
