@@ -51,6 +51,29 @@ from tasks.gates import GateSpec, label_run_task, retire_run_task
 from tasks.outbox import queue_notifications_task
 
 
+def take_up(plan: CampaignPlan, run_id: str, *, now: datetime, settings: Settings) -> CampaignView:
+    """Only a campaign manager starts a campaign (a refusal is recorded and fails the run);
+    the plan is checked and stored once by its code, and this run carries it from now on."""
+    refused = check_campaign_actor_task(
+        action="campaign.start",
+        code=plan.code,
+        username=plan.started_by,
+        now=now,
+        settings=settings,
+    )
+    if refused:
+        raise Refused(refused)
+    campaign = register_campaign_task(plan=plan, flow_run_id=run_id, now=now, settings=settings)
+    if campaign.replaced_run_id:
+        retire_run_task(campaign.replaced_run_id, f"taken over by run {run_id}")
+    label_run_task(run_id, f"{campaign.label} · timeline", campaign.tags)
+    publish_timeline_task(campaign)
+    advance_campaign_task(
+        campaign_id=campaign.id, milestones_done=FIRST_DONE, now=now, settings=settings
+    )
+    return campaign
+
+
 def gate_spec(
     view: CampaignView, stage: Stage, round: int, today: date, settings: Settings
 ) -> GateSpec:
@@ -226,23 +249,7 @@ def campaign_pipeline(plan: CampaignPlan, now: datetime | None = None) -> str:
     now = clock(now)
     today = calendar.business_date(now)
     run_id = current_flow_run_id()
-    refused = check_campaign_actor_task(
-        action="campaign.start",
-        code=plan.code,
-        username=plan.started_by,
-        now=now,
-        settings=settings,
-    )
-    if refused:
-        raise Refused(refused)
-    campaign = register_campaign_task(plan=plan, flow_run_id=run_id, now=now, settings=settings)
-    if campaign.replaced_run_id:
-        retire_run_task(campaign.replaced_run_id, f"taken over by run {run_id}")
-    label_run_task(run_id, f"{campaign.label} · timeline", campaign.tags)
-    publish_timeline_task(campaign)
-    advance_campaign_task(
-        campaign_id=campaign.id, milestones_done=FIRST_DONE, now=now, settings=settings
-    )
+    campaign = take_up(plan, run_id, now=now, settings=settings)
 
     # Stage by stage, as the table says; `why` is what brought the run to its stage (the
     # decision that sent the plan back, the KPI figures, the report's path).
