@@ -30,8 +30,8 @@ def start(
     """Start the pipeline for a plan (refused, naming the field, if the plan is not valid)."""
     from pydantic import ValidationError
 
+    from clubflow.campaigns import Refused, read_document, start_campaign
     from domain.campaigns import CampaignPlan, PlanError
-    from tasks.campaigns.operations import Refused, read_document, start_campaign
 
     try:
         plan = CampaignPlan.model_validate(read_document(file))
@@ -55,8 +55,8 @@ def reschedule(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Move the launch date L: milestones are derived again and everyone affected is told."""
+    from clubflow.campaigns import Refused, reschedule_campaign
     from domain.campaigns import PlanError
-    from tasks.campaigns.operations import Refused, reschedule_campaign
 
     try:
         launch = date.fromisoformat(new_launch)
@@ -80,7 +80,7 @@ def revise(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Hand in the revised plan the review asked for."""
-    from tasks.campaigns.operations import read_document, revise_plan
+    from clubflow.campaigns import read_document, revise_plan
     from tasks.gates.decisions import DecisionRefused, GateRunError
 
     try:
@@ -98,8 +98,8 @@ def amend(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Change the plan outside the review loop; a sign-off of the old plan becomes void."""
+    from clubflow.campaigns import Refused, amend_campaign, read_document
     from domain.campaigns import PlanError
-    from tasks.campaigns.operations import Refused, amend_campaign, read_document
 
     try:
         view, voided = amend_campaign(code, read_document(file), by=user, now=parse_now(now))
@@ -122,7 +122,7 @@ def kpi(
     now: str = typer.Option("", help=NOW_HELP),
 ) -> None:
     """Hand in the actual KPI figures; the post-campaign report is rendered."""
-    from tasks.campaigns.operations import parse_kpi_csv, submit_kpis
+    from clubflow.campaigns import parse_kpi_csv, submit_kpis
     from tasks.gates.decisions import DecisionRefused, GateRunError
 
     try:

@@ -1,8 +1,10 @@
-"""Campaigns: the 45-day preparation pipeline (DOMAIN §4) as pure rules.
+"""Campaigns: the 45-day preparation pipeline as pure rules.
 
 The plan a campaign manager starts with, its validation (each problem names its field), the
-timeline computed backwards from the launch date L on the working-day calendar, and the plan
-hash a sign-off binds. Policy numbers come in as parameters (clubflow.core.settings).
+timeline computed backwards from the launch date L on the working-day calendar, the plan hash
+a sign-off binds, the campaign's statuses with their allowed moves, and the pipeline's stages
+as a table (stage → gate or step, due rule, next stage on each outcome). Policy numbers come
+in as parameters (clubflow.core.settings).
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from domain import calendar
+from domain.gates import GateKind
 from domain.models import Role
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
@@ -85,6 +89,47 @@ def lead_days(launch_date: date, today: date) -> int:
     return (launch_date - today).days
 
 
+def launch_problems(
+    launch: date, *, today: date, lead_days_required: int, rush_reason: str | None
+) -> list[PlanProblem]:
+    """L in the past, or less than the lead time away without a rush reason."""
+    if launch < today:
+        return [PlanProblem("launch_date", f"{launch} is in the past (today is {today})")]
+    lead = lead_days(launch, today)
+    if lead < lead_days_required and not (rush_reason or "").strip():
+        return [
+            PlanProblem(
+                "launch_date",
+                f"{launch} is {lead} days away; campaigns need "
+                f"{lead_days_required} days of lead time, or a rush_reason",
+            )
+        ]
+    return []
+
+
+def plan_change_problems(budget: list[dict], kpis: list[dict]) -> list[PlanProblem]:
+    """What is wrong with a revised or amended plan's budget lines and KPIs."""
+    problems = []
+    if not budget:
+        problems.append(PlanProblem("budget", "is empty; give at least one line"))
+    for i, line in enumerate(budget):
+        if float(line.get("amount") or 0) <= 0:
+            problems.append(
+                PlanProblem(f"budget[{i}].amount", f"{line.get('amount')} must be positive")
+            )
+    for i, kpi in enumerate(kpis):
+        if kpi.get("target") is None:
+            problems.append(
+                PlanProblem(f"kpis[{i}].target", f"KPI {kpi.get('name')!r} has no target")
+            )
+    return problems
+
+
+def unknown_kpis(kpis: list[dict], names: list[str]) -> list[str]:
+    """The names that are no KPI of the plan, sorted."""
+    return sorted(set(names) - {k["name"] for k in kpis})
+
+
 def plan_problems(
     plan: CampaignPlan, *, today: date, lead_days_required: int, known_regions: set[str]
 ) -> list[PlanProblem]:
@@ -97,18 +142,12 @@ def plan_problems(
         add(PlanProblem("name", "is empty"))
     if not plan.started_by.strip():
         add(PlanProblem("started_by", "is empty"))
-    if plan.launch_date < today:
-        add(PlanProblem("launch_date", f"{plan.launch_date} is in the past (today is {today})"))
-    else:
-        lead = lead_days(plan.launch_date, today)
-        if lead < lead_days_required and not (plan.rush_reason or "").strip():
-            add(
-                PlanProblem(
-                    "launch_date",
-                    f"{plan.launch_date} is {lead} days away; campaigns need "
-                    f"{lead_days_required} days of lead time, or a rush_reason",
-                )
-            )
+    problems += launch_problems(
+        plan.launch_date,
+        today=today,
+        lead_days_required=lead_days_required,
+        rush_reason=plan.rush_reason,
+    )
     if plan.end_date < plan.launch_date:
         add(PlanProblem("end_date", f"{plan.end_date} is before launch_date {plan.launch_date}"))
     if not plan.regions:
@@ -184,8 +223,9 @@ class MilestonePlan:
 
 
 def timeline(launch: date, end: date, policy: TimelinePolicy) -> list[MilestonePlan]:
-    """The milestones of DOMAIN §4, backwards from L (working days where the table says days
-    of work; a "by" date that falls on a rest day moves to the working day before it)."""
+    """The milestones of the 45-day process, backwards from L (working days where a step
+    takes days of work; a "by" date that falls on a rest day moves to the working day before
+    it)."""
     cal_prev = calendar.previous_working_day
     assess = cal_prev(launch - timedelta(policy.lead_days))
     signoff = cal_prev(launch - timedelta(policy.signoff_before_launch_days))
@@ -251,3 +291,260 @@ def timeline_kept(due_on: date, done_on: date | None) -> str:
     if done_on is None:
         return "open"
     return "kept" if done_on <= due_on else "missed"
+
+
+# ---------------------------------------------------------------- the campaign's status
+
+
+class CampaignStatus(StrEnum):
+    planning = "planning"  # reviews, revisions, sign-off
+    signed = "signed"  # the plan is signed off; IT checks feasibility
+    ready = "ready"  # pages are built; training, launch and the KPI request follow by date
+    live = "live"  # L has come
+    reporting = "reporting"  # the campaign ended; the agency hands in the actual figures
+    reported = "reported"  # the post-campaign report is out
+    rejected = "rejected"
+
+
+S = CampaignStatus
+# The moves forward. A sign-off may be followed by a rejection (IT sends the plan back, the
+# next review rejects it); the KPI figures may come in before the sweep marks the end.
+STATUS_MOVES: dict[CampaignStatus, frozenset[CampaignStatus]] = {
+    S.planning: frozenset({S.signed, S.rejected}),
+    S.signed: frozenset({S.ready, S.rejected}),
+    S.ready: frozenset({S.live, S.reported}),
+    S.live: frozenset({S.reporting, S.reported}),
+    S.reporting: frozenset({S.reported}),
+    S.reported: frozenset(),
+    S.rejected: frozenset(),
+}
+# The one move back: an amendment that voids a sign-off returns the campaign to planning.
+REOPENABLE = frozenset({S.planning, S.signed, S.ready})
+# Once live, the plan and its dates are history: the report compares against them.
+CLOSED_FOR_CHANGES = frozenset({S.live, S.reporting, S.reported, S.rejected})
+del S
+
+
+class StatusError(ValueError):
+    """A status move the campaign's process does not allow."""
+
+
+def _passed(status: CampaignStatus) -> frozenset[CampaignStatus]:
+    """Every status a campaign in `status` has already left behind (walking the moves back)."""
+    before: set[CampaignStatus] = set()
+    frontier = {status}
+    while frontier:
+        frontier = {s for s, moves in STATUS_MOVES.items() if moves & frontier} - before
+        before |= frontier
+    return frozenset(before)
+
+
+def status_move(current: CampaignStatus | str, target: CampaignStatus | str) -> bool:
+    """Whether moving `current` to `target` changes anything: True for an allowed move,
+    False when the campaign is there or past it already (a replayed run passes earlier
+    stages again); a move the process does not have is refused."""
+    current, target = CampaignStatus(current), CampaignStatus(target)
+    if target in STATUS_MOVES[current]:
+        return True
+    if target == current or target in _passed(current):
+        return False
+    raise StatusError(f"a {current} campaign cannot become {target}")
+
+
+def reopen(current: CampaignStatus | str) -> CampaignStatus:
+    """The status after an amendment voided the sign-off: planning (refused once live)."""
+    current = CampaignStatus(current)
+    if current not in REOPENABLE:
+        raise StatusError(f"a {current} campaign cannot go back to planning")
+    return CampaignStatus.planning
+
+
+# ---------------------------------------------------------------- the pipeline's stages
+
+
+class Stage(StrEnum):
+    plan_review = "plan_review"
+    plan_revision = "plan_revision"
+    signoff = "signoff"
+    feasibility = "feasibility"
+    ready = "ready"
+    kpi_actuals = "kpi_actuals"
+    report = "report"
+    reported = "reported"
+    rejected = "rejected"
+
+
+VOID = "void"  # what a gate voided under the run returns: the same stage, next round
+DONE = "done"  # what a step returns
+
+
+@dataclass(frozen=True)
+class Move:
+    """Where an outcome leads, and what taking it records: the campaign's new status and
+    the milestones it marks done."""
+
+    to: Stage
+    status: CampaignStatus | None = None
+    done: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Due:
+    """A gate's due rule: by a milestone of the timeline, or in a number of working days
+    (`quick`: the policy's gate days, `feasibility`: IT's days), whichever comes first."""
+
+    milestone: str | None = None
+    working_days: str | None = None  # "quick" or "feasibility"
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage: a gate (a person decides; `owner`, `title`, `kind`, `due`) or a step (the
+    run does it), or the end (no moves)."""
+
+    moves: Mapping[str, Move] = field(default_factory=dict)
+    owner: Role | None = None
+    title: str = ""
+    kind: GateKind | None = None
+    due: Due | None = None
+    plan_bound: bool = False  # its form shows the plan; an answer binds that version
+
+    @property
+    def is_gate(self) -> bool:
+        return self.kind is not None
+
+    @property
+    def is_end(self) -> bool:
+        return not self.moves
+
+
+_QUICK = "quick"
+_FEASIBILITY = "feasibility"
+_review_moves = {
+    "approve": Move(Stage.signoff, done=("plan_review",)),
+    "revise": Move(Stage.plan_revision),
+    "reject": Move(Stage.rejected, status=CampaignStatus.rejected),
+}
+# The 45-day process, in order. A "revise" anywhere goes back to the agency; "reject" ends it.
+STAGES: dict[Stage, StageSpec] = {
+    Stage.plan_review: StageSpec(
+        owner=Role.campaign_manager,
+        title="方案评审",
+        kind=GateKind.approval,
+        due=Due(milestone="signoff", working_days=_QUICK),
+        plan_bound=True,
+        moves=_review_moves,
+    ),
+    Stage.plan_revision: StageSpec(
+        owner=Role.agency,
+        title="方案修改",
+        kind=GateKind.submission,
+        due=Due(working_days=_QUICK),
+        moves={"submit": Move(Stage.plan_review)},
+    ),
+    Stage.signoff: StageSpec(
+        owner=Role.campaign_manager,
+        title="签字确认",
+        kind=GateKind.approval,
+        due=Due(milestone="signoff"),
+        plan_bound=True,
+        moves={
+            **_review_moves,
+            "approve": Move(Stage.feasibility, status=CampaignStatus.signed, done=("signoff",)),
+        },
+    ),
+    Stage.feasibility: StageSpec(
+        owner=Role.it,
+        title="IT 可行性评估",
+        kind=GateKind.feasibility,
+        due=Due(working_days=_FEASIBILITY),
+        moves={
+            "feasible": Move(Stage.ready, status=CampaignStatus.ready, done=("feasibility",)),
+            "not_feasible": Move(Stage.plan_revision),
+        },
+    ),
+    # Pages are built; training, launch and the KPI request come from the sweep by date.
+    Stage.ready: StageSpec(moves={DONE: Move(Stage.kpi_actuals)}),
+    Stage.kpi_actuals: StageSpec(
+        owner=Role.agency,
+        title="提交实际 KPI",
+        kind=GateKind.submission,
+        due=Due(milestone="report"),
+        moves={"submit": Move(Stage.report)},
+    ),
+    Stage.report: StageSpec(
+        moves={DONE: Move(Stage.reported, status=CampaignStatus.reported, done=("report",))}
+    ),
+    Stage.reported: StageSpec(),
+    Stage.rejected: StageSpec(),
+}
+FIRST_STAGE = Stage.plan_review
+FIRST_DONE = ("assessment",)  # the milestone a started campaign has behind it
+PLAN_BOUND_GATES = tuple(s for s, spec in STAGES.items() if spec.plan_bound)
+del _review_moves
+
+
+class StageError(ValueError):
+    """An outcome the stage does not have."""
+
+
+def next_move(stage: Stage | str, outcome: str) -> Move:
+    """Where `outcome` at `stage` leads. A void gate opens its next round (same stage); an
+    outcome the stage does not have is refused."""
+    stage = Stage(stage)
+    spec = STAGES[stage]
+    if outcome == VOID and spec.is_gate:
+        return Move(stage)
+    if outcome not in spec.moves:
+        allowed = ", ".join(spec.moves) or "nothing (it is the end)"
+        raise StageError(f"stage {stage} has no outcome {outcome!r}; it takes {allowed}")
+    return spec.moves[outcome]
+
+
+def stage_due(
+    stage: Stage | str,
+    *,
+    today: date,
+    milestone_due: Callable[[str], date],
+    quick_working_days: int,
+    feasibility_working_days: int,
+) -> date:
+    """The due date of the gate `stage` opened `today`, by its rule (before the floor of
+    `gate_due`: never before the next working day)."""
+    rule = STAGES[Stage(stage)].due
+    if rule is None:
+        raise StageError(f"stage {stage} is not a gate")
+    days = {_QUICK: quick_working_days, _FEASIBILITY: feasibility_working_days}
+    candidates = []
+    if rule.milestone:
+        candidates.append(milestone_due(rule.milestone))
+    if rule.working_days:
+        candidates.append(calendar.add_working_days(today, days[rule.working_days]))
+    return min(candidates)
+
+
+def gate_due(milestone_due: date, today: date) -> date:
+    """A gate is due by its rule, or the next working day when that has passed."""
+    return max(milestone_due, calendar.next_working_day(today + timedelta(1)))
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a run stands in the pipeline: the stage and how many rounds each stage has had.
+    A run replays from the top, so the rounds follow from the outcomes in order."""
+
+    stage: Stage = FIRST_STAGE
+    rounds: Mapping[Stage, int] = field(default_factory=lambda: {FIRST_STAGE: 1})
+
+    @property
+    def round(self) -> int:
+        return self.rounds.get(self.stage, 0)
+
+    @property
+    def spec(self) -> StageSpec:
+        return STAGES[self.stage]
+
+    def after(self, move: Move) -> Position:
+        rounds = dict(self.rounds)
+        rounds[move.to] = rounds.get(move.to, 0) + 1
+        return Position(move.to, rounds)

@@ -1,33 +1,47 @@
-"""The 45-day campaign pipeline (DOMAIN §4): plan review rounds ↔ agency revisions, sign-off
-bound to the plan version, IT feasibility, then the dated steps (through the sweep) and the
-post-campaign report once the actual KPI figures are in.
+"""The 45-day campaign pipeline: plan review rounds ↔ agency revisions, sign-off bound to the
+plan version, IT feasibility, then the dated steps (through the sweep) and the post-campaign
+report once the actual KPI figures are in.
 
-Runs as a deployment: each gate suspends the run, and a decision resumes it from the top.
-The replay is cheap and safe: the campaign is stored once by its code, decided gates return
-their decisions from the store, and notifications carry idempotency keys. The stage and the
-round of each gate follow from the decisions already recorded, in order.
+The stages, their gates and where each outcome leads are the table `domain.campaigns.STAGES`;
+this run walks it. Each gate suspends the run, and a decision resumes it from the top. The
+replay is cheap and safe: the campaign is stored once by its code, decided gates return their
+decisions from the store, and notifications carry idempotency keys. The stage and the round of
+each gate follow from the decisions already recorded, in order.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from typing import Any
 
 from prefect import flow
 
-from clubflow.core.settings import get_settings
+from clubflow.core.settings import Settings, get_settings
 from domain import calendar
-from domain.campaigns import CampaignPlan
-from domain.gates import GateKind, GateSpec
-from domain.models import Role
+from domain.campaigns import (
+    DONE,
+    FIRST_DONE,
+    STAGES,
+    VOID,
+    CampaignPlan,
+    Position,
+    Stage,
+    gate_due,
+    next_move,
+    stage_due,
+    unknown_kpis,
+)
+from domain.gates import GateSpec
 from flows.campaigns.forms import KpiActualsInput, PlanRevisionInput
-from flows.gates import current_flow_run_id, wait_for_decision
+from flows.gates import GateOutcome, current_flow_run_id, wait_for_decision
+from flows.naming import clock
+from tasks.audit import Refused
 from tasks.campaigns import messages
 from tasks.campaigns.report import plan_markdown, publish_timeline_task, render_report_task
 from tasks.campaigns.store import (
     CampaignView,
     advance_campaign_task,
-    gate_due,
+    check_campaign_actor_task,
     load_campaign_task,
     record_kpi_actuals_task,
     register_campaign_task,
@@ -37,47 +51,192 @@ from tasks.campaigns.store import (
 from tasks.gates.runs import label_run_task, retire_run_task
 from tasks.outbox import queue_notifications_task
 
-# Who decides each gate, its title and its kind.
-GATES: dict[str, tuple[Role, str, GateKind]] = {
-    "plan_review": (Role.campaign_manager, "方案评审", GateKind.approval),
-    "plan_revision": (Role.agency, "方案修改", GateKind.submission),
-    "signoff": (Role.campaign_manager, "签字确认", GateKind.approval),
-    "feasibility": (Role.it, "IT 可行性评估", GateKind.feasibility),
-    "kpi_actuals": (Role.agency, "提交实际 KPI", GateKind.submission),
-}
+
+def take_up(plan: CampaignPlan, run_id: str, *, now: datetime, settings: Settings) -> CampaignView:
+    """Only a campaign manager starts a campaign (a refusal is recorded and fails the run);
+    the plan is checked and stored once by its code, and this run carries it from now on."""
+    refused = check_campaign_actor_task(
+        action="campaign.start",
+        code=plan.code,
+        username=plan.started_by,
+        now=now,
+        settings=settings,
+    )
+    if refused:
+        raise Refused(refused)
+    campaign = register_campaign_task(plan=plan, flow_run_id=run_id, now=now, settings=settings)
+    if campaign.replaced_run_id:
+        retire_run_task(campaign.replaced_run_id, f"taken over by run {run_id}")
+    label_run_task(run_id, f"{campaign.label} · timeline", campaign.tags)
+    publish_timeline_task(campaign)
+    advance_campaign_task(
+        campaign_id=campaign.id, milestones_done=FIRST_DONE, now=now, settings=settings
+    )
+    return campaign
 
 
-def gate_spec(view: CampaignView, key: str, round: int, today: date) -> GateSpec:
-    """The gate `key` of this campaign in round `round`, due by the campaign's timeline."""
-    settings = get_settings()
-    owner, title, kind = GATES[key]
-    quick = calendar.add_working_days(today, settings.campaign_gate_working_days)
-    due = {
-        "plan_review": min(view.milestone("signoff").due_on, quick),
-        "plan_revision": quick,
-        "signoff": view.milestone("signoff").due_on,
-        "feasibility": calendar.add_working_days(today, settings.feasibility_working_days),
-        "kpi_actuals": view.milestone("report").due_on,
-    }[key]
+def gate_spec(
+    view: CampaignView, stage: Stage, round: int, today: date, settings: Settings
+) -> GateSpec:
+    """The gate of `stage` for this campaign in round `round`, due by the stage's rule."""
+    spec = STAGES[stage]
+    due = stage_due(
+        stage,
+        today=today,
+        milestone_due=lambda key: view.milestone(key).due_on,
+        quick_working_days=settings.campaign_gate_working_days,
+        feasibility_working_days=settings.feasibility_working_days,
+    )
     return GateSpec(
         subject_type="campaign",
         subject_id=view.id,
         subject_code=view.code,
         subject_title=view.name,
-        key=key,
+        key=stage,
         round=round,
-        title=title,
-        kind=kind,
-        owner_role=owner,
+        title=spec.title,
+        kind=spec.kind,
+        owner_role=spec.owner,
         due_on=gate_due(due, today),
         plan_version=view.plan_version,
         escalate_to=f"person:{view.started_by}",
     )
 
 
-def unknown_kpis(view: CampaignView, names: list[str]) -> str | None:
-    unknown = sorted(set(names) - {k["name"] for k in view.kpis})
-    return f"not KPIs of the plan: {', '.join(unknown)}" if unknown else None
+def ask(
+    view: CampaignView, stage: Stage, round: int, due: str, why: GateOutcome | None
+) -> tuple[str, dict[str, Any]]:
+    """What the gate of `stage` asks above its form, and how: (question, wait options)."""
+    if stage == Stage.plan_review:
+        return "Is this plan executable? approve / revise (comments) / reject", {
+            "on_open": messages.review_requested(view, round=round, due_on=due)
+        }
+    if stage == Stage.plan_revision:
+        sent_back = why.decision
+        return f"Revise the plan: {sent_back.comment}", {
+            "input_model": PlanRevisionInput.with_initial_data(
+                summary=view.summary, policy=view.policy, budget=view.budget, kpis=view.kpis
+            ),
+            "on_open": messages.revision_requested(
+                view,
+                round=round,
+                due_on=due,
+                by=sent_back.decider,
+                comment=sent_back.comment,
+                gate=STAGES[Stage(why.gate.key)].title,
+            ),
+        }
+    if stage == Stage.signoff:
+        budget = f"budget ¥{view.budget_total:,.2f}"
+        return f"Sign off plan v{view.plan_version}: {budget} and KPIs", {
+            "plan_hash": view.plan_hash,
+            "on_open": messages.signoff_requested(view, round=round, due_on=due),
+        }
+    if stage == Stage.feasibility:
+        return "Can IT build the pages and features in time? feasible / not", {
+            "on_open": messages.feasibility_requested(view, round=round, due_on=due)
+        }
+    if stage == Stage.kpi_actuals:
+        question = (
+            "After the campaign: actual KPI figures and spend, competitors' moves, next steps"
+        )
+        return question, {"input_model": KpiActualsInput, "check": _kpis_of(view)}
+    raise ValueError(f"stage {stage} is not a gate")
+
+
+def _kpis_of(view: CampaignView):
+    def check(answer: KpiActualsInput) -> str | None:
+        unknown = unknown_kpis(view.kpis, [a.name for a in answer.actuals])
+        return f"not KPIs of the plan: {', '.join(unknown)}" if unknown else None
+
+    return check
+
+
+def at_gate(
+    campaign_id: int,
+    position: Position,
+    why: GateOutcome | None,
+    *,
+    today: date,
+    now: datetime,
+    settings: Settings,
+) -> GateOutcome:
+    """Open the gate of this stage and round and wait for its decision (or its voiding); a
+    handed-in revision becomes the next plan version, a void sign-off is announced."""
+    stage = position.stage
+    view = load_campaign_task(campaign_id=campaign_id, settings=settings)
+    if position.spec.plan_bound:
+        # The form shows this version: a round still open for another one is void (it
+        # returns void below, and the next round shows this version).
+        void_stale_open_gates_task(
+            campaign_id=campaign_id, plan_version=view.plan_version, now=now, settings=settings
+        )
+    spec = gate_spec(view, stage, position.round, today, settings)
+    question, options = ask(view, stage, position.round, spec.due_on.isoformat(), why)
+    result = wait_for_decision(
+        spec,
+        description=plan_markdown(view, question=question),
+        run_label=view.label,
+        tags=view.tags,
+        now=now,
+        **options,
+    )
+    if result.void and stage == Stage.signoff:
+        queue_notifications_task(messages.signoff_void(view), now)
+    if not result.void and stage == Stage.plan_revision:
+        # Revision r makes plan version r + 1 (version 1 is the plan the campaign began with).
+        store_plan_revision_task(
+            campaign_id=campaign_id,
+            version=position.round + 1,
+            revision=result.decision.payload,
+            by=result.decision.decider,
+            now=now,
+            settings=settings,
+        )
+    return result
+
+
+def ready(campaign_id: int, why: GateOutcome, *, now: datetime, settings: Settings):
+    """Pages are built: the agency and IT hear it, and the timeline shows the step done."""
+    view = load_campaign_task(campaign_id=campaign_id, settings=settings)
+    queue_notifications_task(messages.ready(view), now)
+    publish_timeline_task(view)
+    return why
+
+
+def report(campaign_id: int, why: GateOutcome, *, now: datetime, settings: Settings) -> str:
+    """The figures handed in are stored and the report rendered; returns its path."""
+    decision = why.decision
+    form = {"decider": decision.decider, **decision.payload}
+    record_kpi_actuals_task(
+        campaign_id=campaign_id,
+        actuals=form["actuals"],
+        spend_total=form.get("spend_total"),
+        by=decision.decider,
+        now=now,
+        settings=settings,
+    )
+    return render_report_task(campaign_id=campaign_id, form=form, now=now, settings=settings)
+
+
+STEPS = {Stage.ready: ready, Stage.report: report}
+
+
+def announce_end(
+    campaign_id: int, run_id: str, stage: Stage, why, *, now: datetime, settings: Settings
+) -> str:
+    """Who hears how it ended, and the run's name: rejected, or the report's path."""
+    view = load_campaign_task(campaign_id=campaign_id, settings=settings)
+    if stage == Stage.rejected:
+        decision = why.decision
+        queue_notifications_task(
+            messages.rejected(view, by=decision.decider, comment=decision.comment), now
+        )
+        label_run_task(run_id, f"{view.label} · rejected")
+        return "rejected"
+    queue_notifications_task(messages.report_ready(view, path=why), now)
+    label_run_task(run_id, f"{view.label} · report")
+    return why
 
 
 @flow(
@@ -87,135 +246,31 @@ def unknown_kpis(view: CampaignView, names: list[str]) -> str | None:
     version="1",
 )
 def campaign_pipeline(plan: CampaignPlan, now: datetime | None = None) -> str:
-    """Carry one campaign from its plan to its post-campaign report."""
+    """Carry one campaign from its plan to its post-campaign report (or its rejection)."""
+    settings = get_settings()
+    now = clock(now)
+    today = calendar.business_date(now)
     run_id = current_flow_run_id()
-    today = calendar.business_date(now or datetime.now(UTC))
-    campaign = register_campaign_task(plan, run_id, now)
-    if campaign.replaced_run_id:
-        retire_run_task(campaign.replaced_run_id, f"taken over by run {run_id}")
-    label_run_task(run_id, f"{campaign.label} · timeline", campaign.tags)
-    publish_timeline_task(campaign)
-    advance_campaign_task(campaign.id, None, ["assessment"], now)
+    campaign = take_up(plan, run_id, now=now, settings=settings)
 
-    def wait(view: CampaignView, key: str, question: str, **kwargs):
-        spec = gate_spec(view, key, rounds[key], today)
-        return wait_for_decision(
-            spec,
-            description=plan_markdown(view, question=question),
-            run_label=view.label,
-            tags=view.tags,
-            now=now,
-            **kwargs,
-        )
-
-    # Stage by stage; a void gate (the plan changed after sign-off) opens its next round.
-    rounds: Counter[str] = Counter()
-    stage, sent_back, sent_back_gate = "plan_review", None, ""
-    while stage not in ("ready", "rejected"):
-        view = load_campaign_task(campaign.id)
-        if stage in ("plan_review", "signoff"):
-            # The form shows this version: a round still open for another one is void (it
-            # returns void below, and the next round shows this version).
-            void_stale_open_gates_task(campaign.id, view.plan_version, now)
-        rounds[stage] += 1
-        r = rounds[stage]
-        due = gate_spec(view, stage, r, today).due_on.isoformat()
-        if stage == "plan_review":
-            result = wait(
-                view,
-                stage,
-                "Is this plan executable? approve / revise (comments) / reject",
-                on_open=messages.review_requested(view, round=r, due_on=due),
+    # Stage by stage, as the table says; `why` is what brought the run to its stage (the
+    # decision that sent the plan back, the KPI figures, the report's path).
+    position, why = Position(), None
+    while not position.spec.is_end:
+        if position.spec.is_gate:
+            result = at_gate(campaign.id, position, why, today=today, now=now, settings=settings)
+            outcome, handed = (VOID, why) if result.void else (result.outcome, result)
+        else:
+            step = STEPS[position.stage]
+            outcome, handed = DONE, step(campaign.id, why, now=now, settings=settings)
+        move = next_move(position.stage, outcome)
+        if move.status or move.done:
+            advance_campaign_task(
+                campaign_id=campaign.id,
+                status=move.status,
+                milestones_done=move.done,
+                now=now,
+                settings=settings,
             )
-            if result.void:
-                continue
-            if result.outcome == "approve":
-                advance_campaign_task(campaign.id, None, ["plan_review"], now)
-            stage = {"approve": "signoff", "revise": "plan_revision", "reject": "rejected"}[
-                result.outcome
-            ]
-        elif stage == "plan_revision":
-            result = wait(
-                view,
-                stage,
-                f"Revise the plan: {sent_back.comment}",
-                input_model=PlanRevisionInput.with_initial_data(
-                    summary=view.summary, policy=view.policy, budget=view.budget, kpis=view.kpis
-                ),
-                on_open=messages.revision_requested(
-                    view,
-                    round=r,
-                    due_on=due,
-                    by=sent_back.decider,
-                    comment=sent_back.comment,
-                    gate=GATES[sent_back_gate][1],
-                ),
-            )
-            if result.void:
-                continue
-            # Revision r makes plan version r + 1 (version 1 is the plan the campaign began with).
-            store_plan_revision_task(
-                campaign.id, r + 1, result.decision.payload, result.decision.decider, now
-            )
-            stage = "plan_review"
-        elif stage == "signoff":
-            result = wait(
-                view,
-                stage,
-                f"Sign off plan v{view.plan_version}: budget ¥{view.budget_total:,.2f} and KPIs",
-                plan_hash=view.plan_hash,
-                on_open=messages.signoff_requested(view, round=r, due_on=due),
-            )
-            if result.void:
-                queue_notifications_task(messages.signoff_void(view), now)
-                continue
-            if result.outcome == "approve":
-                advance_campaign_task(campaign.id, "signed", ["signoff"], now)
-            stage = {"approve": "feasibility", "revise": "plan_revision", "reject": "rejected"}[
-                result.outcome
-            ]
-        elif stage == "feasibility":
-            result = wait(
-                view,
-                stage,
-                "Can IT build the pages and features in time? feasible / not",
-                on_open=messages.feasibility_requested(view, round=r, due_on=due),
-            )
-            if result.void:
-                continue  # voided with the sign-off before it; that one was signed again
-            stage = "ready" if result.outcome == "feasible" else "plan_revision"
-        if stage == "plan_revision":
-            sent_back, sent_back_gate = result.decision, result.gate.key
-
-    if stage == "rejected":
-        view = load_campaign_task(campaign.id)
-        advance_campaign_task(campaign.id, "rejected", [], now)
-        queue_notifications_task(
-            messages.rejected(view, by=result.decision.decider, comment=result.decision.comment),
-            now,
-        )
-        label_run_task(run_id, f"{view.label} · rejected")
-        return "rejected"
-
-    # Ready: pages are built; training, launch and the KPI request come from the sweep.
-    advance_campaign_task(campaign.id, "ready", ["feasibility"], now)
-    view = load_campaign_task(campaign.id)
-    queue_notifications_task(messages.ready(view), now)
-    publish_timeline_task(view)
-    rounds["kpi_actuals"] += 1
-    result = wait(
-        view,
-        "kpi_actuals",
-        "After the campaign: actual KPI figures and spend, competitors' moves, next steps",
-        input_model=KpiActualsInput,
-        check=lambda answer: unknown_kpis(view, [a.name for a in answer.actuals]),
-    )
-    form = {"decider": result.decision.decider, **result.decision.payload}
-    record_kpi_actuals_task(
-        campaign.id, form["actuals"], form.get("spend_total"), result.decision.decider, now
-    )
-    path = render_report_task(campaign.id, form, now)
-    advance_campaign_task(campaign.id, "reported", ["report"], now)
-    queue_notifications_task(messages.report_ready(view, path=path), now)
-    label_run_task(run_id, f"{view.label} · report")
-    return path
+        position, why = position.after(move), handed
+    return announce_end(campaign.id, run_id, position.stage, why, now=now, settings=settings)

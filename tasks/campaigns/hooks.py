@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from clubflow.core.settings import Settings
-from domain.campaigns import MilestonePlan, step_date
+from domain.campaigns import CampaignStatus, MilestonePlan, step_date
 from domain.models import Campaign, Milestone
 from tasks.campaigns import messages
 from tasks.campaigns.store import (
@@ -40,20 +40,20 @@ def _training(session: Session, view: CampaignView) -> list[NotificationRequest]
 
 
 def _launch(session: Session, view: CampaignView) -> list[NotificationRequest]:
-    set_status(session=session, campaign_id=view.id, status="live")
+    set_status(session=session, campaign_id=view.id, status=CampaignStatus.live)
     return messages.launch(view, dealers_of(session=session, regions=view.regions))
 
 
 def _kpi_request(session: Session, view: CampaignView) -> list[NotificationRequest]:
-    set_status(session=session, campaign_id=view.id, status="reporting")
+    set_status(session=session, campaign_id=view.id, status=CampaignStatus.reporting)
     return messages.kpi_request(view)
 
 
 # (milestone key, the campaign statuses it fires in, what it does), in business order.
-STEPS: tuple[tuple[str, tuple[str, ...], Step], ...] = (
-    ("training", ("ready",), _training),
-    ("launch", ("ready",), _launch),
-    ("kpi_request", ("live",), _kpi_request),
+STEPS: tuple[tuple[str, tuple[CampaignStatus, ...], Step], ...] = (
+    ("training", (CampaignStatus.ready,), _training),
+    ("launch", (CampaignStatus.ready,), _launch),
+    ("kpi_request", (CampaignStatus.live,), _kpi_request),
 )
 
 

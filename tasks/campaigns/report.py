@@ -6,20 +6,21 @@ Every view shows the rush flag when the campaign was started with less than the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
 
-from clubflow.core.db import session_scope
-from clubflow.core.settings import get_settings
+from clubflow.core.settings import Settings
 from domain import calendar
 from domain.campaigns import kpi_rows, timeline_kept
 from domain.privacy import mask_text
 from tasks.campaigns.store import CampaignView, kpi_actuals, load_campaign
+from tasks.common import data_task
 from tasks.render import render
 
 
@@ -71,6 +72,9 @@ def timeline_rows(view: CampaignView) -> list[dict[str, str]]:
 def report_context(view: CampaignView, actuals: dict[str, float], form: dict[str, Any],
                    now: datetime) -> dict[str, Any]:  # fmt: skip
     spend = view.spend_total
+    done_days = [
+        (m, calendar.business_date(m.done_at) if m.done_at else None) for m in view.milestones
+    ]
     return {
         "campaign": {
             "name": view.name,
@@ -90,12 +94,10 @@ def report_context(view: CampaignView, actuals: dict[str, float], form: dict[str
             {
                 "title": m.title,
                 "due_on": m.due_on.isoformat(),
-                "done_on": calendar.business_date(m.done_at).isoformat() if m.done_at else "",
-                "kept": timeline_kept(
-                    m.due_on, calendar.business_date(m.done_at) if m.done_at else None
-                ),
+                "done_on": done_on.isoformat() if done_on else "",
+                "kept": timeline_kept(m.due_on, done_on),
             }
-            for m in view.milestones
+            for m, done_on in done_days
         ],
         "kpis": [
             {
@@ -117,6 +119,27 @@ def report_context(view: CampaignView, actuals: dict[str, float], form: dict[str
     }
 
 
+def render_report(
+    *, session: Session, campaign_id: int, form: dict[str, Any], now: datetime, settings: Settings
+) -> str:
+    """Render the post-campaign report: a markdown artifact and an HTML file; returns the
+    file's path. Rendering again writes the same file (the report is derived, not appended)."""
+    view = load_campaign(session=session, campaign_id=campaign_id)
+    actuals = kpi_actuals(session=session, campaign_id=campaign_id)
+    context = report_context(view, actuals, form, now)
+    markdown = render("reports/campaign_report.md.j2", context)
+    html = render("reports/campaign_report.html.j2", context)
+    path = Path(settings.campaign_reports_dir) / f"campaign-{view.code}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    create_markdown_artifact(
+        key=artifact_key(view, "report"),
+        markdown=markdown,
+        description=f"{view.name}: post-campaign report" + (" · RUSH" if view.rush else ""),
+    )
+    return str(path)
+
+
 # ---------------------------------------------------------------- tasks
 
 
@@ -133,24 +156,4 @@ def publish_timeline_task(view: CampaignView) -> None:
     )
 
 
-@task(name="render-campaign-report", cache_policy=NO_CACHE, retries=1)
-def render_report_task(campaign_id: int, form: dict[str, Any], now: datetime | None = None) -> str:
-    """Render the post-campaign report: a markdown artifact and an HTML file; returns the
-    file's path. Rendering again writes the same file (the report is derived, not appended)."""
-    settings = get_settings()
-    now = now or datetime.now(UTC)
-    with session_scope(settings.database_url) as session:
-        view = load_campaign(session=session, campaign_id=campaign_id)
-        actuals = kpi_actuals(session=session, campaign_id=campaign_id)
-    context = report_context(view, actuals, form, now)
-    markdown = render("reports/campaign_report.md.j2", context)
-    html = render("reports/campaign_report.html.j2", context)
-    path = Path(settings.campaign_reports_dir) / f"campaign-{view.code}.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    create_markdown_artifact(
-        key=artifact_key(view, "report"),
-        markdown=markdown,
-        description=f"{view.name}: post-campaign report" + (" · RUSH" if view.rush else ""),
-    )
-    return str(path)
+render_report_task = data_task(render_report, name="render-campaign-report", retries=1)

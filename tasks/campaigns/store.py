@@ -1,32 +1,37 @@
 """Campaigns in the store: register a plan (once per code), plan versions, the timeline's
-milestones, amendments after sign-off, rescheduling, KPI actuals.
+milestones, status moves, amendments after sign-off, rescheduling, KPI actuals.
 
-Data functions are plain and keyword-only; the @task wrappers at the bottom are what the
-pipeline calls.
+Data functions are plain and keyword-only and take the session; the tasks at the bottom
+(`tasks.common.data_task`) are what the pipeline calls.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.core.db import insert_ignoring_conflicts, session_scope
-from clubflow.core.settings import Settings, get_settings
+from clubflow.core.db import insert_ignoring_conflicts
+from clubflow.core.settings import Settings
 from domain import calendar
 from domain.campaigns import (
+    CLOSED_FOR_CHANGES,
+    PLAN_BOUND_GATES,
+    STAGES,
     CampaignPlan,
+    CampaignStatus,
     PlanError,
     PlanProblem,
     TimelinePolicy,
     check_plan,
-    lead_days,
+    launch_problems,
+    plan_change_problems,
     plan_hash,
+    reopen,
+    status_move,
     timeline,
 )
 from domain.gates import GateView
@@ -35,14 +40,15 @@ from domain.models import (
     CampaignKpiActual,
     CampaignPlanVersion,
     Dealer,
+    Gate,
+    GateStatus,
     Milestone,
     Region,
 )
-from tasks.audit import retry_unless_refused
+from domain.permissions import campaign_refusal
+from tasks.audit import actor_of, record_refusal, retry_unless_refused
+from tasks.common import data_task
 from tasks.gates.store import void_gates, void_stale_signoffs
-
-# Gates whose form shows the plan: an answer binds the version its form showed.
-PLAN_BOUND_GATES = ("plan_review", "signoff")
 
 
 class MilestoneView(BaseModel):
@@ -65,7 +71,7 @@ class CampaignView(BaseModel):
     launch_date: date
     end_date: date
     regions: list[str]
-    status: str
+    status: CampaignStatus
     rush_reason: str | None
     handbook_url: str
     started_by: str
@@ -118,6 +124,17 @@ def timeline_policy(settings: Settings) -> TimelinePolicy:
 
 def known_regions(*, session: Session) -> set[str]:
     return set(session.execute(select(Region.code)).scalars())
+
+
+def check_new_plan(*, session: Session, plan: CampaignPlan, now: datetime, settings: Settings):
+    """Refuse a plan (PlanError, naming each field) as of `now`, by the policy's lead time and
+    the regions in the store."""
+    check_plan(
+        plan,
+        today=calendar.business_date(now),
+        lead_days_required=settings.campaign_lead_days,
+        known_regions=known_regions(session=session),
+    )
 
 
 def load_campaign(*, session: Session, campaign_id: int | None = None, code: str | None = None):
@@ -180,12 +197,7 @@ def register_campaign(
         select(Campaign).where(Campaign.code == plan.code)
     ).scalar_one_or_none()
     if existing is None:
-        check_plan(
-            plan,
-            today=calendar.business_date(now),
-            lead_days_required=settings.campaign_lead_days,
-            known_regions=known_regions(session=session),
-        )
+        check_new_plan(session=session, plan=plan, now=now, settings=settings)
         insert_ignoring_conflicts(
             session,
             Campaign,
@@ -197,7 +209,7 @@ def register_campaign(
                     "launch_date": plan.launch_date,
                     "end_date": plan.end_date,
                     "regions": list(plan.regions),
-                    "status": "planning",
+                    "status": CampaignStatus.planning,
                     "plan_version": 1,
                     "rush_reason": (plan.rush_reason or "").strip() or None,
                     "handbook_url": plan.handbook_url,
@@ -310,23 +322,6 @@ def add_plan_version(
     return version
 
 
-def plan_change_problems(budget: list[dict], kpis: list[dict]) -> list[PlanProblem]:
-    problems = []
-    if not budget:
-        problems.append(PlanProblem("budget", "is empty; give at least one line"))
-    for i, line in enumerate(budget):
-        if float(line.get("amount") or 0) <= 0:
-            problems.append(
-                PlanProblem(f"budget[{i}].amount", f"{line.get('amount')} must be positive")
-            )
-    for i, kpi in enumerate(kpis):
-        if kpi.get("target") is None:
-            problems.append(
-                PlanProblem(f"kpis[{i}].target", f"KPI {kpi.get('name')!r} has no target")
-            )
-    return problems
-
-
 def amend_plan(
     *,
     session: Session,
@@ -374,7 +369,8 @@ def amend_plan(
         session=session, campaign_id=current.id, plan_version=view.plan_version, now=now
     )
     if voided:
-        session.get(Campaign, current.id).status = "planning"
+        campaign = session.get(Campaign, current.id)
+        campaign.status = reopen(campaign.status)
         session.flush()
         view = load_campaign(session=session, campaign_id=current.id)
     return view, voided
@@ -383,9 +379,8 @@ def amend_plan(
 def void_stale_open_gates(
     *, session: Session, campaign_id: int, plan_version: int, now: datetime
 ) -> list[GateView]:
-    """Void the open review/sign-off gates of this campaign bound to another plan version."""
-    from domain.models import Gate, GateStatus
-
+    """Void the open plan-bound gates (review, sign-off) of this campaign that show another
+    plan version on their form."""
     stale = session.execute(
         select(Gate.id).where(
             Gate.subject_type == "campaign",
@@ -415,27 +410,17 @@ def reschedule(
 ) -> tuple[CampaignView, CampaignView]:
     """Move L (the end moves with it); milestones and the due dates of waiting gates are
     derived again. Returns (before, after)."""
-    from domain.models import Gate, GateStatus
-
     before = load_campaign(session=session, code=code)
     today = calendar.business_date(now)
     problems = []
     if before.status in CLOSED_FOR_CHANGES:
         problems.append(PlanProblem("status", f"campaign {code} is {before.status}"))
-    if new_launch < today:
-        problems.append(
-            PlanProblem("launch_date", f"{new_launch} is in the past (today is {today})")
-        )
-    elif lead_days(new_launch, today) < settings.campaign_lead_days and not (
-        rush_reason or before.rush_reason
-    ):
-        problems.append(
-            PlanProblem(
-                "launch_date",
-                f"{new_launch} is {lead_days(new_launch, today)} days away; campaigns need "
-                f"{settings.campaign_lead_days} days of lead time, or a rush_reason",
-            )
-        )
+    problems += launch_problems(
+        new_launch,
+        today=today,
+        lead_days_required=settings.campaign_lead_days,
+        rush_reason=rush_reason or before.rush_reason,
+    )
     if problems:
         raise PlanError(problems)
     campaign = session.get(Campaign, before.id)
@@ -447,7 +432,11 @@ def reschedule(
     derive_milestones(session=session, campaign=campaign, settings=settings)
     after = load_campaign(session=session, campaign_id=campaign.id)
     # Waiting gates follow their milestone (review and sign-off by L-30, report by end+7).
-    gate_milestone = {"plan_review": "signoff", "signoff": "signoff", "kpi_actuals": "report"}
+    gate_milestone = {
+        str(stage): spec.due.milestone
+        for stage, spec in STAGES.items()
+        if spec.is_gate and spec.due.milestone
+    }
     for gate in session.execute(
         select(Gate).where(
             Gate.subject_type == "campaign",
@@ -457,24 +446,21 @@ def reschedule(
         )
     ).scalars():
         due = after.milestone(gate_milestone[gate.key]).due_on
-        if gate.key == "plan_review":
-            due = min(due, gate.due_on)  # a review round is quick; only an earlier L pulls it in
+        if STAGES[gate.key].due.working_days:
+            due = min(due, gate.due_on)  # a quick round stays quick; only an earlier L pulls it in
         gate.due_on = max(due, calendar.next_working_day(today))
     session.flush()
     return before, after
 
 
-STATUS_ORDER = ("planning", "signed", "ready", "live", "reporting", "reported", "rejected")
-# Once live, the plan and its dates are history: the report compares against them.
-CLOSED_FOR_CHANGES = ("live", "reporting", "reported", "rejected")
-
-
-def set_status(*, session: Session, campaign_id: int, status: str) -> bool:
-    """Move the campaign forward to `status`; never back (a replayed run passes earlier
-    stages again). Only `amend_plan` sends a campaign back to planning."""
+def set_status(*, session: Session, campaign_id: int, status: CampaignStatus | str) -> bool:
+    """Move the campaign forward to `status` (domain.campaigns.STATUS_MOVES); never back (a
+    replayed run passes earlier stages again). Only `amend_plan` sends a campaign back to
+    planning. Returns whether it changed."""
     campaign = session.get(Campaign, campaign_id)
-    if STATUS_ORDER.index(status) <= STATUS_ORDER.index(campaign.status):
+    if not status_move(campaign.status, status):
         return False
+    status = CampaignStatus(status)
     campaign.status = status
     session.flush()
     return True
@@ -541,13 +527,61 @@ def dealers_of(*, session: Session, regions: list[str]) -> list[str]:
     )
 
 
-def due_after(today: date, working_days: int) -> date:
-    return calendar.add_working_days(today, working_days)
+def check_campaign_actor(
+    *, session: Session, action: str, code: str, username: str, now: datetime
+) -> str | None:
+    """Why `username` may not do `action` (`campaign.start`, ...) to campaign `code`, or
+    None. A refusal is recorded in the session; the caller raises it (tasks.audit.Refused)
+    after the session commits, so the record stays."""
+    actor = actor_of(session=session, username=username)
+    reason = campaign_refusal(actor, username=username, action=action)
+    if reason is None:
+        return None
+    subject = f"campaign:{code}"
+    record_refusal(
+        session=session, action=action, subject=subject, actor=username, reason=reason, now=now
+    )
+    return f"{subject}: {action.split('.')[-1]} refused: {reason}"
 
 
-def gate_due(milestone_due: date, today: date) -> date:
-    """A gate is due by its milestone, or the next working day when that has passed."""
-    return max(milestone_due, calendar.next_working_day(today + timedelta(1)))
+def store_plan_revision(
+    *,
+    session: Session,
+    campaign_id: int,
+    version: int,
+    revision: dict[str, Any],
+    by: str,
+    now: datetime,
+) -> CampaignView:
+    """The agency's revised plan becomes version `version` (once)."""
+    add_plan_version(
+        session=session,
+        campaign_id=campaign_id,
+        version=version,
+        summary=revision["summary"],
+        policy=revision.get("policy", ""),
+        budget=revision["budget"],
+        kpis=revision["kpis"],
+        created_by=by,
+        note=revision.get("note", ""),
+        now=now,
+    )
+    return load_campaign(session=session, campaign_id=campaign_id)
+
+
+def advance_campaign(
+    *,
+    session: Session,
+    campaign_id: int,
+    now: datetime,
+    status: CampaignStatus | None = None,
+    milestones_done: list[str] | tuple[str, ...] = (),
+) -> None:
+    """Move the campaign forward (never back) and mark milestones done (once)."""
+    if status:
+        set_status(session=session, campaign_id=campaign_id, status=status)
+    for key in milestones_done:
+        mark_milestone(session=session, campaign_id=campaign_id, key=key, now=now)
 
 
 # ---------------------------------------------------------------- tasks
@@ -555,112 +589,11 @@ def gate_due(milestone_due: date, today: date) -> date:
 # A refused input (unknown campaign, a bad plan) is an answer: it is never retried.
 RETRY = {"retries": 2, "retry_delay_seconds": [2, 10], "retry_condition_fn": retry_unless_refused}
 
-
+check_campaign_actor_task = data_task(check_campaign_actor, **RETRY)
 # No retries: a refused plan must fail the run at once, naming the field.
-@task(name="register-campaign", cache_policy=NO_CACHE)
-def register_campaign_task(
-    plan: CampaignPlan, flow_run_id: str | None = None, now: datetime | None = None
-) -> CampaignView:
-    """Validate and store a new campaign with its timeline, or return the stored one. Only a
-    campaign manager starts one (a refusal is recorded)."""
-    from domain.permissions import campaign_refusal
-    from tasks.audit import authorize
-
-    settings = get_settings()
-    authorize(
-        settings.database_url,
-        action="campaign.start",
-        subject=f"campaign:{plan.code}",
-        username=plan.started_by,
-        rule=lambda _s, actor: campaign_refusal(
-            actor, username=plan.started_by, action="campaign.start"
-        ),
-        now=now,
-    )
-    with session_scope(settings.database_url) as session:
-        return register_campaign(
-            session=session,
-            plan=plan,
-            now=now or datetime.now(UTC),
-            settings=settings,
-            flow_run_id=flow_run_id,
-        )
-
-
-@task(name="void-stale-plan-gates", cache_policy=NO_CACHE, **RETRY)
-def void_stale_open_gates_task(
-    campaign_id: int, plan_version: int, now: datetime | None = None
-) -> int:
-    """Before waiting at a plan-bound gate: an open round of another plan version is void."""
-    with session_scope(get_settings().database_url) as session:
-        return len(
-            void_stale_open_gates(
-                session=session,
-                campaign_id=campaign_id,
-                plan_version=plan_version,
-                now=now or datetime.now(UTC),
-            )
-        )
-
-
-@task(name="load-campaign", cache_policy=NO_CACHE, **RETRY)
-def load_campaign_task(campaign_id: int) -> CampaignView:
-    with session_scope(get_settings().database_url) as session:
-        return load_campaign(session=session, campaign_id=campaign_id)
-
-
-@task(name="store-plan-revision", cache_policy=NO_CACHE, **RETRY)
-def store_plan_revision_task(
-    campaign_id: int, version: int, revision: dict[str, Any], by: str, now: datetime | None = None
-) -> CampaignView:
-    """The agency's revised plan becomes version `version` (once)."""
-    with session_scope(get_settings().database_url) as session:
-        add_plan_version(
-            session=session,
-            campaign_id=campaign_id,
-            version=version,
-            summary=revision["summary"],
-            policy=revision.get("policy", ""),
-            budget=revision["budget"],
-            kpis=revision["kpis"],
-            created_by=by,
-            note=revision.get("note", ""),
-            now=now or datetime.now(UTC),
-        )
-        return load_campaign(session=session, campaign_id=campaign_id)
-
-
-@task(name="advance-campaign", cache_policy=NO_CACHE, **RETRY)
-def advance_campaign_task(
-    campaign_id: int,
-    status: str | None = None,
-    milestones_done: list[str] | None = None,
-    now: datetime | None = None,
-) -> None:
-    """Move the campaign forward (never back) and mark milestones done (once)."""
-    with session_scope(get_settings().database_url) as session:
-        if status:
-            set_status(session=session, campaign_id=campaign_id, status=status)
-        for key in milestones_done or []:
-            mark_milestone(
-                session=session, campaign_id=campaign_id, key=key, now=now or datetime.now(UTC)
-            )
-
-
-@task(name="store-kpi-actuals", cache_policy=NO_CACHE, **RETRY)
-def record_kpi_actuals_task(
-    campaign_id: int,
-    actuals: list[dict],
-    spend_total: float | None,
-    by: str,
-    now: datetime | None = None,
-) -> int:
-    with session_scope(get_settings().database_url) as session:
-        return record_kpi_actuals(
-            session=session,
-            campaign_id=campaign_id,
-            actuals=actuals,
-            spend_total=spend_total,
-            by=by,
-            now=now or datetime.now(UTC),
-        )
+register_campaign_task = data_task(register_campaign)
+void_stale_open_gates_task = data_task(void_stale_open_gates, **RETRY)
+load_campaign_task = data_task(load_campaign, **RETRY)
+store_plan_revision_task = data_task(store_plan_revision, **RETRY)
+advance_campaign_task = data_task(advance_campaign, **RETRY)
+record_kpi_actuals_task = data_task(record_kpi_actuals, **RETRY)

@@ -9,9 +9,9 @@ import pytest
 from campaign_steps import NOW, start
 from typer.testing import CliRunner
 
+from clubflow.campaigns import parse_kpi_csv
 from clubflow.cli import app
 from domain import calendar
-from tasks.campaigns.operations import parse_kpi_csv
 
 cli = CliRunner()
 

@@ -18,8 +18,8 @@ from campaign_steps import (
     titles,
 )
 
+from clubflow.campaigns import revise_plan, submit_kpis
 from domain import calendar
-from tasks.campaigns.operations import revise_plan, submit_kpis
 from tasks.gates.decisions import decide
 
 CODE = "campaign:2026-mid-autumn"

@@ -18,7 +18,7 @@ from campaign_steps import (
 )
 
 import flows.gates
-from tasks.campaigns.operations import submit_kpis
+from clubflow.campaigns import submit_kpis
 from tasks.gates.decisions import decide
 
 CODE = "campaign:2026-mid-autumn"

@@ -27,10 +27,10 @@ from prefect.client.schemas.filters import (
 from prefect.flow_runs import resume_flow_run
 from sqlalchemy import select
 
+from clubflow.campaigns import amend_campaign, reschedule_campaign, start_campaign
 from clubflow.core.db import session_scope
 from domain.campaigns import PlanError
 from domain.models import Campaign
-from tasks.campaigns.operations import amend_campaign, reschedule_campaign, start_campaign
 from tasks.gates.decisions import DecisionRefused, decide
 
 CODE = "campaign:2026-mid-autumn"
@@ -226,7 +226,7 @@ def test_an_overdue_gate_reminds_once_and_escalates_once_two_working_days_later(
 def test_not_feasible_goes_back_to_the_agency_and_through_review_and_sign_off_again(
     gate_runner, db_url, sink
 ):
-    from tasks.campaigns.operations import revise_plan
+    from clubflow.campaigns import revise_plan
 
     start(gate_runner)
     through_signoff(gate_runner)

@@ -10,11 +10,11 @@ from prefect.client.orchestration import get_client
 from prefect.input.run_input import keyset_from_paused_state
 from typer.testing import CliRunner
 
+from clubflow.campaigns import amend_campaign, reschedule_campaign
 from clubflow.cli import app
 from clubflow.core.db import session_scope
 from domain.models import CampaignPlanVersion
 from tasks.audit import Refused, refusals
-from tasks.campaigns.operations import amend_campaign, reschedule_campaign
 from tasks.gates.decisions import decide
 
 CODE = "2026-mid-autumn"

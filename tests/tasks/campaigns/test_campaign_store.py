@@ -126,7 +126,9 @@ def test_moving_l_moves_the_milestones_and_the_dated_steps_fire_once(store):
         )
     assert after.milestone("launch").starts_on == date(2026, 10, 12)
     assert after.milestone("report").due_on == date(2026, 10, 25)
-    advance_campaign_task.fn(view.id, "ready")
+    with session_scope(store) as session:
+        set_status(session=session, campaign_id=view.id, status="signed")
+    advance_campaign_task.fn(campaign_id=view.id, status="ready", now=NOW)
     training_day = after.milestone("training").starts_on
     with session_scope(store) as session:
         early = run_campaign_steps(

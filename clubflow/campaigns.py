@@ -1,5 +1,8 @@
 """What people do to a campaign from outside its run (the CLI calls these; so can Python):
 start it, move L, change the plan after sign-off, hand in the revised plan or the KPI figures.
+
+These are the app's edge: each reads the settings and opens its own transactions around the
+data functions of tasks/campaigns/, then wakes the waiting run when it has to.
 """
 
 from __future__ import annotations
@@ -13,18 +16,22 @@ from typing import Any
 from clubflow.core import documents
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
-from domain import calendar
-from domain.campaigns import CampaignPlan, PlanError, check_plan
-from domain.permissions import campaign_refusal
-from tasks.audit import Refused, authorize
+from domain.campaigns import (
+    CampaignPlan,
+    CampaignStatus,
+    PlanError,
+    plan_change_problems,
+    unknown_kpis,
+)
+from tasks.audit import Refused
 from tasks.campaigns import messages
 from tasks.campaigns.store import (
     CampaignView,
     amend_plan,
+    check_campaign_actor,
+    check_new_plan,
     dealers_of,
-    known_regions,
     load_campaign,
-    plan_change_problems,
     reschedule,
 )
 from tasks.gates.decisions import Decided, decide, wake_run
@@ -39,14 +46,16 @@ def authorize_campaign(
     action: str, subject: str, username: str, *, now: datetime | None = None
 ) -> None:
     """Refuse (and record) an actor whose role may not do `action` to a campaign."""
-    authorize(
-        get_settings().database_url,
-        action=action,
-        subject=f"campaign:{subject}",
-        username=username,
-        rule=lambda _session, actor: campaign_refusal(actor, username=username, action=action),
-        now=now,
-    )
+    with session_scope(get_settings().database_url) as session:
+        refused = check_campaign_actor(
+            session=session,
+            action=action,
+            code=subject,
+            username=username,
+            now=now or datetime.now(UTC),
+        )
+    if refused:
+        raise Refused(refused)
 
 
 def read_document(path: Path) -> dict[str, Any]:
@@ -64,12 +73,7 @@ def start_campaign(plan: CampaignPlan, *, now: datetime | None = None):
     moment = now or datetime.now(UTC)
     authorize_campaign("campaign.start", plan.code, plan.started_by, now=moment)
     with session_scope(settings.database_url) as session:
-        check_plan(
-            plan,
-            today=calendar.business_date(moment),
-            lead_days_required=settings.campaign_lead_days,
-            known_regions=known_regions(session=session),
-        )
+        check_new_plan(session=session, plan=plan, now=moment, settings=settings)
     parameters: dict[str, Any] = {"plan": plan.model_dump(mode="json")}
     if now is not None:
         # The run acts at the same time as this check; without one it reads the clock.
@@ -109,7 +113,7 @@ def reschedule_campaign(
         if after.launch_date != before.launch_date:
             told = (
                 dealers_of(session=session, regions=after.regions)
-                if after.status in ("ready", "live")
+                if after.status in (CampaignStatus.ready, CampaignStatus.live)
                 else []
             )
             queue_notifications(
@@ -216,12 +220,11 @@ def submit_kpis(
 ) -> Decided:
     """Hand in the actual KPI figures at the waiting `kpi_actuals` gate; every figure must
     name a KPI of the plan."""
-    planned = {k["name"] for k in _current(code).kpis}
-    unknown = sorted({a["name"] for a in actuals} - planned)
+    kpis = _current(code).kpis
+    unknown = unknown_kpis(kpis, [a["name"] for a in actuals])
     if unknown:
-        raise ValueError(
-            f"{code}: {', '.join(unknown)} not among the plan's KPIs {sorted(planned)}"
-        )
+        planned = sorted({k["name"] for k in kpis})
+        raise ValueError(f"{code}: {', '.join(unknown)} not among the plan's KPIs {planned}")
     return decide(
         f"campaign:{code}",
         "kpi_actuals",
