@@ -7,8 +7,6 @@ data functions of tasks/campaigns/, then wakes the waiting run when it has to.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from domain.campaigns import (
     plan_change_problems,
     unknown_kpis,
 )
+from domain.tabular import TableError, read_table
 from tasks.audit import Refused
 from tasks.campaigns import messages
 from tasks.campaigns.store import (
@@ -187,18 +186,24 @@ def revise_plan(code: str, revision: dict[str, Any], *, by: str, **kwargs) -> De
     )
 
 
-def parse_kpi_csv(text: str) -> tuple[list[dict[str, Any]], float | None]:
-    """`kpi,actual` rows (a `spend_total` row gives the spend); errors name the line."""
-    rows = list(csv.DictReader(io.StringIO(text)))
-    if not rows or not {"kpi", "actual"} <= set(rows[0]):
-        raise ValueError("KPI CSV needs the columns kpi,actual")
+KPI_COLUMNS = {"kpi": ("kpi", "指标", "KPI"), "actual": ("actual", "实际", "实际值")}
+
+
+def parse_kpi_csv(data: bytes | str) -> tuple[list[dict[str, Any]], float | None]:
+    """`kpi,actual` rows (a `spend_total` row gives the spend); errors name the line. Read by
+    the one tabular reader: UTF-8 or GBK, zh or en headers."""
+    try:
+        table = read_table(data, KPI_COLUMNS, ("kpi", "actual"))
+    except TableError as exc:
+        raise ValueError(f"KPI CSV needs the columns kpi,actual: {exc}") from None
     actuals, spend = [], None
-    for line, row in enumerate(rows, start=2):
-        name = (row["kpi"] or "").strip()
+    for line, row in table.records:
+        name = row.get("kpi", "").strip()
+        raw = row.get("actual", "")
         try:
-            value = float((row["actual"] or "").replace(",", ""))
+            value = float(raw.replace(",", ""))
         except ValueError:
-            raise ValueError(f"line {line}: actual {row['actual']!r} is not a number") from None
+            raise ValueError(f"line {line}: actual {raw!r} is not a number") from None
         if name == "spend_total":
             spend = value
         elif name:

@@ -126,7 +126,7 @@ def kpi(
     from tasks.gates.decisions import DecisionRefused, GateRunError
 
     try:
-        actuals, csv_spend = parse_kpi_csv(file.read_text(encoding="utf-8"))
+        actuals, csv_spend = parse_kpi_csv(file.read_bytes())
         total = spend if spend is not None else csv_spend
         if total is None:
             raise ValueError("give the total spend: --spend or a spend_total row")
