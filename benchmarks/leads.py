@@ -11,7 +11,7 @@ seven-column table with one index) and both ratios.
     uv run python -m benchmarks.leads --postgres      # PostgreSQL on 127.0.0.1:5432
     uv run python -m benchmarks.leads --leads 200000  # linearity check
 
-Targets (issue 6): ratio ≤ 10, task_runs ≤ 20, peak RSS ≤ 300 MB, sweep ≤ 3 s.
+Targets: ratio ≤ 10, task_runs ≤ 20, peak RSS ≤ 300 MB, sweep ≤ 3 s.
 """
 
 from __future__ import annotations

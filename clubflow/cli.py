@@ -23,6 +23,7 @@ from clubflow.cli_common import (
 )
 from clubflow.core.db import DatabaseError, migrate, safe_url, session_scope
 from clubflow.core.settings import get_settings
+from domain.calendar import business_date
 
 app = typer.Typer(
     help="clubflow: owner clubs, campaigns and leads on Prefect.",
@@ -98,7 +99,7 @@ def status(now: str = typer.Option("", help=NOW_HELP)) -> None:
     from tasks.outbox import outbox_counts
 
     settings = get_settings()
-    today = parse_now(now).astimezone(settings.tz).date()
+    today = business_date(parse_now(now))
     with session_scope(settings.database_url) as session:
         gates = (
             session.execute(

@@ -11,6 +11,7 @@ from rich.table import Table
 from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
+from domain.calendar import BUSINESS_TZ
 
 app = typer.Typer(help="The notification outbox: list, show, retry.", invoke_without_command=True)
 
@@ -20,7 +21,7 @@ STATUSES = ("pending", "sending", "sent", "dead")
 def _when(value) -> str:
     if value is None:
         return ""
-    return value.astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M:%S")
+    return value.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @app.callback()

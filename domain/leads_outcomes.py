@@ -1,4 +1,4 @@
-"""The call-outcome state machine (DOMAIN §5), a pure function of the lead and one call.
+"""The call-outcome state machine, a pure function of the lead and one call.
 
 - wrong / empty / suspended number closes the lead invalid at once;
 - connected closes it valid (interested leads then go to a dealer);

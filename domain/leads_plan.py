@@ -1,4 +1,4 @@
-"""When a lead is called, who calls it, and which dealer receives it (DOMAIN §5).
+"""When a lead is called, who calls it, and which dealer receives it (docs/rules.md).
 
 - Call plan: calls 1 and 2 on the lead's call day (the business day of arrival, or the next
   working day when it arrived after the cut-off or on a rest day); call 3 the next working day.

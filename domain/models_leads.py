@@ -75,7 +75,7 @@ class LeadSourceCursor(SQLModel, table=True):
 
 
 class LeadRevisit(SQLModel, table=True):
-    """A lead put on the weekly revisit list (DOMAIN §5.7): once per lead and week."""
+    """A lead put on the weekly revisit list: once per lead and week."""
 
     __table_args__ = (sa.UniqueConstraint("lead_id", "week_of"),)
 

@@ -1,4 +1,4 @@
-"""Tables of the members area (issue 7) beyond Member and PointsEntry in domain/models.py.
+"""Tables of the members area beyond Member and PointsEntry in domain/models.py.
 
 Natural keys carry idempotency: one activation round per (member, round), one reward per
 (referred member, event), one invitation per (member, sleep episode), one interaction per

@@ -11,12 +11,10 @@ from datetime import time
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.calendar import BUSINESS_TZ
 from domain.subsidy import SubsidyPolicy
 
 PLACEHOLDER_SECRETS = {
@@ -192,12 +190,6 @@ class Settings(BaseSettings):
                 f"set a real one outside development (environment={self.environment})"
             )
         return self
-
-    @property
-    def tz(self) -> ZoneInfo:
-        """The business timezone (Asia/Shanghai by the brand's rule), for callers that format
-        times from settings; the one definition is domain.calendar.BUSINESS_TZ."""
-        return BUSINESS_TZ
 
 
 @lru_cache

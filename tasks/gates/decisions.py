@@ -24,6 +24,7 @@ from prefect.states import Scheduled
 
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
+from domain.calendar import BUSINESS_TZ
 from domain.gates import GateView, InboxItem, OutcomeError, normalise_outcome
 from domain.models import GateStatus
 from tasks.gates.inbox import waiting_on
@@ -191,7 +192,7 @@ def _explain(gate: GateView, run, found: tuple[Any, Any] | None, last: str) -> s
             f"{died}; it was replayed {recovery.attempt - 1} times and died again, so it is "
             f"marked Crashed and {settings.recovery_notify} was told: start the flow again"
         )
-    when = recovery.recovered_at.astimezone(settings.tz).strftime("%H:%M")
+    when = recovery.recovered_at.astimezone(BUSINESS_TZ).strftime("%H:%M")
     return (
         f"{died}; it was put back to replay at {when} (attempt {recovery.attempt} of "
         f"{settings.recovery_max_replays}) and has not suspended here again yet: the serve "

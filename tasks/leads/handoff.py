@@ -122,7 +122,7 @@ def _give(
         template=template,
         context=context,
         idem_key=f"leads:handoff:{lead.id}:{round_no}",
-        urgent=True,  # "notified at once" (DOMAIN §5.6), quiet hours or not
+        urgent=True,  # the dealer is told at once, quiet hours or not
     )
 
 

@@ -1,4 +1,4 @@
-"""Weekly revisit (DOMAIN §5.7): leads unconverted for over two months, listed once a week.
+"""Weekly revisit: leads unconverted for over two months, listed once a week.
 
 Unconverted means: a valid, interested lead handed to a dealer and not converted, closed more
 than the policy's days ago; or a lead still open (appointments) that arrived that long ago.

@@ -1,4 +1,4 @@
-"""The call-outcome state machine against DOMAIN §5, every outcome × call number."""
+"""The call-outcome state machine against the call rules, every outcome × call number."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _apply(call_no: int, outcome: Outcome, *, appointment: datetime | None = APP
 
 
 def _expected(call_no: int, outcome: Outcome):
-    """DOMAIN §5 written as a table: (status, resolution, next call no, due, hand-off)."""
+    """The call rules written as a table: (status, resolution, next call no, due, hand-off)."""
     if outcome == Outcome.interested:
         return ("valid", Resolution.interested, None, None, True)
     if outcome == Outcome.not_interested:
