@@ -193,13 +193,8 @@ def register_members(
     """
     result = RegistrationResult()
     today = business_date(now)
-
     wanted = _resolve_rows(session, registrations, source, result)
-    existing = {}
-    for batch in chunks(sorted(wanted)):
-        for member in session.execute(select(Member).where(Member.phone.in_(batch))).scalars():
-            existing[member.phone] = member
-
+    existing = _members_by_phone(session, sorted(wanted))
     # A pending registration whose window has ended counts as expired even if the daily
     # sweep has not marked it yet: registering again starts a new round.
     lapsed = _lapsed_rounds(
@@ -207,7 +202,43 @@ def register_members(
     )
     for activation in lapsed.values():
         activation.expired_at = now
+    reopen = _merge_into_existing(wanted, existing, set(lapsed), result)
+    created = _create_members(session, wanted, existing, now)
+    result.created = [m.member_no for m in created]
+    requests = _start_activation_rounds(
+        session, created + reopen, wanted, reopen, today=today, now=now, settings=settings
+    )
+    if requests:
+        result.queued = queue_notifications(
+            session=session, requests=requests, now=now, settings=settings
+        ).queued
+    session.flush()
+    run_logger("members").info(
+        "registered %s new, %s merged, %s reopened, %s rejected",
+        len(result.created),
+        len(result.merged),
+        len(result.reopened),
+        len(result.rejected),
+    )
+    return result
 
+
+def _members_by_phone(session: Session, phones: list[str]) -> dict[str, Member]:
+    existing = {}
+    for batch in chunks(phones):
+        for member in session.execute(select(Member).where(Member.phone.in_(batch))).scalars():
+            existing[member.phone] = member
+    return existing
+
+
+def _merge_into_existing(
+    wanted: dict[str, dict],
+    existing: dict[str, Member],
+    lapsed_ids: set[int],
+    result: RegistrationResult,
+) -> list[Member]:
+    """Complete known members' missing details; the expired or lapsed ones, returned, start a
+    new activation round."""
     reopen: list[Member] = []
     for phone, entry in wanted.items():
         member = existing.get(phone)
@@ -222,14 +253,19 @@ def register_members(
             and member.status != MemberStatus.active  # a referral counts before joining only
         ):
             member.referred_by_id = entry["referred_by_id"]
-        if member.status == MemberStatus.expired or member.id in lapsed:
+        if member.status == MemberStatus.expired or member.id in lapsed_ids:
             if member.status != MemberStatus.registered:  # lapsed: still registered, new round
                 member.status = move_member(member.status, MemberStatus.registered)
             reopen.append(member)
             result.reopened.append(member.member_no)
         else:
             result.merged.append(member.member_no)
+    return reopen
 
+
+def _create_members(
+    session: Session, wanted: dict[str, dict], existing: dict[str, Member], now: datetime
+) -> list[Member]:
     new_rows = [
         {
             # A placeholder number until the id is known (the phone keeps it unique).
@@ -260,10 +296,20 @@ def register_members(
             created += session.execute(
                 select(Member).where(Member.id.in_(batch)).order_by(Member.id)
             ).scalars()
-        result.created = [m.member_no for m in created]
+    return created
 
-    # Activation rounds and codes for new and reopened members.
-    starting = created + reopen
+
+def _start_activation_rounds(
+    session: Session,
+    starting: list[Member],
+    wanted: dict[str, dict],
+    reopen: list[Member],
+    *,
+    today: date,
+    now: datetime,
+    settings: Settings,
+) -> list[NotificationRequest]:
+    """Activation rounds for new and reopened members, and the messages with their codes."""
     sources = {m.id: wanted[m.phone]["source"] for m in starting}
     last_round = {}
     if reopen:
@@ -292,7 +338,7 @@ def register_members(
         for m in starting
     ]
     insert_ignoring_conflicts(session, MemberActivation, rounds, on=["member_id", "round"])
-    requests = [
+    return [
         _code_request(
             settings,
             m.member_no,
@@ -303,19 +349,6 @@ def register_members(
         )
         for m, row in zip(starting, rounds, strict=True)
     ]
-    if requests:
-        result.queued = queue_notifications(
-            session=session, requests=requests, now=now, settings=settings
-        ).queued
-    session.flush()
-    run_logger("members").info(
-        "registered %s new, %s merged, %s reopened, %s rejected",
-        len(result.created),
-        len(result.merged),
-        len(result.reopened),
-        len(result.rejected),
-    )
-    return result
 
 
 # ---------------------------------------------------------------- activation
