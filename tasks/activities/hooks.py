@@ -1,4 +1,4 @@
-"""The activities' dated steps, run by the shared hourly sweep (tasks/gates.py registry):
+"""The activities' dated steps, run by the shared hourly sweep (tasks/gates/dated_steps.py):
 warm-up on its day, recap reminder and escalation, points at end + N working days, archive.
 
 Each step does what is due by `today` and not yet done, marks it in the session, and returns
