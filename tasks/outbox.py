@@ -168,6 +168,18 @@ def queue_notifications(
     return QueueResult(queued=len(ids), duplicates=len(rows) - len(ids), ids=ids)
 
 
+def queue_checked_notifications(
+    *, session: Session, requests: list[NotificationRequest], now: datetime, settings: Settings
+) -> QueueResult:
+    """Queue a step's notifications in the step's own transaction, every recipient checked
+    against the channels block first: one unreachable recipient stores nothing."""
+    if not requests:
+        return QueueResult()
+    return queue_notifications(
+        session=session, requests=requests, now=now, settings=settings, channels=load_channels()
+    )
+
+
 def _due(now: datetime):
     """Pending and due, or leased by a sender that has not finished in time (crashed)."""
     return or_(

@@ -46,7 +46,10 @@ from clubflow.core.settings import Settings, get_settings
 from domain.calendar import BUSINESS_TZ
 from domain.models import RunRecovery
 from tasks.common import run_logger
-from tasks.outbox import NotificationRequest, load_channels, queue_notifications
+from tasks.outbox import (
+    NotificationRequest,
+    queue_checked_notifications,
+)
 
 HEARTBEAT = "prefect.flow-run.heartbeat"
 HOUSEKEEPING = "housekeeping"
@@ -290,12 +293,11 @@ def claim_recovery(
     if not insert_ignoring_conflicts(session, RunRecovery, [row], on=["flow_run_id", "attempt"]):
         return None
     if action == "gave_up":
-        queue_notifications(
+        queue_checked_notifications(
             session=session,
             requests=[gave_up_notice(stranded, replays=replays, settings=settings)],
             now=now,
             settings=settings,
-            channels=load_channels(),
         )
     return Recovery(**row)
 

@@ -8,11 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.core.settings import Settings
 from domain.activities import ActivityStatus, move_activity
 from domain.models import Activity, ActivityClass, Club, Member, Person, Role
 from domain.regions import region_info
-from tasks.outbox import NotificationRequest, load_channels, queue_notifications
+from tasks.outbox import NotificationRequest
 
 
 def warmup_recipients(*, session: Session, activity: Activity) -> list[tuple[str, str]]:
@@ -69,18 +68,3 @@ def announce(*, session: Session, activity: Activity, now: datetime) -> list[Not
         )
         for recipient, key in warmup_recipients(session=session, activity=activity)
     ]
-
-
-def queue_step_notifications(
-    *, session: Session, requests: list[NotificationRequest], now: datetime, settings: Settings
-) -> None:
-    """Queue a step's notifications in the step's own transaction; their recipients are
-    checked against the channels block before anything is stored."""
-    if requests:
-        queue_notifications(
-            session=session,
-            requests=requests,
-            now=now,
-            settings=settings,
-            channels=load_channels(),
-        )

@@ -29,12 +29,11 @@ from domain.subsidy import (
     move_claim,
     propose,
 )
-from tasks.activities.announce import queue_step_notifications
 from tasks.activities.checkin import participant_count
 from tasks.activities.refusals import RETRY, ClaimRefused
 from tasks.activities.store import ActivityView, get_activity, read_activity
 from tasks.common import data_task
-from tasks.outbox import NotificationRequest
+from tasks.outbox import NotificationRequest, queue_checked_notifications
 
 
 class ClaimLineView(BaseModel):
@@ -410,7 +409,7 @@ def decide_claim_and_notify(
         now=now,
         policy=settings.subsidy_policy,
     )
-    queue_step_notifications(session=session, requests=requests, now=now, settings=settings)
+    queue_checked_notifications(session=session, requests=requests, now=now, settings=settings)
     return claim
 
 
@@ -426,7 +425,7 @@ def mark_paid_and_notify(
     claim, requests = mark_paid(
         session=session, code=code, paid_by=paid_by, payment_ref=payment_ref, now=now
     )
-    queue_step_notifications(session=session, requests=requests, now=now, settings=settings)
+    queue_checked_notifications(session=session, requests=requests, now=now, settings=settings)
     return claim
 
 

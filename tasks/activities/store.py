@@ -38,10 +38,10 @@ from domain.activities import (
 )
 from domain.models import Activity, ActivityClass, Club, Person, Role
 from domain.regions import REGION_CODES, region_info
-from tasks.activities.announce import announce, queue_step_notifications
+from tasks.activities.announce import announce
 from tasks.activities.refusals import RETRY, ActivityError
 from tasks.common import data_task, run_logger
-from tasks.outbox import NotificationRequest
+from tasks.outbox import NotificationRequest, queue_checked_notifications
 
 # Statuses in which an activity still takes place (and so blocks the club's calendar).
 LIVE = (
@@ -421,7 +421,7 @@ def record_review_outcome_and_notify(
         decider=decider,
         comment=comment,
     )
-    queue_step_notifications(session=session, requests=requests, now=now, settings=settings)
+    queue_checked_notifications(session=session, requests=requests, now=now, settings=settings)
     return activity
 
 
@@ -432,7 +432,7 @@ def approve_activity_and_notify(
     activity, plan, requests = approve_activity(
         session=session, code=code, now=now, settings=settings
     )
-    queue_step_notifications(session=session, requests=requests, now=now, settings=settings)
+    queue_checked_notifications(session=session, requests=requests, now=now, settings=settings)
     run_logger("activities").info("activity %s: %s (%s)", code, plan.action, plan.reason)
     return activity, plan
 

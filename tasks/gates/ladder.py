@@ -13,7 +13,10 @@ from domain import calendar
 from domain.gates import Level, levels_due, owner_recipient
 from domain.models import Gate, GateStatus
 from tasks.common import data_task
-from tasks.outbox import NotificationRequest, load_channels, queue_notifications
+from tasks.outbox import (
+    NotificationRequest,
+    queue_checked_notifications,
+)
 
 
 def gate_ladder_notifications(
@@ -70,14 +73,7 @@ def gate_ladder_notifications(
 def queue_gate_reminders(*, session: Session, now: datetime, settings: Settings) -> list[str]:
     """Queue today's reminders and escalations (each level once per gate); their keys."""
     requests = gate_ladder_notifications(session=session, now=now, settings=settings)
-    if requests:
-        queue_notifications(
-            session=session,
-            requests=requests,
-            now=now,
-            settings=settings,
-            channels=load_channels(),
-        )
+    queue_checked_notifications(session=session, requests=requests, now=now, settings=settings)
     return [r.idem_key for r in requests]
 
 

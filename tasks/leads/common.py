@@ -17,7 +17,9 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
+from blocks.systems import ExternalSystem
 from domain.calendar import BUSINESS_TZ
+from tasks.common import run_logger
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,6 +71,16 @@ def optional_channels() -> NotificationChannels | None:
     try:
         return load_channels()
     except ValueError:
+        return None
+
+
+def optional_system(name: str, what: str) -> ExternalSystem | None:
+    """The saved ExternalSystem block `name`; None (and one log line) when `what` is not
+    configured, so a deployment without that system simply has nothing to fetch."""
+    try:
+        return ExternalSystem.load(name)
+    except ValueError:
+        run_logger("leads").info("no %r block saved: %s is not configured", name, what)
         return None
 
 

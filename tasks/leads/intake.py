@@ -56,6 +56,7 @@ from tasks.leads.common import (
     gc_paused,
     id_order,
     in_values,
+    optional_system,
 )
 
 
@@ -680,10 +681,8 @@ def fetch_source_leads_task(
     settings = settings or get_settings()
     name = block_name or settings.leads_source_block
     log = run_logger("leads")
-    try:
-        system = ExternalSystem.load(name)
-    except ValueError:
-        log.info("no %r block saved: the HTTP lead source is not configured", name)
+    system = optional_system(name, "the HTTP lead source")
+    if system is None:
         return None
     with session_scope(settings.database_url) as session:
         cursor = source_cursor(session=session, name=name)

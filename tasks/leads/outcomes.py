@@ -40,7 +40,7 @@ from domain.privacy import mask_text
 from domain.tabular import content_hash
 from tasks.common import chunks, run_logger
 from tasks.http import client_for, iter_pages
-from tasks.leads.common import id_order
+from tasks.leads.common import id_order, optional_system
 
 
 @dataclass
@@ -348,10 +348,8 @@ def fetch_call_centre_outcomes_task(
     settings = settings or get_settings()
     name = block_name or settings.leads_call_centre_block
     log = run_logger("leads")
-    try:
-        system = ExternalSystem.load(name)
-    except ValueError:
-        log.info("no %r block saved: the call-centre API is not configured", name)
+    system = optional_system(name, "the call-centre API")
+    if system is None:
         return None
     with session_scope(settings.database_url) as session:
         cursor = outcome_cursor(session=session, name=name)
