@@ -235,10 +235,8 @@ def claim(
 
 def _authorize_club(action: str, code: str, user: str, what: str, now: datetime) -> None:
     """Refuse (recorded, one line) a `--as` who is not the activity's club admin or dealer."""
-    from clubflow.core.settings import get_settings
     from tasks.activities.checkin import club_actor_refusal
     from tasks.activities.store import get_activity
-    from tasks.audit import Refused, authorize
 
     def rule(session, _actor):
         try:
@@ -247,37 +245,36 @@ def _authorize_club(action: str, code: str, user: str, what: str, now: datetime)
             return str(exc)
         return club_actor_refusal(session=session, activity=activity, by=user, action=what)
 
-    try:
-        authorize(
-            get_settings().database_url,
-            action=action,
-            subject=f"activity:{code}",
-            username=user,
-            rule=rule,
-            now=now,
-        )
-    except Refused as exc:
-        fail(str(exc))
+    _authorize(action, code, user, rule, now)
 
 
 def _authorize_role(
     action: str, code: str, user: str, roles: tuple[str, ...], what: str, now: datetime
 ) -> None:
-    from clubflow.core.settings import get_settings
     from domain.permissions import role_refusal
-    from tasks.audit import Refused, authorize
 
-    try:
-        authorize(
-            get_settings().database_url,
-            action=action,
-            subject=f"activity:{code}",
-            username=user,
-            rule=lambda _s, actor: role_refusal(actor, username=user, roles=roles, action=what),
-            now=now,
+    _authorize(
+        action,
+        code,
+        user,
+        lambda _s, actor: role_refusal(actor, username=user, roles=roles, action=what),
+        now,
+    )
+
+
+def _authorize(action: str, code: str, user: str, rule, now: datetime) -> None:
+    """Refuse in one line, after the refusal is recorded and committed."""
+    from clubflow.core.db import session_scope
+    from clubflow.core.settings import get_settings
+    from tasks.audit import refusal_if_not_allowed
+
+    subject = f"activity:{code}"
+    with session_scope(get_settings().database_url) as session:
+        reason = refusal_if_not_allowed(
+            session=session, action=action, subject=subject, username=user, rule=rule, now=now
         )
-    except Refused as exc:
-        fail(str(exc))
+    if reason is not None:
+        fail(f"{subject}: {action.split('.')[-1]} refused: {reason}")
 
 
 def _parse_line(value: str) -> dict[str, Any]:

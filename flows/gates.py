@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from prefect import get_run_logger, suspend_flow_run, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger, suspend_flow_run
 from prefect.context import FlowRunContext
 from prefect.input import RunInput
 from pydantic import Field, ValidationError
@@ -27,7 +25,7 @@ from domain.calendar import business_date
 from domain.gates import DecisionResult, GateKind, GateSpec, GateView
 from domain.models import GateStatus
 from flows.naming import clock
-from tasks.gates.runs import label_run_task
+from tasks.gates.runs import label_run_task, publish_gate_waiting_task
 from tasks.gates.store import reach_gate_task, record_decision_task
 from tasks.outbox import NotificationRequest, queue_notifications_task
 
@@ -76,21 +74,6 @@ class GateOutcome:
     @property
     def outcome(self) -> str | None:
         return self.decision.outcome if self.decision else None
-
-
-@task(name="publish-gate-waiting", cache_policy=NO_CACHE)
-def publish_gate_waiting_task(gate: GateView, description: str) -> None:
-    """The markdown artifact of a waiting gate: what is decided, by whom, by when, how."""
-    create_markdown_artifact(
-        key=f"{gate.subject_type}-{gate.subject_id}-gate".replace("_", "-").lower(),
-        markdown=(
-            f"### Waiting: {gate.title} (round {gate.round})\n\n"
-            f"**Due {gate.due_on.isoformat()}** · decided by `{gate.owner}`\n\n"
-            f"`clubflow decide {gate.subject_type}:{gate.subject_code} {gate.key} --as USER ...`"
-            f"\n\n---\n\n{description}"
-        ),
-        description=f"{gate.title}: due {gate.due_on.isoformat()}",
-    )
 
 
 class ProcessVersionChanged(RuntimeError):

@@ -9,26 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, task
-from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
 from clubflow.core.settings import get_settings
 from flows.naming import clock
-from tasks.gates.dated_steps import StepRun, run_dated_steps_task
+from tasks.gates.dated_steps import run_dated_steps_task
 from tasks.gates.ladder import queue_gate_reminders_task
-
-
-@task(name="publish-sweep-actions", cache_policy=NO_CACHE)
-def publish_sweep_actions_task(ladder: list[str], steps: list[StepRun], now: datetime) -> None:
-    """The table artifact of what this sweep did (none when it did nothing)."""
-    if ladder or steps:
-        create_table_artifact(
-            key="sweep-last-actions",
-            table=[{"what": "gate ladder", "subject": key, "detail": ""} for key in ladder]
-            + [{"what": s.step, "subject": s.subject, "detail": s.detail} for s in steps],
-            description=f"What the sweep did at {now.isoformat(timespec='minutes')}",
-        )
+from tasks.gates.runs import publish_sweep_actions_task
 
 
 @flow(name="gate-sweep", flow_run_name="sweep · gates and dated steps", log_prints=False)

@@ -4,13 +4,12 @@ in its own transaction so it stays even though the refused change does not happe
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.core.db import session_scope
 from domain.models import Club, Dealer, Person
 from domain.models_audit import Refusal
 from domain.permissions import Actor
@@ -68,29 +67,23 @@ def record_refusal(
     session.flush()
 
 
-def authorize(
-    url: str,
+def refusal_if_not_allowed(
     *,
+    session: Session,
     action: str,
     subject: str,
     username: str,
     rule: Callable[[Session, Actor | None], str | None],
-    now: datetime | None = None,
-) -> None:
-    """Run `rule(session, actor)`; a refusal is recorded (committed) and raised as Refused."""
-    with session_scope(url) as session:
-        reason = rule(session, actor_of(session=session, username=username))
-        if reason is not None:
-            record_refusal(
-                session=session,
-                action=action,
-                subject=subject,
-                actor=username,
-                reason=reason,
-                now=now or datetime.now(UTC),
-            )
+    now: datetime,
+) -> str | None:
+    """Run `rule(session, actor)`; a refusal is recorded in the session and its reason
+    returned. The caller commits before it refuses, so the record outlives the refusal."""
+    reason = rule(session, actor_of(session=session, username=username))
     if reason is not None:
-        raise Refused(f"{subject}: {action.split('.')[-1]} refused: {reason}")
+        record_refusal(
+            session=session, action=action, subject=subject, actor=username, reason=reason, now=now
+        )
+    return reason
 
 
 # Errors the same input meets again: a retry only delays the answer.

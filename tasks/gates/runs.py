@@ -1,18 +1,22 @@
-"""Prefect client calls on the run that waits at a gate: name it after its step, retire it
-when another run took over."""
+"""Prefect client calls for the runs that wait at gates: name a run after its step, retire it
+when another run took over, and publish the artifacts a specialist reads in the UI."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Cancelled
 
+from domain.gates import GateView
 from tasks.common import run_logger
+from tasks.gates.dated_steps import StepRun
 
 
 @task(name="label-run", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -40,3 +44,30 @@ def retire_run_task(flow_run_id: str, reason: str) -> bool:
         client.set_flow_run_state(run.id, Cancelled(message=reason), force=True)
     run_logger("gates").info("cancelled run %s: %s", run.name, reason)
     return True
+
+
+@task(name="publish-gate-waiting", cache_policy=NO_CACHE)
+def publish_gate_waiting_task(gate: GateView, description: str) -> None:
+    """The markdown artifact of a waiting gate: what is decided, by whom, by when, how."""
+    create_markdown_artifact(
+        key=f"{gate.subject_type}-{gate.subject_id}-gate".replace("_", "-").lower(),
+        markdown=(
+            f"### Waiting: {gate.title} (round {gate.round})\n\n"
+            f"**Due {gate.due_on.isoformat()}** · decided by `{gate.owner}`\n\n"
+            f"`clubflow decide {gate.subject_type}:{gate.subject_code} {gate.key} --as USER ...`"
+            f"\n\n---\n\n{description}"
+        ),
+        description=f"{gate.title}: due {gate.due_on.isoformat()}",
+    )
+
+
+@task(name="publish-sweep-actions", cache_policy=NO_CACHE)
+def publish_sweep_actions_task(ladder: list[str], steps: list[StepRun], now: datetime) -> None:
+    """The table artifact of what this sweep did (none when it did nothing)."""
+    if ladder or steps:
+        create_table_artifact(
+            key="sweep-last-actions",
+            table=[{"what": "gate ladder", "subject": key, "detail": ""} for key in ladder]
+            + [{"what": s.step, "subject": s.subject, "detail": s.detail} for s in steps],
+            description=f"What the sweep did at {now.isoformat(timespec='minutes')}",
+        )
