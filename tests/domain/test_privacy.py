@@ -15,7 +15,7 @@ from domain.privacy import mask_phone, mask_text
         ("138 1234 1234", "138****1234"),
         ("010-62345678", "010-****5678"),
         ("02162345678", "021****5678"),
-        ("0931-8123456", "0931-****3456"),
+        ("0931-8123456", "0931-***3456"),  # as many stars as hidden digits: never longer
         ("30821", "***21"),
         ("62345678", "****5678"),
         ("1234", "****"),
@@ -45,3 +45,9 @@ def test_a_masked_number_is_never_longer_and_shows_at_most_a_prefix_and_last_fou
     assert len(visible) <= min(len(digits), 4 + 3 + 2) or not digits
     if 4 < len(digits) < 11:
         assert len(visible) < len(digits)
+
+
+def test_a_landline_with_a_three_digit_exchange_keeps_its_length():
+    # Found by the property above: 010 + 000 + 0000 came out as 010****0000, one longer.
+    assert mask_phone("0100000000") == "010***0000"
+    assert mask_phone("010-12345678") == "010-****5678"
