@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from domain.calendar import BUSINESS_TZ
+from domain.instants import parse_instant
 from domain.phones import PhoneError, mainland_phone
 from domain.tabular import BadLine, decode, iter_records
 
@@ -73,11 +74,9 @@ def _parse_time(text: str) -> datetime:
     # A day's file shares a few hundred distinct minutes: parse each once.
     value = text.replace("/", "-")
     try:
-        moment = datetime.fromisoformat(value)  # C-fast for "2026-09-30 10:00[:00]"
+        return parse_instant(value)  # C-fast for "2026-09-30 10:00[:00]"
     except ValueError:
         pass
-    else:
-        return moment if moment.tzinfo else moment.replace(tzinfo=BUSINESS_TZ)
     value = value.replace("T", " ")
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from clubflow.core.db import insert_ignoring_conflicts
 from domain import calendar
 from domain.activities import CheckinRow
+from domain.instants import parse_instant
 from domain.models import Activity, Member, Registration
 from domain.permissions import club_refusal
 from domain.phones import phone_key
@@ -70,13 +71,11 @@ def parse_checkin_csv(
         at = None
         if row.get("checked_in_at"):
             try:
-                at = datetime.fromisoformat(row["checked_in_at"])
+                at = parse_instant(row["checked_in_at"])  # no zone: Beijing time
             except ValueError:
                 raise CheckinError(
                     f"row {number}: checked_in_at {row['checked_in_at']!r} is not an ISO time"
                 ) from None
-            if at.tzinfo is None:
-                at = at.replace(tzinfo=calendar.BUSINESS_TZ)  # times in the file are Beijing time
         rows.append(
             CheckinRow(
                 member_no=row.get("member_no") or None,

@@ -21,7 +21,7 @@ from clubflow.core.settings import Settings
 from domain.calendar import business_date, default_calendar
 from domain.models import Lead, LeadStatus, Person
 from tasks.common import data_task, run_logger
-from tasks.leads.common import export_dir, gc_paused
+from tasks.leads.common import export_dir, paused_gc
 from tasks.outbox import NotificationRequest, queue_notifications
 
 CALL_LIST_COLUMNS = ["lead_id", "name", "phone", "model", "city", "source", "arrived_at",
@@ -58,7 +58,7 @@ def write_call_list(path: Path, leads: list[tuple], *, times: _Isoformat | None 
     path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
 
 
-@gc_paused
+@paused_gc()
 def queue_call_lists(
     *,
     session: Session,

@@ -53,10 +53,10 @@ from tasks.http import client_for, iter_pages
 from tasks.leads.assignment import agents_on_duty
 from tasks.leads.common import (
     export_dir,
-    gc_paused,
     id_order,
     in_values,
     optional_system,
+    paused_gc,
 )
 
 
@@ -388,7 +388,7 @@ def write_rejects_csv(rejects: list[Reject], *, path: Path) -> str:
     return str(path)
 
 
-@gc_paused
+@paused_gc()
 def import_lead_bytes(
     data: bytes,
     *,
@@ -476,7 +476,7 @@ def fetch_source_leads(
     return items
 
 
-@gc_paused
+@paused_gc()
 def store_source_items(
     *,
     session: Session,
