@@ -126,6 +126,7 @@ class Role(StrEnum):
     call_agent = "call_agent"
     call_supervisor = "call_supervisor"
     finance = "finance"
+    dealer = "dealer"  # a dealer's staff: signs in to the portal for the dealer's leads
 
 
 class Person(SQLModel, table=True):
@@ -143,6 +144,10 @@ class Person(SQLModel, table=True):
     # Call agents: leads per day and whether they take new leads today.
     daily_capacity: int = 0
     in_rotation: bool = True
+    # Dealer staff: the dealer they act for (as `dealer:<code>` in the store's records).
+    dealer_id: int | None = Field(default=None, foreign_key="dealer.id")
+    # The portal password, if the person set one (argon2); None: sign in by one-time code.
+    password_hash: str | None = None
 
 
 class MemberTier(StrEnum):
@@ -280,6 +285,21 @@ class Gate(SQLModel, table=True):
     escalate_to: str = "role:campaign_manager"
     reminded_at: datetime | None = ts_field()
     escalated_at: datetime | None = ts_field()
+    # The one Prefect artifact that shows this gate, updated in place until its decision.
+    artifact_id: str | None = Field(default=None, max_length=64)
+
+
+class DecisionCode(SQLModel, table=True):
+    """A one-time code that binds a decision given in the Prefect UI to the person it was sent
+    to: the UI has no users, so the code is what proves who is deciding. Stored hashed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    gate_id: int = Field(foreign_key="gate.id", index=True)
+    username: str = Field(max_length=64)
+    code_hash: str = Field(max_length=128)
+    sent_at: datetime = ts_field(nullable=False, default_now=True)
+    expires_at: datetime = ts_field(nullable=False)
+    used_at: datetime | None = ts_field()
 
 
 class Decision(SQLModel, table=True):

@@ -166,6 +166,30 @@ class Settings(BaseSettings):
     # How often the recover-runs deployment runs (prefect.yaml says the same; shown to users).
     recovery_every_minutes: int = Field(3, ge=1)
 
+    # The portal (clubflow/portal): where people outside HQ sign in and act.
+    # The address links in notifications point to (`clubflow up` sets it to its portal).
+    portal_url: str = "http://127.0.0.1:4201"
+    portal_session_hours: int = Field(12, ge=1)
+    # A one-time sign-in code, and a Prefect UI decision code, work this long.
+    portal_code_minutes: int = Field(10, ge=1)
+    decision_code_hours: int = Field(72, ge=1)
+    # Sign-in attempts allowed per person and per address in a window of this many minutes.
+    portal_signin_limit: int = Field(5, ge=1)
+    portal_signin_window_minutes: int = Field(15, ge=1)
+    # A deep link in a notification works this many days (and still asks for sign-in).
+    portal_link_days: int = Field(14, ge=1)
+    # Claim evidence: allowed types and size. Stored under `evidence_dir`, or in an
+    # S3-compatible store when `evidence_s3_url` is set (e.g. http://127.0.0.1:9000/bucket).
+    evidence_dir: str = "./.clubflow/evidence"
+    evidence_max_mb: int = Field(10, ge=1)
+    evidence_types: list[str] = Field(
+        default_factory=lambda: ["image/jpeg", "image/png", "application/pdf", "video/mp4"]
+    )
+    evidence_s3_url: str = ""
+    evidence_s3_access_key: str = ""
+    evidence_s3_secret_key: SecretStr = SecretStr("")
+    evidence_s3_region: str = "us-east-1"
+
     @field_validator("points_by_class")
     @classmethod
     def _all_classes(cls, value: dict[str, int]) -> dict[str, int]:
