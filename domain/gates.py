@@ -224,6 +224,7 @@ class InboxItem(BaseModel):
     due_on: date | None
     overdue: bool
     command: str = ""  # how to act on it
+    link: str = ""  # its task page in the portal (a path, e.g. /gates/12)
 
 
 class GateReached(BaseModel):

@@ -42,6 +42,7 @@ def gates_waiting_on(*, session: Session, person: Person, today: date) -> list[I
                 due_on=gate.due_on,
                 overdue=gate.due_on < today,
                 command=f"clubflow decide {subject} {gate.key} --as {person.username} ...",
+                link=f"/gates/{gate.id}",
             )
         )
     return items
