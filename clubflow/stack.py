@@ -26,6 +26,8 @@ DEFAULT_HOME = Path(".clubflow")
 STACK_FILE = "stack.json"
 DEFAULT_PORT = 4200
 INBOX_PORT_OFFSET = 100
+# The portal answers beside the Prefect UI: http://127.0.0.1:<PORT+1>.
+PORTAL_PORT_OFFSET = 1
 # Flow-run heartbeats let a dead run be told apart from a long one (zombie-run recovery).
 HEARTBEAT_ENV = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30"}
 
@@ -75,6 +77,7 @@ class StackInfo:
     database_url: str
     pid: int
     parts: dict[str, int] = field(default_factory=dict)  # part name -> pid
+    portal_url: str = ""
 
 
 def write_stack_info(home: Path, info: StackInfo) -> None:
@@ -309,7 +312,16 @@ def run_stack(*, port: int, seed: bool, console: Console, home: Path = DEFAULT_H
     home.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the stack like Ctrl-C does
     database_url = stack_database_url(home)
-    apply_env({**prefect_env(port, home), "CLUBFLOW_DATABASE_URL": database_url})
+    portal_port = port + PORTAL_PORT_OFFSET
+    # Links in notifications point here; a deployment behind a proxy sets its public address.
+    portal_url = os.environ.get("CLUBFLOW_PORTAL_URL") or f"http://127.0.0.1:{portal_port}"
+    apply_env(
+        {
+            **prefect_env(port, home),
+            "CLUBFLOW_DATABASE_URL": database_url,
+            "CLUBFLOW_PORTAL_URL": portal_url,
+        }
+    )
 
     from blocks import register_block_types
     from clubflow.core.db import migrate, safe_url, session_scope
@@ -327,6 +339,7 @@ def run_stack(*, port: int, seed: bool, console: Console, home: Path = DEFAULT_H
             database_url=database_url,
             pid=os.getpid(),
             parts=supervisor.pids(),
+            portal_url=portal_url,
         )
         write_stack_info(home, info)
 
@@ -376,9 +389,16 @@ def run_stack(*, port: int, seed: bool, console: Console, home: Path = DEFAULT_H
         supervisor.add(
             Part("serve", [sys.executable, "-m", "deployments.serve"], env=dict(HEARTBEAT_ENV))
         )
+        supervisor.add(
+            Part(
+                "portal",
+                [sys.executable, "-m", "clubflow.portal", "--port", str(portal_port)],
+                log=home / "portal.log",
+            )
+        )
         console.print(
-            f"\n[bold green]clubflow is up:[/bold green] http://127.0.0.1:{port}  "
-            "(Ctrl-C stops everything)\n"
+            f"\n[bold green]clubflow is up:[/bold green] Prefect UI http://127.0.0.1:{port}  "
+            f"portal {portal_url}  (Ctrl-C stops everything)\n"
         )
         while True:
             supervisor.tick()
@@ -397,6 +417,11 @@ def run_stack(*, port: int, seed: bool, console: Console, home: Path = DEFAULT_H
 # -- the demo inbox as its own process (`python -m clubflow.stack inbox`) -----------------
 
 
+def _shows_body(title: str) -> bool:
+    """Sign-in and decision codes are echoed whole: in the demo, the console is the phone."""
+    return "验证码" in title or "决定码" in title
+
+
 def _serve_inbox(port: int, journal: Path) -> None:
     from clubflow.inbox import start_sink
     from domain.privacy import mask_text
@@ -406,7 +431,9 @@ def _serve_inbox(port: int, journal: Path) -> None:
         port=port,
         journal=journal,
         on_message=lambda m: console.print(
-            f"[dim]inbox[/dim] {m.path}: {mask_text(m.title)}", highlight=False
+            f"[dim]inbox[/dim] {m.path}: {mask_text(m.title)}"
+            + (f" — {mask_text(m.body)}" if _shows_body(m.title) else ""),
+            highlight=False,
         ),
     )
     signal.signal(signal.SIGTERM, _interrupt)

@@ -170,7 +170,24 @@ def _seed_people(*, session: Session, clubs: list[_DemoClub], club_ids: dict[str
         }
         for c in clubs
     ]
-    defaults = {"region_code": None, "club_id": None, "daily_capacity": 0, "in_rotation": True}
+    dealer_ids = dict(session.execute(select(Dealer.code, Dealer.id)).all())
+    people += [
+        {
+            "username": f"dealer.{c.dealer_code.lower()}",
+            "name": f"{c.dealer_code}经销商销售顾问",
+            "role": Role.dealer,
+            "region_code": c.region,
+            "dealer_id": dealer_ids[c.dealer_code],
+        }
+        for c in clubs
+    ]
+    defaults = {
+        "region_code": None,
+        "club_id": None,
+        "dealer_id": None,
+        "daily_capacity": 0,
+        "in_rotation": True,
+    }
     rows = [{**defaults, **p, "active": True} for p in people]
     return len(insert_ignoring_conflicts(session, Person, rows, on=["username"]))
 

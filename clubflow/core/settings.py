@@ -174,7 +174,7 @@ class Settings(BaseSettings):
     portal_code_minutes: int = Field(10, ge=1)
     decision_code_hours: int = Field(72, ge=1)
     # Sign-in attempts allowed per person and per address in a window of this many minutes.
-    portal_signin_limit: int = Field(5, ge=1)
+    portal_signin_limit: int = Field(10, ge=1)
     portal_signin_window_minutes: int = Field(15, ge=1)
     # A deep link in a notification works this many days (and still asks for sign-in).
     portal_link_days: int = Field(14, ge=1)
