@@ -57,6 +57,8 @@ class LeadHandoff(SQLModel, table=True):
     accepted_at: datetime | None = ts_field()
     accepted_by: str | None = None
     bounced_at: datetime | None = ts_field()
+    # Set when the dealer handed the lead back (in the portal) rather than let it run out.
+    returned_reason: str | None = None
 
 
 class DealerRotation(SQLModel, table=True):

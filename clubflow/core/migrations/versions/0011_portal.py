@@ -1,5 +1,6 @@
 """The portal: sign-in codes, sessions, attempts, the audit trail, claim evidence files;
-one-time decision codes and one artifact per gate; dealer staff and portal passwords.
+one-time decision codes and one artifact per gate; dealer staff and portal passwords;
+a lead handed back by its dealer.
 
 Revision ID: 0011
 Revises: 0010
@@ -24,6 +25,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key("fk_person_dealer_id", "dealer", ["dealer_id"], ["id"])
     with op.batch_alter_table("gate", schema=None) as batch_op:
         batch_op.add_column(sa.Column("artifact_id", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("leadhandoff", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("returned_reason", sa.String(), nullable=True))
 
     op.create_table(
         "decisioncode",
@@ -110,6 +113,8 @@ def downgrade() -> None:
     for table in ("evidencefile", "portalaudit", "signinattempt", "portalsession", "signincode"):
         op.drop_table(table)
     op.drop_table("decisioncode")
+    with op.batch_alter_table("leadhandoff", schema=None) as batch_op:
+        batch_op.drop_column("returned_reason")
     with op.batch_alter_table("gate", schema=None) as batch_op:
         batch_op.drop_column("artifact_id")
     with op.batch_alter_table("person", schema=None) as batch_op:
