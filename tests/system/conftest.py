@@ -45,7 +45,7 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 def _free_port_pair() -> int:
-    """A port p with p + 100 free too (the stack puts its demo inbox there)."""
+    """A port p with p + 1 and p + 100 free too (the stack's portal and demo inbox)."""
     for _ in range(200):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -53,8 +53,9 @@ def _free_port_pair() -> int:
         if port + 100 > 65535:
             continue
         try:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", port + 100))
+            for other in (port + 1, port + 100):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", other))
         except OSError:
             continue
         return port
@@ -72,6 +73,10 @@ class Stack:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://127.0.0.1:{self.port + 1}"
 
     @property
     def data(self) -> Path:
