@@ -24,10 +24,11 @@ def _code_for(stack, path: str, seen: int, timeout: float = 30.0) -> str:
 
 
 def test_a_club_admin_signs_in_to_the_portal_of_the_running_stack(stack):
-    with httpx.Client(base_url=stack.portal_url, timeout=30) as browser:
+    with httpx.Client(base_url=stack.portal_url, timeout=30, follow_redirects=True) as browser:
         page = browser.get("/login")
         assert page.status_code == 200 and "获取验证码" in page.text
-        assert browser.get("/", follow_redirects=False).headers["location"] == "/login?next=%2F"
+        first = browser.get("/", follow_redirects=False)
+        assert first.headers["location"] == "/login?next=%2F"
 
         before = len(stack.messages_to("person/admin.ch001"))
         browser.post("/login/code", data={"identifier": "admin.ch001", "csrf": _csrf(page.text)})
