@@ -83,6 +83,29 @@ def test_members_check_in_by_scanning_the_poster_and_twice_counts_once(portal, d
     assert _registrations(db_url) == {no: ("qr", True) for no, _ in members}
 
 
+def test_a_member_who_scans_signs_in_and_lands_on_the_scan_page(portal, db_url):
+    path = _qr_path(portal)
+    _no, phone = members_of(db_url, "C-CH001")[0]
+    client = portal.client()
+    login = client.get(path)  # followed to the sign-in page, next= the scan page
+    assert "登录" in login.text
+    client.post(
+        "/login/code", data={"identifier": phone, "csrf": csrf_of(login.text), "next": path}
+    )
+    page = client.get("/login")
+    landed = client.post(
+        "/login/verify",
+        data={
+            "identifier": phone,
+            "code": portal.last_code(f"sms/{phone.removeprefix('+86')}"),
+            "csrf": csrf_of(page.text),
+            "next": path,
+        },
+    )
+    assert landed.url.path == path
+    assert "雨林穿越 冬季站" in landed.text and ">签到</button>" in landed.text
+
+
 def test_an_expired_or_forged_code_is_refused_and_recorded(portal, db_url):
     path = _qr_path(portal)
     no, phone = members_of(db_url, "C-CH001")[0]
