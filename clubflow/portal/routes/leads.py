@@ -4,7 +4,7 @@ handed to their region. Phones are always masked here (the dealer's message carr
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -216,6 +216,7 @@ def accept_lead(
 def return_lead(
     lead_id: int,
     request: Request,
+    background: BackgroundTasks,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
     session: Session = Depends(db),
@@ -246,6 +247,6 @@ def return_lead(
         f"lead:{lead_id}",
         detail=f"{reason} → round {new.round} {new.recipient}",
     )
-    session.commit()
-    p.deliver()  # the next dealer is told at once (the message is urgent)
+    session.commit()  # the new round and its message are stored before the delivery
+    background.add_task(p.deliver)  # the next dealer is told at once (the message is urgent)
     return RedirectResponse(f"/leads/{lead_id}?done=returned", status_code=303)
