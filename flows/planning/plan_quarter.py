@@ -78,7 +78,7 @@ def plan_quarter(
         plan=quote(plan), stamp=stored.planned_at, directory=ics_dir, settings=settings
     )
     publish_plan_artifacts_task(quote(plan), choice.why, ics_path)
-    messages = compose_plan_messages_task(plan=quote(plan), settings=settings)
+    messages = compose_plan_messages_task(plan=quote(plan), now=now, settings=settings)
     queued = queue_notifications_task(quote(messages.requests), now, settings=settings)
     if messages.clubs_without_recipient:
         run_logger("planning").warning(

@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
+from clubflow.core.links import portal_link
 from clubflow.core.settings import Settings
 from domain.calendar import BUSINESS_TZ
 from domain.leads_plan import handoff_deadline, next_dealer
 from domain.models import Dealer, Lead, LeadStatus
 from domain.models_leads import DealerRotation, LeadHandoff
-from domain.privacy import mask_phone
+from domain.privacy import mask_phone, mask_text
 from tasks.common import data_task, run_logger
 from tasks.leads.common import LeadsError
 from tasks.outbox import NotificationRequest, queue_notifications
@@ -74,6 +75,8 @@ def _give(
         "city": lead.city,
         "source": lead.source,
         "round": round_no,
+        # The signed deep link to the lead's page: the dealer accepts or returns it there.
+        "link": portal_link(f"/leads/{lead.id}", settings=settings, now=now),
     }
     if code is not None:
         dealer = dealers[code]
@@ -268,6 +271,89 @@ def accept_handoff(*, session: Session, lead_id: int, dealer_code: str, now: dat
     lead.accepted_at = now
     session.add_all([current, lead])
     return lead
+
+
+def current_round(*, session: Session, lead_id: int) -> LeadHandoff | None:
+    """The lead's latest hand-off round (None before its first)."""
+    return session.execute(
+        select(LeadHandoff)
+        .where(LeadHandoff.lead_id == lead_id)
+        .order_by(LeadHandoff.round.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def return_handoff(
+    *,
+    session: Session,
+    lead_id: int,
+    dealer_code: str,
+    reason: str,
+    now: datetime,
+    settings: Settings,
+    channels: NotificationChannels | None = None,
+) -> LeadHandoff:
+    """The dealer of the lead's current round hands it back (with why): the next dealer of
+    the city gets the next round at once, or the region's specialist when none is left.
+    Refused by name if it is not that dealer's round, already accepted, or past its deadline
+    (then the sweep moves it). Returns the new round."""
+    reason = reason.strip()
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise LeadsError(f"lead {lead_id} does not exist")
+    if not reason:
+        raise LeadsError(f"lead {lead_id}: a return needs a reason")
+    current = current_round(session=session, lead_id=lead_id)
+    if current is None:
+        raise LeadsError(f"lead {lead_id} has not been handed to a dealer")
+    if current.recipient != f"dealer:{dealer_code}" or current.bounced_at is not None:
+        raise LeadsError(
+            f"lead {lead_id} is with {current.recipient} (round {current.round}), "
+            f"not dealer:{dealer_code}"
+        )
+    if current.accepted_at is not None:
+        raise LeadsError(
+            f"lead {lead_id} was accepted by dealer {current.accepted_by} and cannot be returned"
+        )
+    if current.due_at is not None and current.due_at < now:
+        raise LeadsError(
+            f"lead {lead_id}: the deadline {current.due_at.astimezone(BUSINESS_TZ):%Y-%m-%d %H:%M}"
+            " has passed; it goes to the next dealer"
+        )
+    current.bounced_at = now
+    current.returned_reason = mask_text(reason)[:500]  # shown on pages: no phone or ID
+    session.add(current)
+    tried = {
+        r.removeprefix("dealer:")
+        for r in session.execute(
+            select(LeadHandoff.recipient).where(LeadHandoff.lead_id == lead_id)
+        ).scalars()
+        if r.startswith("dealer:")
+    }
+    result = HandoffResult()
+    request = _give(
+        session=session,
+        lead=lead,
+        round_no=current.round + 1,
+        dealers=_dealers_by_city(session, {lead.city}).get(lead.city, {}),
+        rotation=_rotation(session, {lead.city}),
+        tried=tried,
+        now=now,
+        settings=settings,
+        result=result,
+    )
+    session.flush()
+    queue_notifications(
+        session=session, requests=[request], now=now, settings=settings, channels=channels
+    )
+    run_logger("leads").info(
+        "lead %s returned by dealer %s; round %s to %s",
+        lead_id,
+        dealer_code,
+        current.round + 1,
+        request.recipient,
+    )
+    return current_round(session=session, lead_id=lead_id)
 
 
 def record_acceptance(

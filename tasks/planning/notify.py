@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from clubflow.core.links import portal_link
 from clubflow.core.settings import Settings
 from domain import calendar
 from domain.models import Club, Dealer, Person, Role
@@ -49,9 +50,21 @@ class PlanMessages:
     clubs_without_recipient: list[str]
 
 
-def compose_plan_messages(*, session: Session, plan: QuarterPlan) -> PlanMessages:
+def _link(path: str, settings: Settings | None, now: datetime | None) -> str:
+    """The signed portal link of a request, or "" when the caller gave no clock."""
+    return portal_link(path, settings=settings, now=now) if settings and now else ""
+
+
+def compose_plan_messages(
+    *,
+    session: Session,
+    plan: QuarterPlan,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> PlanMessages:
     """One slot request per club admin (the club's three slots and their due dates) and, for
-    the clubs outside the host region, one crossing invitation per admin."""
+    the clubs outside the host region, one crossing invitation per admin. With `now`, each
+    request carries the portal link to the club's plans."""
     recipients = club_recipients(session=session)
     slots_by_club: dict[int, list] = defaultdict(list)
     for slot in plan.slots:
@@ -88,6 +101,7 @@ def compose_plan_messages(*, session: Session, plan: QuarterPlan) -> PlanMessage
             "crossing": crossing,
             "gathering": gathering,
             "hosting": first.region_code == c.region,
+            "link": _link("/plans", settings, now),
         }
         for recipient in to:
             requests.append(
@@ -111,7 +125,7 @@ def compose_plan_messages(*, session: Session, plan: QuarterPlan) -> PlanMessage
 
 
 def mark_overdue_slots(
-    *, session: Session, today: date, now: datetime
+    *, session: Session, today: date, now: datetime, settings: Settings | None = None
 ) -> list[NotificationRequest]:
     """Open slots due by `today` that were not reminded yet: one reminder each, marked in the
     same transaction as the outbox rows the caller queues (a second sweep adds nothing)."""
@@ -145,6 +159,7 @@ def mark_overdue_slots(
                         "theme": r.theme,
                         "due_on": r.due_on.isoformat(),
                         "overdue": r.due_on < today,
+                        "link": _link(f"/plans/new?month={r.month:%Y-%m}", settings, now),
                     },
                     idem_key=f"plan:slot:{r.id}:reminder:{recipient}",
                 )
@@ -157,7 +172,9 @@ def mark_overdue_slots(
 
 def remind_missing_monthly_plans(*, session: Session, now: datetime, settings: Settings) -> int:
     """Queue the reminders and mark the slots in one transaction."""
-    requests = mark_overdue_slots(session=session, today=calendar.business_date(now), now=now)
+    requests = mark_overdue_slots(
+        session=session, today=calendar.business_date(now), now=now, settings=settings
+    )
     if requests:
         queue_notifications(session=session, requests=requests, now=now, settings=settings)
     return len(requests)

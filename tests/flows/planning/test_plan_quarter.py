@@ -187,6 +187,9 @@ def test_late_clubs_are_reminded_once_and_submitted_plans_become_proposals(
         sink.to("person/admin.ch002")[0].title
         == "提醒：成都卫·重庆车友会 2027-04 月度活动计划今日截止"
     )
+    # The reminder links to the plan form of that month in the portal.
+    assert "处理：http" in sink.to("person/admin.ch002")[0].body
+    assert "/go/" in sink.to("person/admin.ch002")[0].body
 
     with session_scope(db_url) as session:
         [(submission_id, payload)] = list_submitted_plans(session=session, quarter="2027Q2")

@@ -154,7 +154,10 @@ def test_without_a_dealer_left_in_the_city_the_specialist_gets_the_lead(lead_wor
         "role:regional_specialist:beijing",
     ]
     assert all(r.urgent for r in rows)
-    assert "已有 1 家经销商未在期限内确认" in rows[2].body
+    assert "已有 1 家经销商未接收（逾期或退回）" in rows[2].body
+    # Each message carries the deep link to the lead's page in the portal.
+    assert "处理：http" in rows[2].body and "/go/" in rows[2].body
+    assert "处理：" in rows[0].body and "clubflow leads accept" not in rows[0].body
     assert "+8613800000001" in rows[0].body  # the dealer's own channel carries the phone
 
 

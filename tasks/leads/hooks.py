@@ -1,0 +1,52 @@
+"""What the lead area puts on a person's "my tasks": for dealer staff, each lead waiting for
+their dealer's acceptance, due at its deadline (discovered by tasks.gates.discovery)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from domain.calendar import BUSINESS_TZ
+from domain.gates import InboxItem
+from domain.models import Dealer, Lead, Person, Role
+from domain.models_leads import LeadHandoff
+from tasks.gates.inbox import inbox_source
+
+
+def open_handoffs(*, session: Session, dealer_id: int) -> list[tuple[LeadHandoff, Lead]]:
+    """The dealer's rounds not yet accepted, returned or bounced (oldest deadline first)."""
+    rows = session.execute(
+        select(LeadHandoff, Lead)
+        .join(Lead, Lead.id == LeadHandoff.lead_id)
+        .where(
+            LeadHandoff.dealer_id == dealer_id,
+            LeadHandoff.accepted_at.is_(None),
+            LeadHandoff.bounced_at.is_(None),
+        )
+        .order_by(LeadHandoff.due_at, LeadHandoff.lead_id)
+    ).all()
+    return [(h, lead) for h, lead in rows]
+
+
+@inbox_source("leads-to-accept")
+def leads_to_accept(*, session: Session, person: Person, today: date) -> list[InboxItem]:
+    if person.role != Role.dealer or person.dealer_id is None:
+        return []
+    dealer = session.get(Dealer, person.dealer_id)
+    items = []
+    for handoff, lead in open_handoffs(session=session, dealer_id=person.dealer_id):
+        due_on = handoff.due_at.astimezone(BUSINESS_TZ).date() if handoff.due_at else None
+        items.append(
+            InboxItem(
+                kind="lead",
+                subject=f"lead:{lead.id}",
+                title=f"待确认线索 #{lead.id} · {lead.model or '—'} · {lead.city}",
+                due_on=due_on,
+                overdue=due_on is not None and due_on < today,
+                command=f"clubflow leads accept {lead.id} --dealer {dealer.code}",
+                link=f"/leads/{lead.id}",
+            )
+        )
+    return items
