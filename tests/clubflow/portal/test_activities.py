@@ -18,7 +18,7 @@ from sqlalchemy import select
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
 from clubflow.portal.app import create_app
-from clubflow.portal.evidence import S3Store, save_evidence
+from clubflow.portal.evidence import LocalStore, S3Store, save_evidence, store_for
 from domain.activities import ActivityProposal, CheckinRow, RecapInput
 from domain.models import Activity, Gate, Notification, Recap, SubsidyClaim, SubsidyLine
 from domain.models_audit import Refusal
@@ -222,6 +222,10 @@ def test_others_are_refused_and_the_refusal_is_recorded(portal, db_url):
     refusal = _refusals(db_url, "activity.recap")[-1]
     assert refusal.actor == "specialist.chengdu"
     assert "is not an admin of club C-CH001" in refusal.reason
+
+    # The club's dealer sees its club's activities.
+    dealer = portal.sign_in("dealer.ch001", "person/dealer.ch001")
+    assert CODE in dealer.get("/activities").text
 
     member = portal.sign_in("+8613900000001", "sms/13900000001")
     assert member.get("/activities").status_code == 403
@@ -458,6 +462,12 @@ def test_evidence_goes_to_the_s3_store_signed_with_sigv4(world, db_url, fake_s3)
     key = f"{CODE}/{hashlib.sha256(PDF).hexdigest()}.pdf"
     assert FakeS3.objects == {f"/evidence-bucket/{key}": PDF}  # the second was not sent
     assert locations == [f"s3://evidence-bucket/{key}"] * 2 and count == 1
+
+    settings = get_settings().model_copy(
+        update={"evidence_s3_url": fake_s3, "evidence_s3_access_key": "AKTEST"}
+    )
+    assert isinstance(store_for(settings), S3Store)
+    assert isinstance(store_for(get_settings()), LocalStore)
 
     wrong = S3Store(url=fake_s3, access_key="AKTEST", secret_key="wrong", region="cn-north-1")
     with pytest.raises(ValueError, match="S3 answered 403"):
