@@ -98,15 +98,24 @@ def gate_facts(*, session: Session, gate: GateView) -> Facts:
 
 
 def _claim_table(session: Session, gate: GateView) -> tuple[str, list[str], list[list[Any]]]:
+    from domain.models_portal import EvidenceFile
     from tasks.activities.claims import read_claim
 
     try:
         claim = read_claim(session=session, code=gate.subject_code)
     except LookupError:
         return "", [], []
+    # Evidence uploaded in the portal is named by its file; other references as written.
+    names = dict(
+        session.execute(
+            select(EvidenceFile.location, EvidenceFile.filename)
+            .join(Activity, Activity.id == EvidenceFile.activity_id)
+            .where(Activity.code == gate.subject_code)
+        ).all()
+    )
     return (
         "补贴申请明细",
-        ["行", "类别", "申请", "建议", "说明"],
+        ["行", "类别", "申请", "建议", "说明", "凭证"],
         [
             [
                 line.line_no,
@@ -114,6 +123,7 @@ def _claim_table(session: Session, gate: GateView) -> tuple[str, list[str], list
                 _money(line.amount),
                 _money(line.proposed_amount),
                 line.proposal_reason or "",
+                "、".join(names.get(e, e) for e in line.evidence) or "无",
             ]
             for line in claim.lines
         ],

@@ -75,7 +75,9 @@ def activity_claim(code: str, claim: ClaimInput, now: datetime | None = None) ->
             input_model=ClaimDecisionInput,
             run_label=activity.run_label,
             tags=activity.tags,
-            on_open=claim_review_requests(activity, filed, round_no=round_no, problems=problems),
+            on_open=claim_review_requests(
+                activity, filed, round_no=round_no, problems=problems, settings=settings, now=now
+            ),
             now=now,
         )
         if result.void:

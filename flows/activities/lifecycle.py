@@ -77,7 +77,7 @@ def activity_lifecycle(proposal: ActivityProposal, now: datetime | None = None) 
             input_model=ApprovalInput,
             run_label=activity.run_label,
             tags=activity.tags,
-            on_open=review_requests(activity, step_key=step.key),
+            on_open=review_requests(activity, step_key=step.key, settings=settings, now=now),
             now=now,
         )
         if review.void:

@@ -31,7 +31,7 @@ from domain.subsidy import (
 )
 from tasks.activities.checkin import participant_count
 from tasks.activities.refusals import RETRY, ClaimRefused
-from tasks.activities.store import ActivityView, get_activity, read_activity
+from tasks.activities.store import ActivityView, activity_link, get_activity, read_activity
 from tasks.common import data_task
 from tasks.outbox import NotificationRequest, queue_checked_notifications
 
@@ -274,6 +274,8 @@ def claim_review_requests(
     *,
     round_no: int = 1,
     problems: list[str] | None = None,
+    settings: Settings,
+    now: datetime,
 ) -> list[NotificationRequest]:
     """The specialist's notice of a claim to decide (round 2+: why the last answer was refused)."""
     return [
@@ -286,6 +288,8 @@ def claim_review_requests(
                 "total_proposed": claim.total_proposed or 0,
                 "round": round_no,
                 "problems": problems or [],
+                # The gate of this round is not open yet: the activity's page links it.
+                "link": activity_link(activity.code, settings=settings, now=now),
                 "lines": [
                     {
                         "line_no": line.line_no,

@@ -20,7 +20,7 @@ from domain.models import Activity, Notification, Person, Recap, SubsidyClaim
 from tasks.activities.announce import announce
 from tasks.activities.archive import archive_activity, ready_to_archive
 from tasks.activities.points import issue_points
-from tasks.activities.store import ActivityView
+from tasks.activities.store import ActivityView, activity_link
 from tasks.gates.dated_steps import StepRun, dated_step
 from tasks.gates.inbox import inbox_source
 from tasks.outbox import NotificationRequest
@@ -69,7 +69,11 @@ def remind_missing_recaps(
     runs = []
     for activity in activities:
         view = ActivityView.of(activity)
-        context = {**view.context(), "due_on": activity.recap_due_on.isoformat()}
+        context = {
+            **view.context(),
+            "due_on": activity.recap_due_on.isoformat(),
+            "link": activity_link(activity.code, "recap", settings=settings, now=now),
+        }
         levels = [
             ("reminder", f"person:{activity.proposed_by}", activity.recap_due_on),
             (
@@ -171,6 +175,62 @@ def claims_to_pay(*, session: Session, person: Person, today: date) -> list[Inbo
             due_on=None,
             overdue=False,
             command=f"clubflow activity pay {code} --as {person.username} --ref ...",
+            link=f"/activities/{code}",
         )
         for code, title, total, _decided in rows
     ]
+
+
+@inbox_source("activity-club-paperwork")
+def club_paperwork(*, session: Session, person: Person, today: date) -> list[InboxItem]:
+    """A club admin sees the recap due once the activity ended (not filed), then the claim to
+    file once the recap is in (no claim yet)."""
+    if person.role != "club_admin" or person.club_id is None:
+        return []
+    activities = session.execute(
+        select(Activity)
+        .where(
+            Activity.club_id == person.club_id,
+            Activity.status.in_(("approved", "announced")),
+            Activity.ends_on <= today,
+        )
+        .order_by(Activity.ends_on)
+    ).scalars()
+    filed = set(
+        session.execute(
+            select(Recap.activity_id)
+            .join(Activity, Activity.id == Recap.activity_id)
+            .where(Activity.club_id == person.club_id)
+        ).scalars()
+    )
+    claimed = set(session.execute(select(SubsidyClaim.activity_id)).scalars())
+    items = []
+    for activity in activities:
+        if activity.id not in filed:
+            due = activity.recap_due_on
+            items.append(
+                InboxItem(
+                    kind="recap",
+                    subject=f"activity:{activity.code}",
+                    title=f"请提交活动总结 · {activity.title}",
+                    due_on=due,
+                    overdue=due is not None and due < today,
+                    command=f"clubflow activity recap {activity.code} recap.yaml",
+                    link=f"/activities/{activity.code}/recap",
+                )
+            )
+        elif activity.id not in claimed and activity.klass in ("B", "C"):
+            # Due on the points day: then the sweep archives an activity that has no claim.
+            due = activity.points_on
+            items.append(
+                InboxItem(
+                    kind="claim",
+                    subject=f"activity:{activity.code}",
+                    title=f"可申报补贴 · {activity.title}",
+                    due_on=due,
+                    overdue=due is not None and due < today,
+                    command=f"clubflow activity claim {activity.code} claim.yaml",
+                    link=f"/activities/{activity.code}/claim",
+                )
+            )
+    return items

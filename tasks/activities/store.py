@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
 
+from clubflow.core.links import portal_link
 from clubflow.core.settings import Settings
 from domain import calendar
 from domain.activities import (
@@ -251,15 +252,30 @@ def mark_in_review(*, session: Session, code: str) -> ActivityView:
     return ActivityView.of(activity)
 
 
-def review_requests(activity: ActivityView, *, step_key: str) -> list[NotificationRequest]:
-    """The reviewer's notice that a proposal waits for them (queued when the gate opens)."""
+def activity_link(code: str, page: str = "", *, settings: Settings, now: datetime) -> str:
+    """The signed portal link to the activity's page (`page`: "recap", "claim" ...)."""
+    return portal_link(
+        f"/activities/{code}" + (f"/{page}" if page else ""), settings=settings, now=now
+    )
+
+
+def review_requests(
+    activity: ActivityView, *, step_key: str, settings: Settings, now: datetime
+) -> list[NotificationRequest]:
+    """The reviewer's notice that a proposal waits for them (queued when the gate opens; the
+    gate's id is not known yet, so the link is the activity's page, which links the gate)."""
     step = next(s for s in review_chain(activity.klass, activity.region_code) if s.key == step_key)
     recipient = f"role:{step.role}:{step.region}" if step.region else f"role:{step.role}"
     return [
         NotificationRequest(
             recipient=recipient,
             template="activity_review_request",
-            context={**activity.context(), "step": step.title, "late": activity.late},
+            context={
+                **activity.context(),
+                "step": step.title,
+                "late": activity.late,
+                "link": activity_link(activity.code, settings=settings, now=now),
+            },
             idem_key=f"activity:{activity.id}:review:{step.key}:r{activity.review_round}",
         )
     ]
@@ -360,6 +376,7 @@ def approve_activity(
                 "recap_due_on": activity.recap_due_on.isoformat(),
                 "points_on": activity.points_on.isoformat(),
                 "needs_review": bool(review_chain(activity.klass, activity.region_code)),
+                "link": activity_link(activity.code, settings=settings, now=now),
             },
             idem_key=f"activity:{activity.id}:approved",
         )
