@@ -4,13 +4,20 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # `make up PORT=4300` runs the stack on another port (the demo inbox listens on PORT+100).
 PORT ?= 4200
 
-.PHONY: up test test-future lint bench env structure
+.PHONY: up test test-future lint bench env structure browser
 
 $(UV):
 	python3 -m pip install --user --quiet uv
 
 env: $(UV)
 	$(UV) sync --frozen
+	@test -x /usr/bin/chromium || echo "no /usr/bin/chromium: browser tests will skip; \
+	\`make browser\` installs it (apt-get install -y chromium fonts-wqy-zenhei)"
+
+# `make browser`: Debian's chromium and a Chinese font for the portal's browser tests
+# (Playwright never downloads a browser; .ci/run does this too).
+browser:
+	.ci/browser
 
 up: env
 	$(UV) run clubflow up --port $(PORT)
