@@ -17,7 +17,16 @@ from sqlmodel import Session
 
 from clubflow.core.settings import Settings
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, checked_form, db, portal, refuse, render, signed_in
+from clubflow.portal.web import (
+    audit,
+    checked_form,
+    db,
+    portal,
+    refuse,
+    render,
+    require,
+    signed_in,
+)
 from domain.activities import CheckinRow
 from domain.calendar import business_date
 from domain.models import Activity, Club, Member, Registration
@@ -225,16 +234,18 @@ def scan_page(
         settings=p.settings,
         today=business_date(p.now()),
     )
-    audit(
+    # A bad or expired poster is refused like any other step (recorded), before the button.
+    require(
         request,
         session,
         viewer,
-        "checkin.scan",
-        f"activity:{code}",
-        outcome="refused" if reason else "ok",
-        detail=reason or "",
+        reason is None,
+        action="checkin.scan",
+        subject=f"activity:{code}",
+        reason=reason or "",
     )
-    return _scan_page(request, session, viewer, activity, token, error=reason or "")
+    audit(request, session, viewer, "checkin.scan", f"activity:{code}")
+    return _scan_page(request, session, viewer, activity, token)
 
 
 @router.post("/checkin/{code}/{token}")

@@ -2,7 +2,8 @@
 
 Routes are read from the app, so pages merged later are walked too: they must send a stranger
 to sign in (or refuse a form without its CSRF token), never answer 500, and every 403 must
-leave a refusal row. The routes there are now also have their expected status per role."""
+leave a refusal row. Each route has its expected status per role in `expected`; a route added
+later without a row there is held to the general rules only."""
 
 from __future__ import annotations
 
@@ -58,6 +59,43 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in HQ | {"regional_specialist"} else 403
     if route == "/go/{token}":
         return 303  # a good link to / : straight there
+    chengdu_club = {"club_admin", "dealer"}  # C-CH001's admin and its dealer's staff
+    if route == "/activities":
+        return 403 if role == "member" else 200  # each sees their own scope
+    if route == "/activities/new":
+        return 200 if role == "club_admin" else 403
+    if route in ("/activities/{code}", "/activities/{code}/qr"):
+        return 200 if role in HQ | chengdu_club | {"regional_specialist"} else 403
+    if route in (
+        "/activities/{code}/checkin",
+        "/activities/{code}/claim",
+        "/activities/{code}/recap",
+        "/activities/{code}/register",
+        "/members/new",
+    ):
+        return 200 if role in chengdu_club else 403  # the club's own steps
+    if route == "/checkin/{code}/{token}":
+        # Staff see a pointer to the list; a member with a token that is not a poster's is
+        # refused.
+        return 403 if role == "member" else 200
+    if route == "/leads":
+        leads = {
+            "dealer",
+            "call_agent",
+            "call_supervisor",
+            "regional_specialist",
+            "other_specialist",
+        }
+        return 200 if role in HQ | leads else 403
+    if route == "/me":
+        return 200 if role == "member" else 303
+    if route == "/members/{no}":
+        # M000001 belongs to C-BJ001: HQ and Beijing's specialist; the member is sent to /me.
+        if role == "member":
+            return 303
+        return 200 if role in HQ | {"other_specialist"} else 403
+    if route in ("/plans", "/plans/new"):
+        return 200 if role == "club_admin" else 403
     return None
 
 
