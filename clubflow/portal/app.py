@@ -12,20 +12,21 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from clubflow.core.settings import Settings, get_settings
+from clubflow.portal.routes import (
+    activities,
+    audit,
+    checkin,
+    gates,
+    home,
+    leads,
+    members,
+    planning,
+    signin,
+)
 from clubflow.portal.web import BadForm, Forbidden, NeedSignIn, Portal, render
 
-# Each area's pages; registered in this order (the first match wins).
-ROUTERS = (
-    "clubflow.portal.routes.signin",
-    "clubflow.portal.routes.home",
-    "clubflow.portal.routes.gates",
-    "clubflow.portal.routes.audit",
-    "clubflow.portal.routes.activities",
-    "clubflow.portal.routes.checkin",
-    "clubflow.portal.routes.leads",
-    "clubflow.portal.routes.planning",
-    "clubflow.portal.routes.members",
-)
+# Each area's pages, in the order they are matched.
+ROUTERS = (signin, home, gates, audit, activities, checkin, leads, planning, members)
 
 
 def deliver_urgent(settings: Settings) -> Callable[[], Any]:
@@ -51,8 +52,6 @@ def create_app(
     now: Callable[[], datetime] | None = None,
     deliver: Callable[[], Any] | None = None,
 ) -> FastAPI:
-    import importlib
-
     settings = settings or get_settings()
     app = FastAPI(title="clubflow portal", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = Portal(
@@ -60,13 +59,7 @@ def create_app(
         now=now or (lambda: datetime.now(UTC)),
         deliver=deliver or deliver_urgent(settings),
     )
-    for name in ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # an area without pages yet
+    for module in ROUTERS:
         app.include_router(module.router)
 
     @app.exception_handler(NeedSignIn)

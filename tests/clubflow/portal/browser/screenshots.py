@@ -31,6 +31,14 @@ PAGES = [
     ("tasks", "person:specialist.chengdu", "/"),
     ("gate", "person:specialist.chengdu", "/gates/{gate_id}"),
     ("audit", "person:hq.manager", "/audit"),
+    ("activities", "person:admin.ch001", "/activities"),
+    ("activity", "person:admin.ch001", "/activities/{code}"),
+    ("propose", "person:admin.ch001", "/activities/new"),
+    ("poster", "person:admin.ch001", "/activities/{code}/qr"),
+    ("checkin-list", "person:admin.ch001", "/activities/{code}/checkin"),
+    ("leads", "person:call.supervisor", "/leads"),
+    ("plan", "person:admin.ch001", "/plans/new"),
+    ("member", "member:M000001", "/me"),
 ]
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
 
