@@ -25,6 +25,7 @@ from domain.calendar import business_date
 from domain.gates import DecisionResult, GateKind, GateSpec, GateView
 from domain.models import GateStatus
 from flows.naming import clock
+from tasks.gates.codes import send_decision_codes_task
 from tasks.gates.runs import label_run_task, publish_gate_waiting_task
 from tasks.gates.store import reach_gate_task, record_decision_task
 from tasks.outbox import NotificationRequest, queue_notifications_task
@@ -32,9 +33,13 @@ from tasks.outbox import NotificationRequest, queue_notifications_task
 
 class GateInput(RunInput):
     """The form a waiting gate shows. Prefect does not record who resumed a run, so the
-    decider names themself and the flow checks them against who may decide the gate."""
+    decider names themself and proves it with the one-time code sent to them; the flow checks
+    both against who may decide the gate."""
 
     decider: str = Field(description="Your clubflow username, e.g. hq.manager")
+    code: str = Field(
+        "", description="The decision code sent to you for this gate (6 digits, used once)"
+    )
     outcome: str
     comment: str = Field("", description="Why: required to revise, reject or refuse")
 
@@ -57,7 +62,7 @@ INPUT_FOR_KIND: dict[GateKind, type[GateInput]] = {
 }
 
 # Fields of the base form; whatever else an input carries is stored as the decision's payload.
-BASE_FIELDS = {"decider", "outcome", "comment"}
+BASE_FIELDS = {"decider", "code", "outcome", "comment"}
 
 
 @dataclass
@@ -174,6 +179,9 @@ def wait_for_decision(
     while True:
         # One pause key per attempt: a key that fired returns its stored answer on replay.
         key = f"gate-{gate.id}-{attempt}"
+        # Whoever may decide holds a live code before the form shows (a replay sends none; a
+        # code that expired or was withdrawn after wrong tries is replaced).
+        send_decision_codes_task(gate.id, now, flow_run_id, settings=settings)
         try:
             answer = suspend_flow_run(wait_for_input=form, key=key, timeout=timeout)
         except ValidationError:
@@ -187,6 +195,7 @@ def wait_for_decision(
             decider=answer.decider,
             outcome=answer.outcome,
             comment=answer.comment,
+            code=answer.code,
             payload=answer.model_dump(exclude=BASE_FIELDS, mode="json"),
             input_key=f"{flow_run_id}:{key}",
             plan_hash=plan_hash,

@@ -29,6 +29,7 @@ from domain.gates import (
 )
 from domain.models import Decision, Gate, GateStatus, Person
 from tasks.common import data_task, run_logger
+from tasks.gates.codes import check_decision_code, use_code
 from tasks.gates.signing import sign
 
 # ---------------------------------------------------------------- opening and reading
@@ -237,12 +238,16 @@ def record_decision(
     input_key: str | None = None,
     plan_hash: str | None = None,
     problem: str | None = None,
+    code: str | None = None,
 ) -> DecisionResult:
     """Record one decision at a gate: accepted (the gate is decided) or refused with the reason
     (the gate stays open). The same `input_key` twice writes nothing the second time.
 
     `problem` is what the flow's own check found wrong with the answer (e.g. a KPI the plan
-    does not have); the decider may decide, but this answer is refused with that reason."""
+    does not have); the decider may decide, but this answer is refused with that reason.
+    `code` is the decision code the answer carried (a flow always passes it; None: not an
+    answer to a run, e.g. a refusal `decide` records): it must be a live code issued to the
+    decider at this gate, and an accepted decision uses it up."""
     if input_key is not None:
         earlier = session.execute(
             select(Decision).where(Decision.input_key == input_key)
@@ -263,6 +268,17 @@ def record_decision(
             reason = str(exc)
     if reason is None:
         reason = check_decider(session=session, gate=GateView.of(gate), username=decider)
+    code_id = None
+    if reason is None and code is not None:
+        checked = check_decision_code(
+            session=session,
+            gate_id=gate.id,
+            username=decider,
+            code=code,
+            now=now,
+            settings=settings,
+        )
+        reason, code_id = checked.reason, checked.code_id
     if reason is None and outcome in ("revise", "reject", "not_feasible") and not comment.strip():
         reason = f"a {outcome} decision needs a comment saying why"
     if reason is None and problem:
@@ -295,6 +311,8 @@ def record_decision(
         ).rowcount
         if won != 1:
             row.accepted, row.refusal_reason = False, f"gate #{gate.id} was decided meanwhile"
+        elif code_id is not None:
+            use_code(session=session, code_id=code_id, now=now)
     session.flush()
     session.refresh(gate)
     result = _result(row, gate)
