@@ -47,6 +47,9 @@ class IssuedCode:
     expires_at: datetime
     used_at: datetime | None = None
 
+    def live(self, now: datetime) -> bool:
+        return self.used_at is None and self.expires_at > now
+
 
 @dataclass(frozen=True)
 class CodeCheck:
@@ -64,26 +67,43 @@ def check_code(
     issued: list[IssuedCode], *, given: str, given_hash: str, username: str, now: datetime
 ) -> CodeCheck:
     """Whether `given` (hashed as `given_hash`) is a live code issued to `username` at this
-    gate as of `now`; a refusal names what is wrong in one line."""
+    gate as of `now`; a refusal names what is wrong in one line.
+
+    Codes are sent on request: a refused answer whose person holds no live code gets one
+    (the flow sends it), so every refusal that leaves none says a new one is sent."""
+    live = [c for c in issued if c.live(now)]
+    fresh = "; a new one is sent" if not live else ""
     if not normalise_code(given):
+        if live:
+            until = _at(max(c.expires_at for c in live))
+            return CodeCheck(
+                reason=f"no decision code: type the one sent to {username} (it works until {until})"
+            )
         return CodeCheck(
             reason=(
-                f"no decision code: type the code sent to {username} for this gate "
+                f"no decision code yet: one is sent to {username}; type it in the form "
                 "(clubflow decide needs none)"
             )
         )
-    if not issued:
-        return CodeCheck(reason=f"no decision code was sent to {username} for this gate")
     match = next((c for c in issued if hmac.compare_digest(c.code_hash, given_hash)), None)
     if match is None:
-        return CodeCheck(reason=f"{WRONG_CODE} for {username}")
+        return CodeCheck(reason=f"{WRONG_CODE} for {username}{fresh}")
     if match.used_at is not None:
-        return CodeCheck(reason=f"decision code already used at {_at(match.used_at)}")
+        return CodeCheck(reason=f"decision code already used at {_at(match.used_at)}{fresh}")
     if match.expires_at <= now:
-        return CodeCheck(
-            reason=f"decision code expired at {_at(match.expires_at)}; a new one is sent"
-        )
+        newer = f"; type the newer one sent to {username}" if live else fresh
+        return CodeCheck(reason=f"decision code expired at {_at(match.expires_at)}{newer}")
     return CodeCheck(code_id=match.id)
+
+
+def code_is_sent(reason: str | None) -> bool:
+    """Whether a refusal is one of the above that promises the person a new code (the flow
+    then sends it; read from the recorded reason, so a replay of the refusal agrees)."""
+    return (
+        reason is not None
+        and reason.startswith(("no decision code", WRONG_CODE, "decision code"))
+        and "one is sent" in reason
+    )
 
 
 def locked_out(*, wrong: int, issued: int, tries_per_code: int) -> bool:

@@ -22,10 +22,11 @@ from pydantic import Field, ValidationError
 
 from clubflow.core.settings import get_settings
 from domain.calendar import business_date
+from domain.decision_codes import code_is_sent
 from domain.gates import DecisionResult, GateKind, GateSpec, GateView
 from domain.models import GateStatus
 from flows.naming import clock
-from tasks.gates.codes import send_decision_codes_task
+from tasks.gates.codes import send_decision_code_task
 from tasks.gates.runs import label_run_task, publish_gate_waiting_task
 from tasks.gates.store import reach_gate_task, record_decision_task
 from tasks.outbox import NotificationRequest, queue_notifications_task
@@ -38,7 +39,11 @@ class GateInput(RunInput):
 
     decider: str = Field(description="Your clubflow username, e.g. hq.manager")
     code: str = Field(
-        "", description="The decision code sent to you for this gate (6 digits, used once)"
+        "",
+        description=(
+            "The decision code sent to you for this gate (6 digits, used once). None yet? "
+            "Send the form without it: one is sent to you"
+        ),
     )
     outcome: str
     comment: str = Field("", description="Why: required to revise, reject or refuse")
@@ -179,9 +184,6 @@ def wait_for_decision(
     while True:
         # One pause key per attempt: a key that fired returns its stored answer on replay.
         key = f"gate-{gate.id}-{attempt}"
-        # Whoever may decide holds a live code before the form shows (a replay sends none; a
-        # code that expired or was withdrawn after wrong tries is replaced).
-        send_decision_codes_task(gate.id, now, flow_run_id, settings=settings)
         try:
             answer = suspend_flow_run(wait_for_input=form, key=key, timeout=timeout)
         except ValidationError:
@@ -215,4 +217,7 @@ def wait_for_decision(
                 check=check,
                 now=now,
             )
+        if code_is_sent(result.reason):
+            # The refusal promised the decider a code: sent once (a replay finds it live).
+            send_decision_code_task(gate.id, answer.decider, now, flow_run_id, settings=settings)
         attempt += 1

@@ -1,9 +1,12 @@
-"""Decision codes in the store: send one to each person who may decide an open gate, mint
-one for `clubflow decide`, check the code an answer carries, and use it up.
+"""Decision codes in the store: send one to a person who may decide an open gate, mint one
+for `clubflow decide`, check the code an answer carries, and use it up.
 
 The Prefect UI's Resume form has no signed-in user: the decider types their username and
 the code sent to them through their own channel, and the flow accepts the answer only with
 a live code issued to that name at that gate (domain/decision_codes.py has the rules).
+Codes are sent on request, not to everyone a gate could ask: the first answer given in the
+form without one is refused and gets the code sent, so people who decide with
+`clubflow decide` (or the portal) receive nothing extra.
 """
 
 from __future__ import annotations
@@ -86,64 +89,65 @@ def issue_code(
     return row, code
 
 
-def send_decision_codes(
+def send_decision_code(
     *,
     session: Session,
     gate_id: int,
+    username: str,
     now: datetime,
     settings: Settings,
     channels: NotificationChannels | None = None,
     run_url: str = "",
-) -> list[str]:
-    """Send a code to each person who may decide the open gate and holds no live one (once
-    per code: a replay sends nothing; an expired or locked code is replaced). Someone without
-    a channel in `channels` is skipped with a warning (`clubflow decide` needs no code).
-    Returns the usernames a code was sent to."""
+) -> bool:
+    """Send `username` a code for the open gate if they may decide it and hold no live one
+    (so a replay sends nothing; an expired or withdrawn code is replaced). Someone without a
+    channel in `channels` gets none, with a warning. Returns whether a code was sent."""
     gate = session.get(Gate, gate_id)
     if gate is None or gate.status != GateStatus.open:
-        return []
+        return False
+    person = next(
+        (p for p in deciders_of(session=session, gate=gate) if p.username == username), None
+    )
+    if person is None:
+        return False
+    if _live(_codes(session=session, gate_id=gate.id, username=username), now):
+        return False
     log = run_logger("gates")
-    requests, sent = [], []
-    for person in deciders_of(session=session, gate=gate):
-        if _live(_codes(session=session, gate_id=gate.id, username=person.username), now):
-            continue
-        recipient = f"person:{person.username}"
-        if channels is not None:
-            try:
-                channels.urls_for(recipient)
-            except UnknownRecipientError as exc:
-                log.warning("gate #%s: no decision code for %s: %s", gate.id, person.username, exc)
-                continue
-        row, code = issue_code(
-            session=session, gate_id=gate.id, username=person.username, now=now, settings=settings
-        )
-        requests.append(
-            NotificationRequest(
-                recipient=recipient,
-                template="gate_decision_code",
-                context={
-                    "name": person.name,
-                    "username": person.username,
-                    "gate": gate.title,
-                    "subject": gate.subject_title or gate.subject_code,
-                    "subject_ref": f"{gate.subject_type}:{gate.subject_code}",
-                    "key": gate.key,
-                    "round": gate.round,
-                    "due_on": gate.due_on.isoformat(),
-                    "code": code,
-                    "expires_at": row.expires_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M"),
-                    "run_url": run_url,
-                },
-                idem_key=f"gate:{gate.id}:code:{row.id}",
-            )
-        )
-        sent.append(person.username)
-    if requests:
-        queue_notifications(
-            session=session, requests=requests, now=now, settings=settings, channels=channels
-        )
-        log.info("gate #%s: decision code sent to %s", gate.id, ", ".join(sent))
-    return sent
+    recipient = f"person:{username}"
+    if channels is not None:
+        try:
+            channels.urls_for(recipient)
+        except UnknownRecipientError as exc:
+            log.warning("gate #%s: no decision code for %s: %s", gate.id, username, exc)
+            return False
+    row, code = issue_code(
+        session=session, gate_id=gate.id, username=username, now=now, settings=settings
+    )
+    request = NotificationRequest(
+        recipient=recipient,
+        template="gate_decision_code",
+        context={
+            "name": person.name,
+            "username": username,
+            "gate": gate.title,
+            "subject": gate.subject_title or gate.subject_code,
+            "subject_ref": f"{gate.subject_type}:{gate.subject_code}",
+            "key": gate.key,
+            "round": gate.round,
+            "due_on": gate.due_on.isoformat(),
+            "code": code,
+            "expires_at": row.expires_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M"),
+            "run_url": run_url,
+        },
+        idem_key=f"gate:{gate.id}:code:{row.id}",
+        # Asked for by someone at the form right now: quiet hours do not hold it.
+        urgent=True,
+    )
+    queue_notifications(
+        session=session, requests=[request], now=now, settings=settings, channels=channels
+    )
+    log.info("gate #%s: decision code sent to %s", gate.id, username)
+    return True
 
 
 def check_decision_code(
@@ -225,20 +229,23 @@ def run_link(flow_run_id: str | None) -> str:
 
 
 # Not a data_task: it loads the channels block (a Prefect call) before it opens the session.
-@task(name="send-decision-codes", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def send_decision_codes_task(
+@task(name="send-decision-code", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def send_decision_code_task(
     gate_id: int,
+    username: str,
     now: datetime,
     flow_run_id: str | None = None,
     settings: Settings | None = None,
-) -> list[str]:
-    """Send decision codes for a waiting gate (see send_decision_codes)."""
+) -> bool:
+    """Send `username` a decision code for a waiting gate if they need one (see
+    send_decision_code)."""
     settings = settings or get_settings()
     channels = load_channels()
     with session_scope(settings.database_url) as session:
-        return send_decision_codes(
+        return send_decision_code(
             session=session,
             gate_id=gate_id,
+            username=username,
             now=now,
             settings=settings,
             channels=channels,

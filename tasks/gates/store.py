@@ -269,6 +269,11 @@ def record_decision(
     if reason is None:
         reason = check_decider(session=session, gate=GateView.of(gate), username=decider)
     code_id = None
+    if reason is None and outcome in ("revise", "reject", "not_feasible") and not comment.strip():
+        reason = f"a {outcome} decision needs a comment saying why"
+    if reason is None and problem:
+        reason = problem
+    # Last: a code is asked for (and sent) only for an answer that would otherwise count.
     if reason is None and code is not None:
         checked = check_decision_code(
             session=session,
@@ -279,10 +284,6 @@ def record_decision(
             settings=settings,
         )
         reason, code_id = checked.reason, checked.code_id
-    if reason is None and outcome in ("revise", "reject", "not_feasible") and not comment.strip():
-        reason = f"a {outcome} decision needs a comment saying why"
-    if reason is None and problem:
-        reason = problem
     row = Decision(
         gate_id=gate.id,
         decider=decider,

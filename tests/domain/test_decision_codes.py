@@ -9,6 +9,7 @@ from domain.decision_codes import (
     IssuedCode,
     check_code,
     code_hash,
+    code_is_sent,
     locked_out,
     new_code,
     normalise_code,
@@ -62,23 +63,33 @@ def test_a_live_code_of_the_person_is_accepted():
 
 
 def test_each_refusal_says_what_is_wrong_in_one_line():
-    used = NOW - timedelta(hours=1)
-    cases = {
-        "": "no decision code: type the code sent to hq.manager for this gate "
-        "(clubflow decide needs none)",
-        "999999": "wrong decision code for hq.manager",
-    }
-    for given, reason in cases.items():
-        assert check([issued("123456")], given).reason == reason
-    assert check([], "123456").reason == "no decision code was sent to hq.manager for this gate"
-    assert (
-        check([issued("123456", used_at=used)], "123456").reason
-        == "decision code already used at 2027-05-06 09:00"
+    live = issued("123456")
+    used = issued("123456", used_at=NOW - timedelta(hours=1))
+    expired = issued("123456", hours=-1)
+    assert check([live], "").reason == (
+        "no decision code: type the one sent to hq.manager (it works until 2027-05-09 10:00)"
+    )
+    assert check([live], "999999").reason == "wrong decision code for hq.manager"
+    assert check([used], "123456").reason == (
+        "decision code already used at 2027-05-06 09:00; a new one is sent"
     )
     assert (
-        check([issued("123456")], "123456", now=NOW + timedelta(hours=72)).reason
+        check([live], "123456", now=NOW + timedelta(hours=72)).reason
         == "decision code expired at 2027-05-09 10:00; a new one is sent"
     )
+    newer = issued("654321", id=2)
+    assert check([expired, newer], "123456").reason == (
+        "decision code expired at 2027-05-06 09:00; type the newer one sent to hq.manager"
+    )
+
+
+def test_a_person_without_a_live_code_is_told_a_new_one_is_sent():
+    # The flow sends one after any refusal that leaves the person without a live code.
+    assert check([], "").reason == (
+        "no decision code yet: one is sent to hq.manager; type it in the form "
+        "(clubflow decide needs none)"
+    )
+    assert check([], "123456").reason == "wrong decision code for hq.manager; a new one is sent"
 
 
 def test_a_code_for_another_gate_or_another_person_is_wrong_here():
@@ -92,3 +103,16 @@ def test_the_lockout_allows_some_wrong_tries_per_code_sent():
     assert locked_out(wrong=5, issued=1, tries_per_code=5)
     assert not locked_out(wrong=5, issued=2, tries_per_code=5)  # a new code, new tries
     assert locked_out(wrong=10, issued=2, tries_per_code=5)
+
+
+def test_only_a_refusal_that_promises_a_code_has_one_sent():
+    promising = [
+        check([], "").reason,
+        check([], "123456").reason,
+        check([issued("123456")], "123456", now=NOW + timedelta(hours=72)).reason,
+    ]
+    assert all(code_is_sent(r) for r in promising)
+    assert not code_is_sent(check([issued("123456")], "").reason)
+    assert not code_is_sent(check([issued("123456")], "999999").reason)
+    assert not code_is_sent("a reject decision needs a comment saying why")
+    assert not code_is_sent(None)

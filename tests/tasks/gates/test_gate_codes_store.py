@@ -1,6 +1,6 @@
-"""Decision codes in the store, on SQLite and PostgreSQL: each person who may decide gets one
-message with a code (stored hashed), an answer needs a live code of its decider, the code is
-used once, expires, and stops working after too many wrong tries."""
+"""Decision codes in the store, on SQLite and PostgreSQL: a person who may decide gets one
+message with a code (stored hashed) when they need one, an answer needs a live code of its
+decider, the code is used once, expires, and stops working after too many wrong tries."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from clubflow.core.settings import get_settings
 from clubflow.world import WorldSize, seed_demo_world
 from domain.gates import GateSpec
 from domain.models import Decision, DecisionCode, GateStatus, Notification, Role
-from tasks.gates.codes import send_decision_codes
+from tasks.gates.codes import send_decision_code
 from tasks.gates.store import open_gate, record_decision
 
 NOW = datetime(2026, 8, 3, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -46,9 +46,14 @@ def spec(**overrides) -> GateSpec:
     return GateSpec(**data)
 
 
-def send(session, gate_id, now=NOW, **kwargs):
-    return send_decision_codes(
-        session=session, gate_id=gate_id, now=now, settings=get_settings(), **kwargs
+def send(session, gate_id, username="specialist.chengdu", now=NOW, **kwargs):
+    return send_decision_code(
+        session=session,
+        gate_id=gate_id,
+        username=username,
+        now=now,
+        settings=get_settings(),
+        **kwargs,
     )
 
 
@@ -80,7 +85,7 @@ def code_in(message: Notification) -> str:
     return code
 
 
-def test_each_person_who_may_decide_gets_one_message_with_a_code_stored_hashed(store):
+def test_a_person_who_may_decide_gets_one_message_with_a_code_stored_hashed(store):
     with session_scope(store) as session:
         regional = open_gate(session=session, spec=spec(), now=NOW)
         hq = open_gate(
@@ -88,25 +93,28 @@ def test_each_person_who_may_decide_gets_one_message_with_a_code_stored_hashed(s
             spec=spec(key="plan_review", owner_role=Role.campaign_manager, owner_region=None),
             now=NOW,
         )
-        assert send(session, regional.id, run_url="http://ui/runs/flow-run/r1") == [
-            "specialist.chengdu"
-        ]
-        assert send(session, hq.id) == ["hq.manager", "hq.manager2"]
-        assert send(session, regional.id) == []  # a replay sends nothing
+        assert send(session, regional.id, run_url="http://ui/runs/flow-run/r1") is True
+        assert send(session, regional.id) is False  # holds a live one: a replay sends nothing
+        assert send(session, hq.id, "hq.manager2") is True
+        # Only who may decide the gate: another region's specialist, another role, nobody.
+        assert send(session, regional.id, "specialist.beijing") is False
+        assert send(session, hq.id, "it.lead") is False
+        assert send(session, hq.id, "no.such.user") is False
         [message] = messages(session, "specialist.chengdu")
         rows = session.execute(select(DecisionCode).order_by(DecisionCode.id)).scalars().all()
+        others = [messages(session, u) for u in ("hq.manager", "specialist.beijing", "it.lead")]
     code = code_in(message)
     assert message.title == "您的决定码：雨林穿越 · 区域专员审核"
-    assert "填写用户名 specialist.chengdu 与决定码" in message.body
+    assert "有人以您的用户名 specialist.chengdu 在 Prefect 界面回答" in message.body
     assert "2026-08-06 10:00 前有效" in message.body  # 72 hours
     assert "表单所在页面：http://ui/runs/flow-run/r1" in message.body
     assert message.idem_key == f"gate:{regional.id}:code:{rows[0].id}"
     assert [(r.gate_id, r.username) for r in rows] == [
         (regional.id, "specialist.chengdu"),
-        (hq.id, "hq.manager"),
         (hq.id, "hq.manager2"),
     ]
     assert all(code not in r.code_hash and len(r.code_hash) == 64 for r in rows)
+    assert others == [[], [], []]
 
 
 def test_the_code_decides_once_and_the_decision_uses_it_up(store):
@@ -127,7 +135,8 @@ def test_an_answer_without_the_code_or_with_someone_elses_is_refused_and_recorde
             spec=spec(key="plan_review", owner_role=Role.campaign_manager, owner_region=None),
             now=NOW,
         )
-        send(session, gate.id)
+        send(session, gate.id, "hq.manager")
+        send(session, gate.id, "hq.manager2")
         theirs = code_in(messages(session, "hq.manager2")[0])
         refusals = [
             answer(session, gate.id, "", decider="hq.manager"),
@@ -144,8 +153,7 @@ def test_an_answer_without_the_code_or_with_someone_elses_is_refused_and_recorde
     assert [(d.decider, d.refusal_reason) for d in rows] == [
         (
             "hq.manager",
-            "no decision code: type the code sent to hq.manager for this gate "
-            "(clubflow decide needs none)",
+            "no decision code: type the one sent to hq.manager (it works until 2026-08-06 10:00)",
         ),
         ("hq.manager", "wrong decision code for hq.manager"),
         ("it.lead", "user 'it.lead' is it, this gate needs campaign_manager"),
@@ -160,7 +168,7 @@ def test_an_expired_code_is_refused_and_a_new_one_is_sent_that_works(store):
         send(session, gate.id)
         old = code_in(messages(session, "specialist.chengdu")[0])
         refused = answer(session, gate.id, old, now=later)
-        assert send(session, gate.id, now=later) == ["specialist.chengdu"]
+        assert send(session, gate.id, now=later) is True
         first, second = messages(session, "specialist.chengdu")
         accepted = answer(session, gate.id, code_in(second), now=later)
     assert refused.reason == "decision code expired at 2026-08-06 10:00; a new one is sent"
@@ -177,7 +185,7 @@ def test_too_many_wrong_codes_withdraw_the_code_and_a_new_one_is_sent(store, set
         wrong = next(c for c in ("000000", "000001") if c != good)
         reasons = [answer(session, gate.id, wrong).reason for _ in range(3)]
         withdrawn = answer(session, gate.id, good)
-        assert send(session, gate.id) == ["specialist.chengdu"]
+        assert send(session, gate.id) is True
         fresh = code_in(messages(session, "specialist.chengdu")[1])
         accepted = answer(session, gate.id, fresh)
     assert reasons == [
@@ -198,9 +206,9 @@ def test_a_person_without_a_channel_gets_no_code_and_the_others_do(store):
             spec=spec(key="plan_review", owner_role=Role.campaign_manager, owner_region=None),
             now=NOW,
         )
-        sent = send(session, gate.id, channels=channels)
+        sent = [send(session, gate.id, u, channels=channels) for u in ("hq.manager", "hq.manager2")]
         codes = session.execute(select(DecisionCode.username)).scalars().all()
-    assert sent == codes == ["hq.manager2"]
+    assert sent == [False, True] and codes == ["hq.manager2"]
 
 
 def test_a_decided_gate_sends_no_codes(store):
@@ -214,4 +222,4 @@ def test_a_decided_gate_sends_no_codes(store):
             now=NOW,
             settings=get_settings(),
         )
-        assert send(session, gate.id) == []
+        assert send(session, gate.id) is False
