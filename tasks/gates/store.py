@@ -430,8 +430,14 @@ def void_stale_signoffs(
     )
 
 
+def keep_gate_artifact(*, session: Session, gate_id: int, artifact_id: str) -> None:
+    """Remember the Prefect artifact that shows the gate, so later steps update that one."""
+    session.execute(update(Gate).where(Gate.id == gate_id).values(artifact_id=artifact_id))
+
+
 # ---------------------------------------------------------------- tasks
 
 reach_gate_task = data_task(reach_gate, retries=2, retry_delay_seconds=[2, 10])
 record_decision_task = data_task(record_decision, retries=2, retry_delay_seconds=[2, 10])
 record_overruling_task = data_task(record_overruling, retries=2, retry_delay_seconds=[2, 10])
+keep_gate_artifact_task = data_task(keep_gate_artifact, retries=2, retry_delay_seconds=[2, 10])
