@@ -12,6 +12,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactUpdate
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterId
 from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Cancelled
@@ -54,16 +55,19 @@ def _gate_artifact_key(gate: GateView) -> str:
 
 
 def _show(artifact_id: str | None, markdown: str, description: str, gate: GateView) -> str:
-    """Update the gate's artifact in place, or create it (first time, or it was deleted)."""
+    """Update the gate's artifact in place, or create it: the first time, when it was
+    deleted, or when another run took over the wait (each run's page shows its own)."""
     if artifact_id:
         with get_client(sync_client=True) as client:
-            try:
+            found = client.read_artifacts(
+                artifact_filter=ArtifactFilter(id=ArtifactFilterId(any_=[UUID(artifact_id)])),
+                limit=1,
+            )
+            if found and str(found[0].flow_run_id) == str(gate.flow_run_id):
                 client.update_artifact(
                     UUID(artifact_id), ArtifactUpdate(data=markdown, description=description)
                 )
                 return artifact_id
-            except ObjectNotFound:
-                pass
     created = create_markdown_artifact(
         key=_gate_artifact_key(gate), markdown=markdown, description=description
     )

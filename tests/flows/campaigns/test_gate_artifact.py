@@ -7,7 +7,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
 from prefect.flow_runs import resume_flow_run
 from sqlalchemy import select
 
@@ -19,10 +23,14 @@ NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 KEY = "probe-1-gate"  # the probe's subject: probe #1
 
 
-def _artifacts():
+def _artifacts(*run_ids):
+    """The gate artifacts of these runs (the test server keeps other tests' artifacts)."""
     with get_client(sync_client=True) as client:
         return client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[KEY]))
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[KEY]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=list(run_ids)),
+            )
         )
 
 
@@ -36,7 +44,7 @@ def test_the_gate_artifact_is_one_updated_in_place_until_the_decision(gate_runne
         "gate-probe", {"code": "A1", "due_on": "2026-12-01", "now": NOW.isoformat()}
     )
     gate_runner.run_pending()
-    [artifact] = _artifacts()
+    [artifact] = _artifacts(run_id)
     assert str(artifact.id) == _gate_artifact_id(db_url)
     assert artifact.flow_run_id == run_id
     assert "### Waiting: Probe review (round 1)" in artifact.data
@@ -52,7 +60,7 @@ def test_the_gate_artifact_is_one_updated_in_place_until_the_decision(gate_runne
         run_input={"decider": "specialist.chengdu", "outcome": "approve", "comment": ""},
     )
     gate_runner.run_pending()
-    [artifact] = _artifacts()
+    [artifact] = _artifacts(run_id)
     assert "**Last answer refused** (specialist.chengdu, approve): no decision code yet" in (
         artifact.data
     )
@@ -67,10 +75,27 @@ def test_the_gate_artifact_is_one_updated_in_place_until_the_decision(gate_runne
     )
     [run] = gate_runner.run_pending()
     assert run.state.is_completed(), run.state
-    [artifact] = _artifacts()
+    [artifact] = _artifacts(run_id)
     assert str(artifact.id) == _gate_artifact_id(db_url)
     assert artifact.data.startswith(
         "### Decided: Probe review (round 1): **revise** by `specialist.chengdu`"
     )
     assert "> call 138****5678 for photos" in artifact.data
     assert "Waiting" not in artifact.data
+
+
+def test_a_run_that_takes_over_the_wait_shows_the_gate_on_its_own_page(gate_runner, db_url):
+    from prefect.states import Crashed
+
+    parameters = {"code": "A2", "due_on": "2026-12-01", "now": NOW.isoformat()}
+    first = gate_runner.start("gate-probe", parameters)
+    gate_runner.run_pending()
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(first, Crashed(), force=True)
+    second = gate_runner.start("gate-probe", parameters)  # started again by hand
+    gate_runner.run_pending()
+
+    by_run = {a.flow_run_id: a for a in _artifacts(first, second)}
+    assert set(by_run) == {first, second}
+    assert _gate_artifact_id(db_url) == str(by_run[second].id)
+    assert "### Waiting: Probe review (round 1)" in by_run[second].data
