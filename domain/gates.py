@@ -186,6 +186,7 @@ class GateView(BaseModel):
     flow_run_id: str | None = None
     plan_version: int | None = None
     process_version: str | None = None
+    artifact_id: str | None = None
 
     @classmethod
     def of(cls, gate: Gate) -> GateView:

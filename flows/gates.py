@@ -22,19 +22,33 @@ from pydantic import Field, ValidationError
 
 from clubflow.core.settings import get_settings
 from domain.calendar import business_date
+from domain.decision_codes import code_is_sent
 from domain.gates import DecisionResult, GateKind, GateSpec, GateView
 from domain.models import GateStatus
 from flows.naming import clock
-from tasks.gates.runs import label_run_task, publish_gate_waiting_task
-from tasks.gates.store import reach_gate_task, record_decision_task
+from tasks.gates.codes import send_decision_code_task
+from tasks.gates.runs import (
+    label_run_task,
+    publish_gate_decided_task,
+    publish_gate_waiting_task,
+)
+from tasks.gates.store import keep_gate_artifact_task, reach_gate_task, record_decision_task
 from tasks.outbox import NotificationRequest, queue_notifications_task
 
 
 class GateInput(RunInput):
     """The form a waiting gate shows. Prefect does not record who resumed a run, so the
-    decider names themself and the flow checks them against who may decide the gate."""
+    decider names themself and proves it with the one-time code sent to them; the flow checks
+    both against who may decide the gate."""
 
     decider: str = Field(description="Your clubflow username, e.g. hq.manager")
+    code: str = Field(
+        "",
+        description=(
+            "The decision code sent to you for this gate (6 digits, used once). None yet? "
+            "Send the form without it: one is sent to you"
+        ),
+    )
     outcome: str
     comment: str = Field("", description="Why: required to revise, reject or refuse")
 
@@ -57,7 +71,7 @@ INPUT_FOR_KIND: dict[GateKind, type[GateInput]] = {
 }
 
 # Fields of the base form; whatever else an input carries is stored as the decision's payload.
-BASE_FIELDS = {"decider", "outcome", "comment"}
+BASE_FIELDS = {"decider", "code", "outcome", "comment"}
 
 
 @dataclass
@@ -110,6 +124,17 @@ def _met_in_this_execution() -> list[int]:
     return held[1]
 
 
+def _show_waiting(
+    gate: GateView, description: str, refused: DecisionResult | None = None
+) -> GateView:
+    """Publish the gate's one artifact (created once, then updated in place)."""
+    artifact_id = publish_gate_waiting_task(gate, description, refused)
+    if artifact_id != gate.artifact_id:
+        keep_gate_artifact_task(gate_id=gate.id, artifact_id=artifact_id)
+        gate = gate.model_copy(update={"artifact_id": artifact_id})
+    return gate
+
+
 def wait_for_decision(
     spec: GateSpec,
     *,
@@ -160,7 +185,7 @@ def wait_for_decision(
 
     if run_label:
         label_run_task(flow_run_id, f"{run_label} · {spec.key}", tags or [])
-    publish_gate_waiting_task(gate, description)
+    gate = _show_waiting(gate, description)
     if on_open:
         queue_notifications_task(on_open, now)
 
@@ -187,6 +212,7 @@ def wait_for_decision(
             decider=answer.decider,
             outcome=answer.outcome,
             comment=answer.comment,
+            code=answer.code,
             payload=answer.model_dump(exclude=BASE_FIELDS, mode="json"),
             input_key=f"{flow_run_id}:{key}",
             plan_hash=plan_hash,
@@ -195,6 +221,7 @@ def wait_for_decision(
             settings=settings,
         )
         if result.accepted:
+            publish_gate_decided_task(gate, result, description)
             return GateOutcome(gate.model_copy(update={"status": result.gate_status}), result)
         if result.gate_status != GateStatus.open:
             # Decided by someone else meanwhile, or voided: read it again from the store.
@@ -206,4 +233,9 @@ def wait_for_decision(
                 check=check,
                 now=now,
             )
+        if not result.replayed:
+            gate = _show_waiting(gate, description, refused=result)  # why, for the form's user
+        if code_is_sent(result.reason):
+            # The refusal promised the decider a code: sent once (a replay finds it live).
+            send_decision_code_task(gate.id, answer.decider, now, flow_run_id, settings=settings)
         attempt += 1

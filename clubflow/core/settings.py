@@ -173,6 +173,8 @@ class Settings(BaseSettings):
     # A one-time sign-in code, and a Prefect UI decision code, work this long.
     portal_code_minutes: int = Field(10, ge=1)
     decision_code_hours: int = Field(72, ge=1)
+    # Wrong decision codes a person may type per code sent to them; then it stops working.
+    decision_code_tries: int = Field(5, ge=1)
     # Sign-in attempts allowed per person and per address in a window of this many minutes.
     portal_signin_limit: int = Field(10, ge=1)
     portal_signin_window_minutes: int = Field(15, ge=1)

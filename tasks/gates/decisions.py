@@ -2,8 +2,10 @@
 
 `decide(...)` finds the open gate in the store, refuses and records a decider who may not
 decide it (the run stays suspended), and otherwise resumes the waiting run with the typed
-input, the same input the Prefect UI's Resume form sends. The flow checks the decider again
-and records the decision (flows/gates.py). Not tasks: the CLI and other flows' tasks call
+input, the same input the Prefect UI's Resume form sends, with a decision code minted for
+the decider on the spot (whoever can call this reaches the store, which is the proof the UI
+lacks). The flow checks the decider and the code again and records the decision
+(flows/gates.py). Not tasks: the CLI and other flows' tasks call
 them, and they read the settings themselves as the edge they are.
 """
 
@@ -27,6 +29,7 @@ from clubflow.core.settings import get_settings
 from domain.calendar import BUSINESS_TZ
 from domain.gates import GateView, InboxItem, OutcomeError, normalise_outcome
 from domain.models import GateStatus
+from tasks.gates.codes import issue_code
 from tasks.gates.inbox import waiting_on
 from tasks.gates.store import check_decider, find_open_gate, read_gate, record_decision
 
@@ -80,12 +83,17 @@ def decide(
                 now=now,
                 settings=settings,
             )
+        elif gate.flow_run_id:
+            _, code = issue_code(
+                session=session, gate_id=gate.id, username=decider, now=now, settings=settings
+            )
     if reason is not None:
         raise DecisionRefused(f"{subject} {gate_key}: refused: {reason}")
     if not gate.flow_run_id:
         raise GateRunError(f"{subject} {gate_key}: no run waits at this gate")
     run_input = {"decider": decider, "outcome": normalised, "comment": comment, **(extra or {})}
-    resume_at_gate(gate, run_input, wait_seconds=wait_seconds, decider=decider)
+    # The code goes to the run only: what the caller gets back carries none.
+    resume_at_gate(gate, {**run_input, "code": code}, wait_seconds=wait_seconds, decider=decider)
     return Decided(gate=gate, flow_run_id=gate.flow_run_id, run_input=run_input)
 
 

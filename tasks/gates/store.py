@@ -29,6 +29,7 @@ from domain.gates import (
 )
 from domain.models import Decision, Gate, GateStatus, Person
 from tasks.common import data_task, run_logger
+from tasks.gates.codes import check_decision_code, use_code
 from tasks.gates.signing import sign
 
 # ---------------------------------------------------------------- opening and reading
@@ -237,12 +238,16 @@ def record_decision(
     input_key: str | None = None,
     plan_hash: str | None = None,
     problem: str | None = None,
+    code: str | None = None,
 ) -> DecisionResult:
     """Record one decision at a gate: accepted (the gate is decided) or refused with the reason
     (the gate stays open). The same `input_key` twice writes nothing the second time.
 
     `problem` is what the flow's own check found wrong with the answer (e.g. a KPI the plan
-    does not have); the decider may decide, but this answer is refused with that reason."""
+    does not have); the decider may decide, but this answer is refused with that reason.
+    `code` is the decision code the answer carried (a flow always passes it; None: not an
+    answer to a run, e.g. a refusal `decide` records): it must be a live code issued to the
+    decider at this gate, and an accepted decision uses it up."""
     if input_key is not None:
         earlier = session.execute(
             select(Decision).where(Decision.input_key == input_key)
@@ -263,10 +268,22 @@ def record_decision(
             reason = str(exc)
     if reason is None:
         reason = check_decider(session=session, gate=GateView.of(gate), username=decider)
+    code_id = None
     if reason is None and outcome in ("revise", "reject", "not_feasible") and not comment.strip():
         reason = f"a {outcome} decision needs a comment saying why"
     if reason is None and problem:
         reason = problem
+    # Last: a code is asked for (and sent) only for an answer that would otherwise count.
+    if reason is None and code is not None:
+        checked = check_decision_code(
+            session=session,
+            gate_id=gate.id,
+            username=decider,
+            code=code,
+            now=now,
+            settings=settings,
+        )
+        reason, code_id = checked.reason, checked.code_id
     row = Decision(
         gate_id=gate.id,
         decider=decider,
@@ -295,6 +312,8 @@ def record_decision(
         ).rowcount
         if won != 1:
             row.accepted, row.refusal_reason = False, f"gate #{gate.id} was decided meanwhile"
+        elif code_id is not None:
+            use_code(session=session, code_id=code_id, now=now)
     session.flush()
     session.refresh(gate)
     result = _result(row, gate)
@@ -411,8 +430,14 @@ def void_stale_signoffs(
     )
 
 
+def keep_gate_artifact(*, session: Session, gate_id: int, artifact_id: str) -> None:
+    """Remember the Prefect artifact that shows the gate, so later steps update that one."""
+    session.execute(update(Gate).where(Gate.id == gate_id).values(artifact_id=artifact_id))
+
+
 # ---------------------------------------------------------------- tasks
 
 reach_gate_task = data_task(reach_gate, retries=2, retry_delay_seconds=[2, 10])
 record_decision_task = data_task(record_decision, retries=2, retry_delay_seconds=[2, 10])
 record_overruling_task = data_task(record_overruling, retries=2, retry_delay_seconds=[2, 10])
+keep_gate_artifact_task = data_task(keep_gate_artifact, retries=2, retry_delay_seconds=[2, 10])
