@@ -8,7 +8,7 @@ Pure rules: no Prefect, no database session. Dates and policy numbers are parame
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -214,6 +214,28 @@ class DecisionResult(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
     decision_id: int | None = None
     replayed: bool = False  # the input was recorded before: nothing new was written
+
+
+class RefusedAnswer(BaseModel):
+    """An answer the gate refused: shown above its form the next time it waits."""
+
+    decider: str
+    at: datetime
+    reason: str
+
+
+def refusals_note(refused: list[RefusedAnswer]) -> str:
+    """Markdown for the top of a gate's form: who was refused, when (Beijing time), why."""
+    if not refused:
+        return ""
+    from domain.privacy import mask_text
+
+    lines = "".join(
+        f"\n- {r.at.astimezone(calendar.BUSINESS_TZ):%Y-%m-%d %H:%M} 以 `{r.decider}` 的名义："
+        f"{mask_text(r.reason)}"
+        for r in refused
+    )
+    return f"\n\n**上次的决定未被接受**（最新在前）：{lines}"
 
 
 class InboxItem(BaseModel):

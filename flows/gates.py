@@ -23,7 +23,7 @@ from pydantic import Field, ValidationError
 from clubflow.core.settings import get_settings
 from domain.calendar import business_date
 from domain.decision_codes import code_is_sent
-from domain.gates import DecisionResult, GateKind, GateSpec, GateView
+from domain.gates import DecisionResult, GateKind, GateSpec, GateView, refusals_note
 from domain.models import GateStatus
 from flows.naming import clock
 from tasks.gates.codes import send_decision_code_task
@@ -32,7 +32,12 @@ from tasks.gates.runs import (
     publish_gate_decided_task,
     publish_gate_waiting_task,
 )
-from tasks.gates.store import keep_gate_artifact_task, reach_gate_task, record_decision_task
+from tasks.gates.store import (
+    keep_gate_artifact_task,
+    reach_gate_task,
+    record_decision_task,
+    refused_answers_task,
+)
 from tasks.outbox import NotificationRequest, queue_notifications_task
 
 
@@ -189,7 +194,7 @@ def wait_for_decision(
     if on_open:
         queue_notifications_task(on_open, now)
 
-    form = (input_model or INPUT_FOR_KIND[spec.kind]).with_initial_data(description=description)
+    model = input_model or INPUT_FOR_KIND[spec.kind]
     # Long enough to outlive the due date by the policy's margin; the sweep escalates first.
     # Counted from the time the flow acts at (the clock only when it was given none).
     today = business_date(now)
@@ -199,6 +204,9 @@ def wait_for_decision(
     while True:
         # One pause key per attempt: a key that fired returns its stored answer on replay.
         key = f"gate-{gate.id}-{attempt}"
+        # The form says who was refused last and why (read again on every replay).
+        refused = refused_answers_task(gate_id=gate.id, settings=settings)
+        form = model.with_initial_data(description=description + refusals_note(refused))
         try:
             answer = suspend_flow_run(wait_for_input=form, key=key, timeout=timeout)
         except ValidationError:

@@ -34,12 +34,24 @@ def review_description(activity: ActivityView, step_title: str) -> str:
         if activity.late
         else ""
     )
+    # What the reviewer weighs: every budget line, their total and the subsidy asked for.
+    total = sum(float(line.get("amount", 0)) for line in activity.budget)
+    lines = "".join(
+        f"| {line.get('item', '')} | ¥{float(line.get('amount', 0)):,.2f} |\n"
+        for line in activity.budget
+    )
+    budget = (
+        f"\n\n**预算明细**\n\n| 项目 | 金额 |\n|---|---|\n{lines}| **合计** | ¥{total:,.2f} |"
+        if activity.budget
+        else "\n\n**预算明细**：未填写"
+    )
     return (
         f"### {step_title}：{activity.region_zh} {activity.title}\n\n"
         f"| | |\n|---|---|\n| 编号 | {activity.code} |\n| 等级 | {activity.klass} |\n"
         f"| 时间 | {activity.starts_on} 至 {activity.ends_on} |\n| 地点 | {activity.place} |\n"
-        f"| 预计人数 | {activity.expected_participants} |\n| 提报人 | {activity.proposed_by} |"
-        f"{late}\n\napprove, revise (send back with comments) or reject (with the reason)."
+        f"| 预计人数 | {activity.expected_participants} |\n| 提报人 | {activity.proposed_by} |\n"
+        f"| 申请补贴 | ¥{activity.subsidy_requested:,.2f} |"
+        f"{budget}{late}\n\napprove, revise (send back with comments) or reject (with the reason)."
     )
 
 

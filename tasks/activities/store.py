@@ -70,6 +70,8 @@ class ActivityView(BaseModel):
     ends_on: date
     place: str
     expected_participants: int
+    budget: list[dict[str, Any]] = []  # [{"item", "amount"}]: what the reviewer weighs
+    subsidy_requested: float = 0
     invited_regions: list[str]
     status: str
     late: bool

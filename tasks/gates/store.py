@@ -22,6 +22,7 @@ from domain.gates import (
     GateView,
     OutcomeError,
     RecordedGate,
+    RefusedAnswer,
     check_gate_move,
     normalise_outcome,
     refusal_reason,
@@ -437,7 +438,23 @@ def keep_gate_artifact(*, session: Session, gate_id: int, artifact_id: str) -> N
 
 # ---------------------------------------------------------------- tasks
 
+
+def refused_answers(*, session: Session, gate_id: int, limit: int = 3) -> list[RefusedAnswer]:
+    """The gate's latest refused answers, newest first: the form shows them next time."""
+    rows = session.execute(
+        select(Decision)
+        .where(Decision.gate_id == gate_id, Decision.accepted.is_(False))
+        .order_by(Decision.id.desc())
+        .limit(limit)
+    ).scalars()
+    return [
+        RefusedAnswer(decider=r.decider, at=r.decided_at, reason=r.refusal_reason or "")
+        for r in rows
+    ]
+
+
 reach_gate_task = data_task(reach_gate, retries=2, retry_delay_seconds=[2, 10])
+refused_answers_task = data_task(refused_answers, retries=2, retry_delay_seconds=[2, 10])
 record_decision_task = data_task(record_decision, retries=2, retry_delay_seconds=[2, 10])
 record_overruling_task = data_task(record_overruling, retries=2, retry_delay_seconds=[2, 10])
 keep_gate_artifact_task = data_task(keep_gate_artifact, retries=2, retry_delay_seconds=[2, 10])
