@@ -144,13 +144,19 @@ def up(
     home: Path = typer.Option(
         Path(".clubflow"), help="Data folder: Prefect's database, logs, stack.json, the inbox"
     ),
+    public: bool = typer.Option(
+        False,
+        "--public",
+        help="Listen on every interface, the Prefect API behind an auth string (<home>/api-auth)",
+    ),
 ) -> None:
-    """Start everything: Prefect server, database, blocks, demo world, every deployment.
+    """Start everything: Prefect server, database, blocks, demo world, every deployment and
+    the portal.
 
     A part that dies is restarted; Ctrl-C (or SIGTERM) stops everything."""
     from clubflow.stack import run_stack
 
-    raise typer.Exit(run_stack(port=port, seed=seed, console=console, home=home))
+    raise typer.Exit(run_stack(port=port, seed=seed, console=console, home=home, public=public))
 
 
 @app.command()

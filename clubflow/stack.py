@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -101,6 +103,10 @@ def use_running_stack(home: Path = DEFAULT_HOME) -> str:
     make Prefect start a temporary server of its own, which knows none of the deployments.
     Returns the API URL in use.
     """
+    auth = home / AUTH_FILE
+    if auth.exists() and not os.environ.get("PREFECT_API_AUTH_STRING"):
+        # A --public stack: its API asks for the auth string `up` keeps beside stack.json.
+        apply_env({"PREFECT_API_AUTH_STRING": auth.read_text(encoding="utf-8").strip()})
     if os.environ.get("PREFECT_API_URL"):
         return os.environ["PREFECT_API_URL"]
     from prefect.settings import get_current_settings
@@ -138,9 +144,12 @@ def unreachable_api(exc: BaseException | None, api_url: str) -> bool:
 # -- the stack ----------------------------------------------------------------------------
 
 
-def prefect_env(port: int, home: Path) -> dict[str, str]:
-    """The Prefect settings of the local stack (applied to this process and its children)."""
-    return {
+def prefect_env(port: int, home: Path, *, public: bool = False) -> dict[str, str]:
+    """The Prefect settings of the local stack (applied to this process and its children).
+
+    `public`: the server listens on every interface, so its API asks every client for the
+    stack's auth string (basic auth; the UI asks for it once in the browser)."""
+    env = {
         "PREFECT_HOME": str((home / "prefect").resolve()),
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_SERVER_API_HOST": "127.0.0.1",
@@ -148,6 +157,35 @@ def prefect_env(port: int, home: Path) -> dict[str, str]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
     }
+    if public:
+        auth = api_auth_string(home)
+        host = os.environ.get("CLUBFLOW_PUBLIC_HOST") or socket.gethostname()
+        env.update(
+            {
+                "PREFECT_SERVER_API_HOST": "0.0.0.0",
+                "PREFECT_UI_API_URL": f"http://{host}:{port}/api",
+                "PREFECT_SERVER_API_AUTH_STRING": auth,
+                "PREFECT_API_AUTH_STRING": auth,
+            }
+        )
+    return env
+
+
+AUTH_FILE = "api-auth"
+
+
+def api_auth_string(home: Path) -> str:
+    """The `user:password` a --public stack's API asks for: made once, kept in
+    `<home>/api-auth` readable by its owner only (never in stack.json)."""
+    path = home / AUTH_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    home.mkdir(parents=True, exist_ok=True)
+    value = f"clubflow:{secrets.token_urlsafe(24)}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+    return value
 
 
 def wait_healthy(port: int, timeout: float = 90.0, alive: Callable[[], bool] = lambda: True):
@@ -308,7 +346,9 @@ def read_channels_document(name: str) -> dict | None:
     return dict(document.data)
 
 
-def run_stack(*, port: int, seed: bool, console: Console, home: Path = DEFAULT_HOME) -> int:
+def run_stack(
+    *, port: int, seed: bool, console: Console, home: Path = DEFAULT_HOME, public: bool = False
+) -> int:
     home.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the stack like Ctrl-C does
     database_url = stack_database_url(home)
@@ -317,7 +357,7 @@ def run_stack(*, port: int, seed: bool, console: Console, home: Path = DEFAULT_H
     portal_url = os.environ.get("CLUBFLOW_PORTAL_URL") or f"http://127.0.0.1:{portal_port}"
     apply_env(
         {
-            **prefect_env(port, home),
+            **prefect_env(port, home, public=public),
             "CLUBFLOW_DATABASE_URL": database_url,
             "CLUBFLOW_PORTAL_URL": portal_url,
         }
@@ -345,7 +385,13 @@ def run_stack(*, port: int, seed: bool, console: Console, home: Path = DEFAULT_H
 
     supervisor = Supervisor(console, on_change=record)
     try:
-        console.print(f"starting Prefect server on 127.0.0.1:{port} (data in {home}/prefect)")
+        where = "every interface" if public else "127.0.0.1"
+        console.print(f"starting Prefect server on {where}:{port} (data in {home}/prefect)")
+        if public:
+            console.print(
+                f"the Prefect API asks for its auth string, kept in {home / AUTH_FILE}: "
+                "set PREFECT_API_AUTH_STRING to it on other machines"
+            )
         server = supervisor.add(
             Part(
                 "server",
@@ -392,7 +438,8 @@ def run_stack(*, port: int, seed: bool, console: Console, home: Path = DEFAULT_H
         supervisor.add(
             Part(
                 "portal",
-                [sys.executable, "-m", "clubflow.portal", "--port", str(portal_port)],
+                [sys.executable, "-m", "clubflow.portal", "--port", str(portal_port)]
+                + (["--host", "0.0.0.0"] if public else []),
                 log=home / "portal.log",
             )
         )

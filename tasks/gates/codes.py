@@ -98,10 +98,14 @@ def send_decision_code(
     settings: Settings,
     channels: NotificationChannels | None = None,
     run_url: str = "",
+    replace: bool = False,
 ) -> bool:
     """Send `username` a code for the open gate if they may decide it and hold no live one
     (so a replay sends nothing; an expired or withdrawn code is replaced). Someone without a
-    channel in `channels` gets none, with a warning. Returns whether a code was sent."""
+    channel in `channels` gets none, with a warning. Returns whether a code was sent.
+
+    `replace`: the person asked for a new one (from the portal): their live codes stop
+    working and a new one is sent."""
     gate = session.get(Gate, gate_id)
     if gate is None or gate.status != GateStatus.open:
         return False
@@ -110,8 +114,11 @@ def send_decision_code(
     )
     if person is None:
         return False
-    if _live(_codes(session=session, gate_id=gate.id, username=username), now):
+    live = _live(_codes(session=session, gate_id=gate.id, username=username), now)
+    if live and not replace:
         return False
+    for row in live:
+        row.expires_at = now  # withdrawn: only the newest code works
     log = run_logger("gates")
     recipient = f"person:{username}"
     if channels is not None:
@@ -138,6 +145,7 @@ def send_decision_code(
             "code": code,
             "expires_at": row.expires_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M"),
             "run_url": run_url,
+            "asked": replace,  # asked for in the portal, not set off by a form answer
         },
         idem_key=f"gate:{gate.id}:code:{row.id}",
         # Asked for by someone at the form right now: quiet hours do not hold it.

@@ -38,13 +38,14 @@ PROPOSED = "2026-09-21T10:00:00+08:00"
 
 
 def free_port_pair() -> int:
-    """A port whose +100 neighbour (the demo inbox) is free too."""
+    """A port whose +1 and +100 neighbours (the portal, the demo inbox) are free too."""
     for _ in range(50):
-        with socket.socket() as a, socket.socket() as b:
-            a.bind(("127.0.0.1", 0))
+        with socket.socket() as a, socket.socket() as b, socket.socket() as c:
+            a.bind(("0.0.0.0", 0))
             port = a.getsockname()[1]
             try:
-                b.bind(("127.0.0.1", port + 100))
+                b.bind(("0.0.0.0", port + 1))
+                c.bind(("127.0.0.1", port + 100))
             except OSError:
                 continue
             return port
@@ -85,10 +86,12 @@ def alive(pid: int) -> bool:
 
 
 def test_up_restarts_a_killed_serve_process_and_another_shell_finds_it(tmp_path):
+    """The stack is started --public: its API refuses a request without the auth string, and
+    the serve process, the portal and a command in another shell use it unasked."""
     port = free_port_pair()
     (tmp_path / "proposal.yaml").write_text(PROPOSAL, encoding="utf-8")
     up = subprocess.Popen(
-        [CLUBFLOW, "up", "--port", str(port), "--no-seed"],
+        [CLUBFLOW, "up", "--port", str(port), "--no-seed", "--public"],
         cwd=tmp_path, env=shell_env(PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -101,7 +104,21 @@ def test_up_restarts_a_killed_serve_process_and_another_shell_finds_it(tmp_path)
         wait_for("clubflow is up", lambda: "clubflow is up" in "".join(output), 480, output)
         info = json.loads(stack_file.read_text())
         assert info["api_url"] == f"http://127.0.0.1:{port}/api"
-        assert set(info["parts"]) == {"server", "inbox", "serve"}
+        assert set(info["parts"]) == {"server", "inbox", "serve", "portal"}
+        auth_file = tmp_path / ".clubflow" / "api-auth"
+        assert auth_file.stat().st_mode & 0o777 == 0o600
+        auth = tuple(auth_file.read_text().strip().split(":", 1))
+        assert auth[1] not in stack_file.read_text()
+        flows = f"{info['api_url']}/flows/filter"
+        assert httpx.post(flows, json={}, timeout=10).status_code == 401
+        assert httpx.post(flows, json={}, auth=auth, timeout=10).status_code == 200
+        portal = wait_for(
+            "the portal",
+            lambda: _get(f"http://127.0.0.1:{port + 1}/login"),
+            120,
+            output,
+        )
+        assert "获取验证码" in portal.text
 
         # Another shell in the project folder: the stack's database and its deployments.
         seeded = cli("demo", "--clubs-per-region", "1", "--members", "0", "--leads", "0",
@@ -120,7 +137,7 @@ def test_up_restarts_a_killed_serve_process_and_another_shell_finds_it(tmp_path)
         def served() -> bool:
             url = f"{info['api_url']}/deployments/name/activity-lifecycle/activity-lifecycle"
             try:
-                return httpx.get(url, timeout=5).status_code == 200
+                return httpx.get(url, auth=auth, timeout=5).status_code == 200
             except httpx.HTTPError:
                 return False
 
@@ -141,6 +158,14 @@ def test_up_restarts_a_killed_serve_process_and_another_shell_finds_it(tmp_path)
     assert "stopping..." in "".join(output)
     assert not stack_file.exists()
     assert not any(alive(pid) for pid in json.loads(json.dumps(info["parts"])).values())
+
+
+def _get(url: str):
+    try:
+        response = httpx.get(url, timeout=5)
+    except httpx.HTTPError:
+        return None
+    return response if response.status_code == 200 else None
 
 
 def test_a_command_with_no_stack_says_so_in_one_line(tmp_path):

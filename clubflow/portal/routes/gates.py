@@ -159,10 +159,27 @@ def send_code(
         subject=f"gate:{gate_id}",
         reason=f"{viewer.actor} 不能决定此审批，无决定码 (may not decide gate #{gate_id})",
     )
-    send_decision_code(
-        session=session, gate_id=gate_id, username=viewer.username, now=p.now(), settings=p.settings
+    from tasks.gates.codes import run_link
+
+    sent = send_decision_code(
+        session=session,
+        gate_id=gate_id,
+        username=viewer.username,
+        now=p.now(),
+        settings=p.settings,
+        run_url=run_link(gate.flow_run_id),
+        replace=True,
     )
-    audit(request, session, viewer, "gate.code", f"gate:{gate_id}")
+    audit(request, session, viewer, "gate.code", f"gate:{gate_id}", detail="sent" if sent else "")
     session.commit()
+    if not sent:
+        return _page(request, session, gate, facts, may_decide, error="此审批已不在等待决定")
     p.deliver()
-    return _page(request, session, gate, facts, may_decide, notice="决定码已发送到您的消息渠道")
+    return _page(
+        request,
+        session,
+        gate,
+        facts,
+        may_decide,
+        notice="新的决定码已发送到您的消息渠道（此前的已失效）；在 Prefect 界面的决定表单中填写",
+    )
