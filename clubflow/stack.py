@@ -103,6 +103,10 @@ def use_running_stack(home: Path = DEFAULT_HOME) -> str:
     make Prefect start a temporary server of its own, which knows none of the deployments.
     Returns the API URL in use.
     """
+    info = read_stack_info(home)
+    if info and info.portal_url and not os.environ.get("CLUBFLOW_PORTAL_URL"):
+        # Links in what this command queues point at the running stack's portal.
+        apply_env({"CLUBFLOW_PORTAL_URL": info.portal_url})
     auth = home / AUTH_FILE
     if auth.exists() and not os.environ.get("PREFECT_API_AUTH_STRING"):
         # A --public stack: its API asks for the auth string `up` keeps beside stack.json.
@@ -114,7 +118,6 @@ def use_running_stack(home: Path = DEFAULT_HOME) -> str:
     configured = get_current_settings().api.url  # a Prefect profile, or a test harness
     if configured:
         return configured
-    info = read_stack_info(home)
     values = {
         "PREFECT_API_URL": info.api_url if info else f"http://127.0.0.1:{DEFAULT_PORT}/api",
         "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",

@@ -33,7 +33,13 @@ def clean_env(monkeypatch):
     """use_running_stack writes os.environ and Prefect's global settings: undo both."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    for key in ("PREFECT_API_URL", "CLUBFLOW_DATABASE_URL", "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"):
+    for key in (
+        "PREFECT_API_URL",
+        "PREFECT_API_AUTH_STRING",
+        "CLUBFLOW_DATABASE_URL",
+        "CLUBFLOW_PORTAL_URL",
+        "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE",
+    ):
         monkeypatch.delenv(key, raising=False)
     # As in a fresh shell: no API URL configured (the test server of other tests unset).
     with temporary_settings(restore_defaults={PREFECT_API_URL}):
@@ -41,7 +47,10 @@ def clean_env(monkeypatch):
     monkeypatch.undo()
     import prefect.context
 
+    from clubflow.core.settings import get_settings
+
     prefect.context.refresh_global_settings_context()
+    get_settings.cache_clear()  # settings read while the stack's values were set
 
 
 def test_a_part_that_dies_is_restarted_with_a_growing_backoff():
@@ -101,6 +110,24 @@ def test_a_command_finds_the_running_stack_from_its_file(tmp_path, clean_env):
     assert use_running_stack(tmp_path) == "http://127.0.0.1:4999/api"
     assert os.environ["CLUBFLOW_DATABASE_URL"] == info.database_url
     assert os.environ["PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"] == "false"
+
+
+def test_links_a_command_queues_point_at_the_running_stacks_portal(tmp_path, clean_env):
+    """Also when the shell names the API itself (PREFECT_API_URL set): a hand-off queued by
+    `clubflow leads outcome` links the portal of the stack, not the default address."""
+    from clubflow.core.settings import get_settings
+
+    info = StackInfo(
+        api_url="http://127.0.0.1:4350/api",
+        home=str(tmp_path),
+        database_url=f"sqlite:///{tmp_path}/clubflow.db",
+        pid=os.getpid(),
+        portal_url="http://127.0.0.1:4351",
+    )
+    write_stack_info(tmp_path, info)
+    clean_env.setenv("PREFECT_API_URL", "http://127.0.0.1:4350/api")
+    use_running_stack(tmp_path)
+    assert get_settings().portal_url == "http://127.0.0.1:4351"
 
 
 def test_without_a_stack_file_the_default_stack_is_used_never_a_temporary_server(
