@@ -100,7 +100,12 @@ def open_session_cookie(app, *, database_url: str, who: str, now: datetime) -> s
     return p.signer.cookie(opened.token)
 
 
-def code_in(sink, path: str, *, after: int = 0, timeout: float = 10.0) -> str:
+# How long a page may take on a loaded machine (CI runs everything on two cores): waits end as
+# soon as the page is there, so a long limit costs nothing when it is fast.
+PAGE_TIMEOUT_MS = 60_000
+
+
+def code_in(sink, path: str, *, after: int = 0, timeout: float = 60.0) -> str:
     """The 6-digit code in the first message to `path` beyond the `after` already there: the
     code is delivered after the response (a background task), so wait for it to arrive."""
     deadline = time.monotonic() + timeout
@@ -124,9 +129,17 @@ def browser_sign_in(page, base_url: str, sink, identifier: str, sink_path: str, 
     page.get_by_role("button", name="获取验证码").click()
     page.wait_for_selector("#code")
     page.fill("#code", code_in(sink, sink_path, after=before))
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.get_by_role("button", name="登录").click()
     # Signed in once the portal sends the browser on from the login pages.
-    page.wait_for_url(lambda url: not urlsplit(url).path.startswith("/login"))
+    try:
+        page.wait_for_url(lambda url: not urlsplit(url).path.startswith("/login"))
+    except PlaywrightTimeout:
+        # Say what the page said (a refusal, an error), not only that it did not move on.
+        raise AssertionError(
+            f"still on {page.url} after signing in: {page.inner_text('body')[:600]}"
+        ) from None
 
 
 # A value for each path parameter the portal's routes take, from the world (see

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import DESKTOP, PHONE, chromium_or_skip, serve
+from browser_support import DESKTOP, PAGE_TIMEOUT_MS, PHONE, chromium_or_skip, serve
 from portal_client import Portal
 
 
@@ -49,7 +49,7 @@ def served(portal) -> Iterator[ServedPortal]:
 
 def _page(chromium, served, size):
     context = chromium.new_context(base_url=served.base_url, locale="zh-CN", **size)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
     return context, page
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from browser_support import DESKTOP, PHONE, browser_sign_in, off_thread
+from browser_support import DESKTOP, PAGE_TIMEOUT_MS, PHONE, browser_sign_in, off_thread
 from gate_runner import GateRunner
 from portal_client import Clock, Portal
 from sqlalchemy import select
@@ -74,7 +74,7 @@ def portal(channels, db_url, sink, settings_env, tmp_path):
 
 def _context(chromium, served, size):
     context = chromium.new_context(base_url=served.base_url, locale="zh-CN", **size)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     return context, context.new_page()
 
 
