@@ -10,10 +10,12 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
+from domain.calendar import BUSINESS_TZ
 from domain.privacy import mask_phone
 
 app = typer.Typer(help="Lead callbacks: intake, outcomes, dealer hand-off.", no_args_is_help=True)
@@ -231,6 +233,123 @@ def reassign(
         subject = "lead:" + ",".join(map(str, lead_ids[:20]))
         _refused("leads.reassign", subject, as_user, exc, moment)
     console.print(f"{moved} lead(s) moved to {to}; they go on {to}'s next call list")
+
+
+# ---------------------------------------------------------------- deals (docs/leads.md)
+
+
+@app.command("follow-up")
+def follow_up(
+    lead_id: int = typer.Argument(...),
+    stage: str = typer.Argument(
+        ...,
+        help="contacted/已联系 visit_booked/已预约到店 visited/已到店 test_drive/已试驾 "
+        "order/已下订 delivered/已交车 lost/战败",
+    ),
+    at: str | None = typer.Option(None, help="When it happened (default: --now)"),
+    reason: str | None = typer.Option(
+        None, help="Lost only: 购买竞品 预算不足 暂缓购车 联系不上 其他 (or its code)"
+    ),
+    note: str = typer.Option("", help="A note (其他 needs one)"),
+    actor: str = typer.Option(
+        ..., "--actor", "--as", help="Username of the dealer's staff or HQ (or dealer:CODE)"
+    ),
+    now: str | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Record the next step of an accepted lead: an order converts it, lost ends it."""
+    from tasks.leads.common import LeadsError
+    from tasks.leads.deals import DealRefused, record_follow_up
+
+    moment = parse_now(now)
+    when = parse_now(at) if at else moment
+    try:
+        with session_scope(get_settings().database_url) as session:
+            view = record_follow_up(
+                session=session,
+                lead_id=lead_id,
+                stage=stage,
+                at=when,
+                actor=actor,
+                now=moment,
+                reason=reason,
+                note=note,
+            )
+    except DealRefused as exc:
+        _refused("leads.follow_up", f"lead:{lead_id}", actor, exc, moment)
+    except LeadsError as exc:
+        fail(str(exc))
+    step = view.steps[-1]
+    when = step.at.astimezone(BUSINESS_TZ)
+    console.print(
+        f"lead {lead_id}: {step.label} ({step.stage}) at {when:%Y-%m-%d %H:%M}"
+        + (f", {step.reason}" if step.reason else "")
+        + (" — converted" if step.stage == "order" else "")
+    )
+
+
+@app.command("import-deals")
+def import_deals(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Dealer-system CSV"),
+    now: str | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Import follow-up records exported by the dealer system (id, lead_id, stage, at,
+    dealer, reason, note); each record id is stored once. Good rows are kept; each refused
+    row is named by line and field (exit code 2)."""
+    from domain.tabular import TableError
+    from tasks.leads.deals import import_deal_bytes
+
+    moment = parse_now(now)
+    try:
+        with session_scope(get_settings().database_url) as session:
+            summary = import_deal_bytes(file.read_bytes(), session=session, now=moment)
+    except TableError as exc:
+        fail(f"{file.name}: {exc}")
+    console.print(
+        f"{file.name}: {summary.recorded} recorded ({summary.orders} orders, {summary.lost} "
+        f"lost), {summary.duplicates} already known, {len(summary.rejected)} refused"
+    )
+    for line in summary.rejected:
+        console.print(Text.assemble(("error:", "red"), f" {file.name}: {line}"), soft_wrap=True)
+    if summary.rejected:
+        raise typer.Exit(code=2)
+
+
+@app.command("funnel")
+def funnel(
+    start: str = typer.Option(..., "--from", help="First business day of the leads (YYYY-MM-DD)"),
+    end: str = typer.Option(..., "--to", help="Last business day of the leads (YYYY-MM-DD)"),
+    now: str | None = typer.Option(None, help="Count steps up to this time. " + NOW_HELP),
+) -> None:
+    """The conversion funnel of the leads that arrived from --from to --to: lead → valid →
+    accepted → visited → order, by source, city, dealer and agent, with median times."""
+    from datetime import date
+
+    from tasks.leads.funnel import DIMENSIONS, STEPS, deal_funnel, duration
+
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        fail(f"--from/--to: not a date: {start!r}/{end!r} (e.g. 2026-10-01)")
+    if last < first:
+        fail(f"--to {last} is before --from {first}")
+    with session_scope(get_settings().database_url) as session:
+        result = deal_funnel(session=session, start=first, end=last, as_of=parse_now(now))
+    waits = {"leads": "", **{k: duration(v) for k, v in result.median_hours.items()}}
+    table = Table(title=f"funnel of the leads of {first} to {last}")
+    table.add_column("step")
+    table.add_column("count", justify="right")
+    table.add_column("median wait", justify="right")
+    for step in STEPS:
+        table.add_row(step, str(getattr(result.total, step)), waits[step])
+    console.print(table)
+    for name in DIMENSIONS:
+        by = Table(title=f"by {name}")
+        by.add_column(name)
+        for step in STEPS:
+            by.add_column(step, justify="right")
+        for row in result.by[name]:
+            by.add_row(row.key, *(str(getattr(row, step)) for step in STEPS))
+        console.print(by)
 
 
 def _refused(action: str, subject: str, actor: str, exc: Exception, now: datetime) -> None:

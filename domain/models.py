@@ -526,7 +526,8 @@ class Lead(SQLModel, table=True):
     listed_at: datetime | None = ts_field()  # put on its agent's call list (notified)
     appointment_notified_at: datetime | None = ts_field()
     handoff_round: int = 0
-    converted_at: datetime | None = ts_field()
+    converted_at: datetime | None = ts_field()  # the order's date (domain.deals)
+    lost_at: datetime | None = ts_field()  # the deal was lost (战败): no conversion
 
 
 class CallAttempt(SQLModel, table=True):

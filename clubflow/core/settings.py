@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     leads_overdue_escalate_working_days: int = Field(1, ge=1)
     # Weekly revisit of leads left unconverted this long (two months by the lead rules).
     leads_revisit_after_days: int = Field(60, ge=1)
+    # Deals (follow-up after acceptance; ours): the dealer system's ExternalSystem block, and
+    # how many days of leads up to the report's day the daily funnel covers.
+    leads_dealer_system_block: str = "dealer-system"
+    deals_funnel_days: int = Field(30, ge=1)
 
     # Members: tiers and points expiry
     silver_points: int = 5000

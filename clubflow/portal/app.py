@@ -16,6 +16,7 @@ from clubflow.portal.routes import (
     activities,
     audit,
     checkin,
+    deals,
     gates,
     home,
     leads,
@@ -26,7 +27,7 @@ from clubflow.portal.routes import (
 from clubflow.portal.web import BadForm, Forbidden, NeedSignIn, Portal, render
 
 # Each area's pages, in the order they are matched.
-ROUTERS = (signin, home, gates, audit, activities, checkin, leads, planning, members)
+ROUTERS = (signin, home, gates, audit, activities, checkin, leads, deals, planning, members)
 
 
 def deliver_urgent(settings: Settings) -> Callable[[], Any]:

@@ -1,5 +1,6 @@
 """What the lead area puts on a person's "my tasks": for dealer staff, each lead waiting for
-their dealer's acceptance, due at its deadline (discovered by tasks.gates.discovery)."""
+their dealer's acceptance, due at its deadline, and each accepted lead with no follow-up
+recorded yet (discovered by tasks.gates.discovery)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from domain.calendar import BUSINESS_TZ
 from domain.gates import InboxItem
 from domain.models import Dealer, Lead, Person, Role
+from domain.models_deals import LeadFollowUp
 from domain.models_leads import LeadHandoff
 from tasks.gates.inbox import inbox_source
 
@@ -50,3 +52,37 @@ def leads_to_accept(*, session: Session, person: Person, today: date) -> list[In
             )
         )
     return items
+
+
+@inbox_source("leads-to-follow-up")
+def leads_to_follow_up(*, session: Session, person: Person, today: date) -> list[InboxItem]:
+    """Accepted by the person's dealer, still open, and no step recorded: the customer waits
+    for the first contact."""
+    if person.role != Role.dealer or person.dealer_id is None:
+        return []
+    started = select(LeadFollowUp.lead_id).where(LeadFollowUp.lead_id == Lead.id).exists()
+    rows = session.execute(
+        select(Lead, LeadHandoff.accepted_at)
+        .join(LeadHandoff, LeadHandoff.lead_id == Lead.id)
+        .where(
+            LeadHandoff.dealer_id == person.dealer_id,
+            LeadHandoff.accepted_at.is_not(None),
+            Lead.converted_at.is_(None),
+            Lead.lost_at.is_(None),
+            ~started,
+        )
+        .order_by(LeadHandoff.accepted_at, Lead.id)
+    ).all()
+    return [
+        InboxItem(
+            kind="lead",
+            subject=f"lead:{lead.id}",
+            title=f"待跟进线索 #{lead.id} · {lead.model or '—'} · {lead.city}"
+            f"（{accepted_at.astimezone(BUSINESS_TZ):%m-%d} 接收）",
+            due_on=None,
+            overdue=False,
+            command=f"clubflow leads follow-up {lead.id} contacted --actor {person.username}",
+            link=f"/leads/{lead.id}",
+        )
+        for lead, accepted_at in rows
+    ]

@@ -1,20 +1,23 @@
 """Daily call statistics: by source, agent and outcome; contact rate, valid rate, hand-off
-acceptance time. Aggregates only: no phone ever reaches the report."""
+acceptance time; and the conversion funnel of the last days' leads (tasks/leads/funnel.py).
+Aggregates only: no phone ever reaches the report."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from statistics import median
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from clubflow.core.settings import Settings
 from domain.leads_outcomes import CONNECTED, LABELS, Outcome
 from domain.models import CallAttempt, Lead, LeadImport, LeadStatus, Person
 from domain.models_leads import LeadHandoff
 from tasks.common import data_task, run_logger
 from tasks.leads.common import day_bounds
+from tasks.leads.funnel import DIMENSIONS, Funnel, deal_funnel, duration
 from tasks.render import render
 
 
@@ -32,6 +35,8 @@ class DailyStatistics:
     closed_invalid: int = 0
     handoffs_accepted: int = 0
     acceptance_hours_median: float | None = None
+    # The funnel of the leads of the `funnel_days` days up to `day`, as of the day's end.
+    funnel: Funnel | None = None
 
     @property
     def contact_rate(self) -> float:
@@ -43,9 +48,15 @@ class DailyStatistics:
         return self.closed_valid / closed if closed else 0.0
 
 
-def daily_statistics(*, session: Session, day: date) -> DailyStatistics:
+def daily_statistics(
+    *, session: Session, day: date, funnel_days: int | None = None
+) -> DailyStatistics:
     start, end = day_bounds(day)
     stats = DailyStatistics(day=day)
+    if funnel_days:
+        stats.funnel = deal_funnel(
+            session=session, start=day - timedelta(days=funnel_days - 1), end=day, as_of=end
+        )
     stats.leads_by_source = dict(
         session.execute(
             select(Lead.source, func.count())
@@ -113,13 +124,21 @@ def render_statistics(stats: DailyStatistics) -> str:
             **asdict(stats),
             "contact_rate": stats.contact_rate,
             "valid_rate": stats.valid_rate,
+            "dimensions": DIMENSIONS,
+            "waits": {
+                name: duration(hours)
+                for name, hours in (stats.funnel.median_hours if stats.funnel else {}).items()
+            },
         },
     )
 
 
-def compute_statistics(*, session: Session, day: date) -> tuple[DailyStatistics, str]:
-    """The day's figures and their markdown report."""
-    stats = daily_statistics(session=session, day=day)
+def compute_statistics(
+    *, session: Session, day: date, settings: Settings
+) -> tuple[DailyStatistics, str]:
+    """The day's figures, the funnel of the last `deals_funnel_days` days, and their markdown
+    report."""
+    stats = daily_statistics(session=session, day=day, funnel_days=settings.deals_funnel_days)
     run_logger("leads").info(
         "%s: %s calls, contact rate %.1f%%, valid rate %.1f%%",
         day,

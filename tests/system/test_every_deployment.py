@@ -80,6 +80,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "leads-intake",
         "leads-outcomes",
         "leads-sweep",
+        "leads-deal-feed",
         "leads-weekly-revisit",
         "gate-sweep",
         "remind-monthly-plans",

@@ -19,7 +19,11 @@ from tasks.leads.common import LeadsError
 router = APIRouter()
 PAGE_SIZE = 50
 ALL_LEADS = (Role.call_supervisor, Role.campaign_manager, Role.it)
-DONE = {"accepted": "已确认接收此线索", "returned": "已退回，线索已转给下一位接收人"}
+DONE = {
+    "accepted": "已确认接收此线索",
+    "returned": "已退回，线索已转给下一位接收人",
+    "follow_up": "已记录跟进",
+}
 
 
 def _person_id(session: Session, viewer: Viewer) -> int | None:
@@ -124,6 +128,8 @@ def _lead(request: Request, session: Session, viewer: Viewer, lead_id: int, acti
 
 
 def _page(request, session, viewer: Viewer, lead: Lead, rounds, status_code=200, **extra):
+    from clubflow.portal.routes.deals import deal_context  # the deal's steps and form
+
     current = rounds[-1] if rounds else None
     mine = (
         current is not None
@@ -149,6 +155,7 @@ def _page(request, session, viewer: Viewer, lead: Lead, rounds, status_code=200,
         may_act=mine and not late,
         late=late,
         dealers=_dealer_codes(session),
+        **deal_context(session, viewer, lead),
         **({"error": "", "notice": "", "reason": ""} | extra),
     )
 
