@@ -212,9 +212,10 @@ def worker(
 from clubflow.cli_campaigns import app as campaigns_app  # noqa: E402 - campaign, decide, inbox
 
 app.add_typer(campaigns_app)
-from clubflow.cli_planning import crossing_app, plan_app, rotation_app  # noqa: E402
+from clubflow.cli_planning import crossing_app, plan_app, planning_app, rotation_app  # noqa: E402
 
 app.add_typer(plan_app, name="plan")
+app.add_typer(planning_app, name="planning")
 app.add_typer(rotation_app, name="rotation")
 app.add_typer(crossing_app, name="crossing")
 from clubflow.cli_leads import app as leads_app  # noqa: E402

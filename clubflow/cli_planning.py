@@ -197,3 +197,130 @@ def crossing_challenge_command(
         f"challenge {challenger} → {challenged} at {result.quarter} {state}; "
         f"{queued.queued} notifications queued"
     )
+
+
+# -- `clubflow planning ...`: the dealers' monthly return and the clubs' content
+
+planning_app = typer.Typer(
+    help="The dealers' monthly return and the clubs' content.", no_args_is_help=True
+)
+
+
+def _refuse(action: str, subject: str, actor: str, reason: str, moment) -> None:
+    """Record the refusal in its own transaction (the change did not happen), then fail."""
+    from tasks.audit import record_refusal
+
+    with session_scope(get_settings().database_url) as session:
+        record_refusal(
+            session=session, action=action, subject=subject, actor=actor, reason=reason, now=moment
+        )
+    fail(f"{subject}: {action.split('.')[-1]} refused: {reason}")
+
+
+@planning_app.command("return")
+def planning_return_command(
+    dealer: str = typer.Argument(..., metavar="DEALER_CODE", help="e.g. CH001"),
+    month: str = typer.Option(..., help="The month the return is about, e.g. 2026-11"),
+    sales: int = typer.Option(None, "--sales", help="Units sold in the month"),
+    referral_sales: int = typer.Option(None, help="Of which referred by the club's members"),
+    service_revenue: float = typer.Option(None, help="After-sales revenue of the month (yuan)"),
+    member_service_revenue: float = typer.Option(None, help="Of which club members' (yuan)"),
+    wechat_groups: int = typer.Option(None, help="The club's WeChat groups (optional)"),
+    wechat_members: int = typer.Option(None, help="Members of those groups (optional)"),
+    feedback: str = typer.Option("", help="Feedback on the month's activities"),
+    suggestions: str = typer.Option("", help="Suggestions for the next period's plan"),
+    actor: str = typer.Option(
+        ..., "--as", "--actor", help="The dealer's staff (or dealer:CODE) or its club's admin"
+    ),
+    now: str = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Answer a dealer's monthly return (as the portal's /returns does)."""
+    from pydantic import ValidationError
+
+    from domain.monthly_return import ReturnAnswer, answer_errors, parse_month
+    from tasks.planning.returns import ReturnError, answer_return, return_refusal
+
+    moment = parse_now(now)
+    try:
+        about = parse_month(month)
+    except ValueError as exc:
+        fail(f"--month: {exc}")
+    given = {
+        "sales_units": sales,
+        "referral_sales_units": referral_sales,
+        "service_revenue": service_revenue,
+        "member_service_revenue": member_service_revenue,
+        "wechat_groups": wechat_groups,
+        "wechat_members": wechat_members,
+        "feedback": feedback,
+        "suggestions": suggestions,
+    }
+    options = {name: "--" + name.replace("_", "-") for name in given}
+    options.update(sales_units="--sales", referral_sales_units="--referral-sales")
+    try:
+        answer = ReturnAnswer.model_validate({k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        fail(f"dealer {dealer} {month}: {answer_errors(exc, labels=options)}")
+    subject = f"dealer:{dealer}"
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        reason = return_refusal(session=session, dealer_code=dealer, username=actor)
+    if reason is not None:
+        _refuse("planning.return", subject, actor, reason, moment)
+    try:
+        with session_scope(settings.database_url) as session:
+            done = answer_return(
+                session=session,
+                dealer_code=dealer,
+                month=about,
+                answer=answer,
+                by=actor,
+                now=moment,
+                settings=settings,
+            )
+    except ReturnError as exc:
+        _refuse("planning.return", subject, actor, str(exc), moment)
+    state = "corrected" if done.corrected else "answered"
+    console.print(
+        f"dealer {done.dealer_code} {done.month}: return {state}"
+        + (" (after its due date)" if done.late else "")
+    )
+
+
+@planning_app.command("import-content")
+def planning_import_content_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Content CSV"),
+    actor: str = typer.Option(
+        ..., "--as", "--actor", help="A club admin, the club's dealer, or the operator (agency)"
+    ),
+    column: list[str] = typer.Option(
+        [], "--map", help="HEADER=FIELD for a header the known names miss, e.g. 链接=external_id"
+    ),
+    now: str = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Import clubs' content (club, external_id, kind, published_on, reads, count, channel,
+    title). A row already stored (same club and external id) is skipped; a bad row is named
+    by line and field and the good rows beside it are kept (exit code 2)."""
+    from tasks.planning.returns import ReturnError, import_content, parse_content_csv
+
+    moment = parse_now(now)
+    try:
+        rows, refused = parse_content_csv(file.read_bytes(), column)
+    except ReturnError as exc:
+        fail(f"{file}: {exc}")
+    with session_scope(get_settings().database_url) as session:
+        result = import_content(session=session, rows=rows, by=actor, now=moment)
+    refused = sorted(refused + result.refused, key=_line_no)
+    console.print(
+        f"{file.name}: {result.added} added, {result.already} already stored, "
+        f"{len(refused)} refused"
+    )
+    for reason in refused:
+        console.print(f"  refused {reason}", soft_wrap=True)
+    if refused:
+        fail(f"{file}: {len(refused)} row(s) refused; first: {refused[0]}")
+
+
+def _line_no(reason: str) -> int:
+    head = reason.split(":", 1)[0].removeprefix("line ").strip()
+    return int(head) if head.isdigit() else 0

@@ -3,7 +3,9 @@
 Required: offline activities × participants, content published and read, member growth.
 Bonus, where the dealer's monthly return has the figures: referral sales share (sales the
 club referred / the dealer's sales of the month) and after-sales share (club members' service
-revenue / all service revenue). The store gathers the facts with set-based SQL; this module
+revenue / all service revenue), and the club's WeChat groups. Dealer communication counts the
+content kinds: forum essence posts, self-media articles read at least the threshold, reposts,
+registrations for brand events. The store gathers the facts with set-based SQL; this module
 turns them into the figures, so the arithmetic is tested without a database.
 """
 
@@ -59,6 +61,14 @@ class ClubFacts:
     service_revenue: float | None = None
     member_service_revenue: float | None = None
     reactivated: int = 0  # sleeping members who came back after an invitation (members flows)
+    answered: bool = False  # the dealer's monthly return about the month is in
+    wechat_groups: int | None = None
+    wechat_members: int | None = None
+    # Dealer communication (club content by kind, domain.monthly_return).
+    essence: int = 0
+    self_media: int = 0  # self-media articles read at least the threshold
+    reposts: int = 0
+    event_registrations: int = 0
 
 
 def share(part: float | None, whole: float | None) -> float | None:
@@ -84,6 +94,12 @@ class Kpis:
     reactivated: int
     referral_share: float | None
     after_sales_share: float | None
+    answered: int = 0  # clubs whose dealer's return is in
+    wechat_members: int | None = None
+    essence: int = 0
+    self_media: int = 0
+    reposts: int = 0
+    event_registrations: int = 0
 
     @property
     def participants_per_activity(self) -> float | None:
@@ -115,6 +131,12 @@ def club_kpis(facts: Iterable[ClubFacts]) -> list[Kpis]:
             reactivated=f.reactivated,
             referral_share=share(f.referral_sales_units, f.sales_units),
             after_sales_share=share(f.member_service_revenue, f.service_revenue),
+            answered=int(f.answered),
+            wechat_members=f.wechat_members,
+            essence=f.essence,
+            self_media=f.self_media,
+            reposts=f.reposts,
+            event_registrations=f.event_registrations,
         )
         for f in sorted(facts, key=lambda f: (f.region_code, f.club_code))
     ]
@@ -131,6 +153,11 @@ def _pooled(facts: list[ClubFacts], part: str, whole: str) -> float | None:
     if not pairs:
         return None
     return share(sum(p for p, _ in pairs), sum(w for _, w in pairs))
+
+
+def _total(values: Iterable[int | None]) -> int | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
 
 
 def region_kpis(facts: Iterable[ClubFacts], region_names: Mapping[str, str]) -> list[Kpis]:
@@ -152,6 +179,12 @@ def region_kpis(facts: Iterable[ClubFacts], region_names: Mapping[str, str]) -> 
             reactivated=sum(f.reactivated for f in rows),
             referral_share=_pooled(rows, "referral_sales_units", "sales_units"),
             after_sales_share=_pooled(rows, "member_service_revenue", "service_revenue"),
+            answered=sum(f.answered for f in rows),
+            wechat_members=_total(f.wechat_members for f in rows),
+            essence=sum(f.essence for f in rows),
+            self_media=sum(f.self_media for f in rows),
+            reposts=sum(f.reposts for f in rows),
+            event_registrations=sum(f.event_registrations for f in rows),
         )
         for code, rows in sorted(by_region.items())
     ]
@@ -159,3 +192,14 @@ def region_kpis(facts: Iterable[ClubFacts], region_names: Mapping[str, str]) -> 
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
+
+
+NOT_ANSWERED = "— 未提交"
+
+
+def bonus_share(value: float | None, *, answered: bool, whole: str) -> str:
+    """A bonus share of the report: the percentage when the return is in; "— 未提交" when the
+    dealer did not answer; "无<whole>" when they answered with a whole of 0 (no share exists)."""
+    if not answered:
+        return NOT_ANSWERED
+    return f"无{whole}" if value is None else percent(value)

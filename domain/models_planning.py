@@ -2,7 +2,8 @@
 
 Natural keys carry idempotency: one hosting and one plan per quarter, one slot per club and
 month, one submission per slot, one challenge per pair of regions and quarter, one score per
-crossing, one feedback return per dealer and month.
+crossing, one feedback return per dealer and month, one monthly return sent per dealer and
+month, one content item per club and platform id.
 """
 
 from __future__ import annotations
@@ -139,7 +140,11 @@ class CrossingScore(SQLModel, table=True):
 
 
 class ClubContent(SQLModel, table=True):
-    """Content a club published (posts, videos) and how often it was read (club report)."""
+    """Content a club published (posts, videos) and how often it was read (club report).
+
+    `kind` is a domain.monthly_return.ContentKind: a post, a forum essence post, a self-media
+    article, reposts of brand content, registrations for a brand event; `count` says how many
+    one row stands for (reposts and registrations come as totals, a piece of content is 1)."""
 
     __tablename__ = "club_content"
     __table_args__ = (sa.UniqueConstraint("club_id", "external_id"),)
@@ -151,6 +156,9 @@ class ClubContent(SQLModel, table=True):
     title: str = ""
     published_on: date = Field(index=True)
     reads: int = 0
+    kind: str = Field(default="post", max_length=32)
+    count: int = 1
+    submitted_by: str | None = Field(default=None, max_length=64)
 
 
 class DealerFeedback(SQLModel, table=True):
@@ -170,3 +178,23 @@ class DealerFeedback(SQLModel, table=True):
     member_service_revenue: float | None = None  # of which club members
     submitted_by: str
     submitted_at: datetime = ts_field(nullable=False, default_now=True)
+    suggestions: str = ""  # for the next period's plan
+    wechat_groups: int | None = None  # the club's WeChat groups and their members (bonus)
+    wechat_members: int | None = None
+    corrected_at: datetime | None = ts_field()
+
+
+class DealerReturn(SQLModel, table=True):
+    """The monthly return the operator sends a dealer on the 1st: the member report as sent
+    and the questionnaire, answered (a DealerFeedback row) by the due date."""
+
+    __tablename__ = "dealer_return"
+    __table_args__ = (sa.UniqueConstraint("dealer_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dealer_id: int = Field(foreign_key="dealer.id", index=True)
+    month: date = Field(index=True)  # first day of the month the return is about
+    due_on: date
+    report_md: str = ""  # the member report exactly as it was sent
+    sent_at: datetime = ts_field(nullable=False, default_now=True)
+    answered_at: datetime | None = ts_field()

@@ -78,3 +78,26 @@ def club_refusal(
         f"user {actor.username!r} ({actor.role}) is not an admin of club {club}; "
         f"{action} is the club's"
     )
+
+
+def dealer_return_refusal(
+    actor: Actor | None,
+    *,
+    username: str,
+    dealer_id: int,
+    dealer: str,
+    club_id: int | None,
+) -> str | None:
+    """A dealer's monthly return is answered by that dealer's staff or by the admin of that
+    dealer's club; nobody else (the operator sends it, HQ reads it)."""
+    problem = _who(actor, username)
+    if problem:
+        return problem
+    if actor.role == "dealer" and actor.dealer_id == dealer_id:
+        return None
+    if actor.role == "club_admin" and club_id is not None and actor.club_id == club_id:
+        return None
+    return (
+        f"user {actor.username!r} ({actor.role}) is neither staff of dealer {dealer} nor the "
+        f"admin of its club; the monthly return is the dealer's"
+    )

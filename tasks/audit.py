@@ -34,7 +34,12 @@ def actor_of(*, session: Session, username: str) -> Actor | None:
     if person is None:
         return None
     return Actor(
-        person.username, str(person.role), person.region_code, person.club_id, person.active
+        person.username,
+        str(person.role),
+        person.region_code,
+        person.club_id,
+        person.active,
+        dealer_id=person.dealer_id,
     )
 
 

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     )
     # Dealers' monthly feedback is due on this day of the month (the 10th by the rules).
     dealer_feedback_due_day: int = Field(10, ge=1, le=28)
+    # Monthly return and club content: a self-media article counts for the club report when
+    # read at least this often (the brand: "over 1,000 reads"; inclusive is ours).
+    self_media_min_reads: int = Field(1000, ge=0)
+    # The answer to a monthly return may be corrected up to its due date (ours).
+    dealer_return_corrections: bool = True
 
     # Notifications
     quiet_hours_start: time = time(21, 0)

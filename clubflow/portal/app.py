@@ -22,12 +22,25 @@ from clubflow.portal.routes import (
     leads,
     members,
     planning,
+    returns,
     signin,
 )
 from clubflow.portal.web import BadForm, Forbidden, NeedSignIn, Portal, render
 
 # Each area's pages, in the order they are matched.
-ROUTERS = (signin, home, gates, audit, activities, checkin, leads, deals, planning, members)
+ROUTERS = (
+    signin,
+    home,
+    gates,
+    audit,
+    activities,
+    checkin,
+    leads,
+    deals,
+    planning,
+    members,
+    returns,
+)
 
 
 def deliver_urgent(settings: Settings) -> Callable[[], Any]:

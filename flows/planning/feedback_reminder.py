@@ -20,10 +20,10 @@ from tasks.planning.club_report import find_missing_feedback_task
     log_prints=False,
 )
 def feedback_reminder(now: datetime | None = None) -> dict:
-    """Remind, once, every active dealer without a return about last month."""
+    """Remind, once, every active dealer who has not answered its return about last month."""
     settings = get_settings()
     now = clock(now)
     month = report_month(run_day(now))
-    requests = find_missing_feedback_task(month=month, settings=settings)
+    requests = find_missing_feedback_task(month=month, now=now, settings=settings)
     queued = queue_notifications_task(requests, now, settings=settings)
     return {"month": f"{month:%Y-%m}", "missing": len(requests), "queued": queued.queued}

@@ -10,14 +10,25 @@ from typing import Any
 from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlmodel import Session
 
+from clubflow.core.links import portal_link
 from clubflow.core.settings import Settings
 from domain.calendar import BUSINESS_TZ
-from domain.club_report import ClubFacts, Kpis, club_kpis, feedback_due, percent, region_kpis
+from domain.club_report import (
+    NOT_ANSWERED,
+    ClubFacts,
+    Kpis,
+    bonus_share,
+    club_kpis,
+    feedback_due,
+    percent,
+    region_kpis,
+)
 from domain.models import Activity, Club, Dealer, Member, Recap, Registration
 from domain.models_planning import ClubContent, DealerFeedback
+from domain.monthly_return import content_counts
 from domain.planning import next_month
 from domain.regions import REGIONS
 from tasks.common import data_task
@@ -34,7 +45,7 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=BUSINESS_TZ)
 
 
-def gather_club_facts(*, session: Session, month: date) -> list[ClubFacts]:
+def gather_club_facts(*, session: Session, month: date, settings: Settings) -> list[ClubFacts]:
     start, end = month, next_month(month)
     clubs = session.execute(
         select(Club.id, Club.code, Club.name, Club.region_code, Dealer.code.label("dealer"))
@@ -56,14 +67,32 @@ def gather_club_facts(*, session: Session, month: date) -> list[ClubFacts]:
             .group_by(Activity.club_id)
         ).all()
     }
-    content: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for club_id, posts, reads in session.execute(
-        select(ClubContent.club_id, func.count(), func.coalesce(func.sum(ClubContent.reads), 0))
+    by_kind: dict[int, list[tuple[str, int, int, int]]] = defaultdict(list)
+    for club_id, kind, reads, count, read_enough in session.execute(
+        select(
+            ClubContent.club_id,
+            ClubContent.kind,
+            func.coalesce(func.sum(ClubContent.reads), 0),
+            func.coalesce(func.sum(ClubContent.count), 0),
+            func.coalesce(
+                func.sum(
+                    case(
+                        (ClubContent.reads >= settings.self_media_min_reads, ClubContent.count),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+        )
         .where(ClubContent.published_on >= start, ClubContent.published_on < end)
-        .group_by(ClubContent.club_id)
+        .group_by(ClubContent.club_id, ClubContent.kind)
     ).all():
-        content[club_id][0] += posts
-        content[club_id][1] += reads
+        by_kind[club_id].append((kind, reads, count, read_enough))
+    counted = {club_id: content_counts(rows) for club_id, rows in by_kind.items()}
+    content: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for club_id, c in counted.items():
+        content[club_id][0] += c["posts"]
+        content[club_id][1] += c["reads"]
     # The recaps of the month's activities report their media posts and reads too.
     for club_id, posts, reads in session.execute(
         select(
@@ -104,6 +133,7 @@ def gather_club_facts(*, session: Session, month: date) -> list[ClubFacts]:
         posts, reads = content.get(c.id, (0, 0))
         at_start, new = members.get(c.id, (0, 0))
         ret = returns.get(dealer_ids.get(c.dealer)) if c.dealer else None
+        kinds = counted.get(c.id, {})
         facts.append(
             ClubFacts(
                 club_id=c.id,
@@ -122,6 +152,13 @@ def gather_club_facts(*, session: Session, month: date) -> list[ClubFacts]:
                 referral_sales_units=ret.referral_sales_units if ret else None,
                 service_revenue=ret.service_revenue if ret else None,
                 member_service_revenue=ret.member_service_revenue if ret else None,
+                answered=ret is not None,
+                wechat_groups=ret.wechat_groups if ret else None,
+                wechat_members=ret.wechat_members if ret else None,
+                essence=kinds.get("essence", 0),
+                self_media=kinds.get("self_media", 0),
+                reposts=kinds.get("reposts", 0),
+                event_registrations=kinds.get("event_registrations", 0),
             )
         )
     return facts
@@ -138,9 +175,23 @@ def kpi_row(k: Kpis, label: str) -> dict[str, Any]:
         "new members": k.new_members,
         "reactivated": k.reactivated,
         "growth": percent(k.member_growth),
-        "referral share": percent(k.referral_share),
-        "after-sales share": percent(k.after_sales_share),
+        "essence posts": k.essence,
+        "self-media": k.self_media,
+        "reposts": k.reposts,
+        "event registrations": k.event_registrations,
+        "referral share": bonus_share(k.referral_share, answered=k.answered > 0, whole="销量"),
+        "after-sales share": bonus_share(
+            k.after_sales_share, answered=k.answered > 0, whole="售后产值"
+        ),
+        "wechat members": _wechat(k),
     }
+
+
+def _wechat(k: Kpis) -> int | str:
+    # Optional in the questionnaire: "未填" when the dealer answered without it.
+    if not k.answered:
+        return NOT_ANSWERED
+    return "未填" if k.wechat_members is None else k.wechat_members
 
 
 def dealer_report_requests(
@@ -170,8 +221,16 @@ def dealer_report_requests(
                     "new_members": k.new_members,
                     "reactivated": k.reactivated,
                     "growth": percent(k.member_growth),
-                    "referral_share": percent(k.referral_share),
-                    "after_sales_share": percent(k.after_sales_share),
+                    "essence": k.essence,
+                    "self_media": k.self_media,
+                    "reposts": k.reposts,
+                    "event_registrations": k.event_registrations,
+                    "referral_share": bonus_share(
+                        k.referral_share, answered=f.answered, whole="销量"
+                    ),
+                    "after_sales_share": bonus_share(
+                        k.after_sales_share, answered=f.answered, whole="售后产值"
+                    ),
                     "feedback_due": due.isoformat(),
                 },
                 idem_key=f"club-report:{month:%Y-%m}:dealer:{f.dealer_code}",
@@ -181,9 +240,11 @@ def dealer_report_requests(
 
 
 def find_missing_feedback(
-    *, session: Session, month: date, settings: Settings
+    *, session: Session, month: date, now: datetime, settings: Settings
 ) -> list[NotificationRequest]:
-    """Active dealers whose return about `month` is not in: one reminder each, ever."""
+    """Active dealers who have not answered their return about `month` (no DealerFeedback
+    row, written by the portal's /returns and `clubflow planning return`): one reminder each,
+    ever, with the link to the questionnaire."""
     handed_in = select(DealerFeedback.dealer_id).where(DealerFeedback.month == month)
     dealers = session.execute(
         select(Dealer.code, Dealer.name)
@@ -191,11 +252,17 @@ def find_missing_feedback(
         .order_by(Dealer.code)
     ).all()
     due = feedback_due(month, settings.dealer_feedback_due_day)
+    link = portal_link(f"/returns?month={month:%Y-%m}", settings=settings, now=now)
     return [
         NotificationRequest(
             recipient=f"dealer:{code}",
             template="planning_feedback_reminder",
-            context={"dealer": name, "month": f"{month:%Y-%m}", "due_on": due.isoformat()},
+            context={
+                "dealer": name,
+                "month": f"{month:%Y-%m}",
+                "due_on": due.isoformat(),
+                "link": link,
+            },
             idem_key=f"feedback:{month:%Y-%m}:dealer:{code}:reminder",
         )
         for code, name in dealers

@@ -96,6 +96,11 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in HQ | {"other_specialist"} else 403
     if route in ("/plans", "/plans/new"):
         return 200 if role == "club_admin" else 403
+    if route == "/returns":
+        # The dealer's return (its staff, its club's admin); the operator's and HQ's overview.
+        return 200 if role in HQ | chengdu_club | {"agency"} else 403
+    if route == "/content":
+        return 200 if role in chengdu_club else 403
     return None
 
 

@@ -150,10 +150,16 @@ def test_the_monthly_report_matches_the_hand_computed_world(channels, sink, db_u
         "new members": 3,
         "reactivated": 1,
         "growth": "100.0%",
+        "essence posts": 0,
+        "self-media": 0,
+        "reposts": 0,
+        "event registrations": 0,
         "referral share": "25.0%",
         "after-sales share": "20.0%",
+        "wechat members": "未填",
     }
     assert clubs["C-CH002"]["activities"] == 0 and clubs["C-CH002"]["growth"] == "—"
+    assert clubs["C-CH002"]["referral share"] == "— 未提交"
     chengdu = next(r for r in _table("club-report-2026-10-regions") if r["region"] == "成都卫")
     assert (chengdu["clubs"], chengdu["participants"], chengdu["new members"]) == (2, 3, 3)
 

@@ -86,7 +86,10 @@ def test_member_growth_counts_by_shanghai_month_on_both_databases(store):
             )
     with session_scope(store) as session:
         facts = {
-            f.club_code: f for f in gather_club_facts(session=session, month=date(2026, 10, 1))
+            f.club_code: f
+            for f in gather_club_facts(
+                session=session, month=date(2026, 10, 1), settings=get_settings()
+            )
         }
     assert (facts["C-CH001"].members_at_start, facts["C-CH001"].new_members) == (1, 2)
     assert (facts["C-CH002"].members_at_start, facts["C-CH002"].new_members) == (0, 0)
