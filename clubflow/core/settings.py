@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     leads_overdue_escalate_working_days: int = Field(1, ge=1)
     # Weekly revisit of leads left unconverted this long (two months by the lead rules).
     leads_revisit_after_days: int = Field(60, ge=1)
+    # Leads: revisit results (ours). A lead unreachable this many weekly revisits in a row
+    # is closed and leaves the list.
+    leads_revisit_unreachable_weeks: int = Field(3, ge=1)
 
     # Members: tiers and points expiry
     silver_points: int = 5000
