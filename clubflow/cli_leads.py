@@ -366,3 +366,92 @@ def _refused(action: str, subject: str, actor: str, exc: Exception, now: datetim
             now=now,
         )
     fail(str(exc))
+
+
+@app.command("revisits")
+def revisits(
+    week_of: str | None = typer.Option(
+        None, "--week-of", help="A day of the week to show, e.g. 2026-12-14 (default: --now's)"
+    ),
+    agent: str | None = typer.Option(None, "--agent", help="Only this agent's revisits"),
+    now: str | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """The week's revisit list (leads unconverted for over two months) and each result."""
+    from datetime import date
+
+    from domain.calendar import business_date
+    from domain.leads_revisit import week_of as monday_of
+    from tasks.leads.revisit import week_revisits
+
+    if week_of:
+        try:
+            day = date.fromisoformat(week_of)
+        except ValueError:
+            fail(f"--week-of: not a date {week_of!r} (e.g. 2026-12-14)")
+    else:
+        day = business_date(parse_now(now))
+    week = monday_of(day)
+    with session_scope(get_settings().database_url) as session:
+        rows = week_revisits(session=session, week=week, agent=agent or None)
+    table = Table(title=f"revisits, week of {week.isoformat()}" + (f" · {agent}" if agent else ""))
+    for column in ("revisit", "lead", "name", "phone", "city", "agent", "result", "note"):
+        table.add_column(column)
+    for r in rows:
+        result = r.result_label or ("off the list" if r.off_list else "waiting")
+        if r.closed_lead:
+            result += " (closed)"
+        table.add_row(
+            str(r.revisit_id),
+            str(r.lead_id),
+            r.name or "—",
+            mask_phone(r.phone),
+            r.city,
+            r.agent or "(supervisor)",
+            result,
+            r.note or "",
+        )
+    console.print(table)
+    waiting = sum(1 for r in rows if r.waiting)
+    console.print(f"{len(rows)} on the list, {waiting} waiting for a result")
+
+
+@app.command("revisit-result")
+def revisit_result(
+    revisit_id: int = typer.Argument(..., help="The revisit's id (clubflow leads revisits)"),
+    result: str = typer.Argument(
+        ...,
+        help="仍在考虑/considering, 已在本品牌下订/ordered, 已购竞品/bought_competitor, "
+        "不再购车/not_buying, 联系不上/unreachable",
+    ),
+    note: str = typer.Option("", "--note", help="What the customer said"),
+    actor: str = typer.Option(
+        ..., "--actor", help="Your username (the revisit's agent or the supervisor)"
+    ),
+    now: str | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Report a revisit call's result, once: it converts or closes the lead, or keeps it on
+    next week's list."""
+    from domain.leads_revisit import RevisitRejected, parse_revisit_outcome
+    from tasks.leads.common import LeadsError
+    from tasks.leads.revisit import record_revisit_result
+
+    try:
+        parse_revisit_outcome(result)
+    except RevisitRejected as exc:
+        fail(f"RESULT: {exc}")
+    settings = get_settings()
+    moment = parse_now(now)
+    try:
+        with session_scope(settings.database_url) as session:
+            recorded = record_revisit_result(
+                session=session,
+                revisit_id=revisit_id,
+                result=result,
+                note=note,
+                actor=actor,
+                now=moment,
+                settings=settings,
+            )
+    except LeadsError as exc:
+        _refused("leads.revisit_result", f"revisit:{revisit_id}", actor, exc, moment)
+    console.print(recorded.line(), soft_wrap=True)

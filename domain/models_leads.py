@@ -77,7 +77,8 @@ class LeadSourceCursor(SQLModel, table=True):
 
 
 class LeadRevisit(SQLModel, table=True):
-    """A lead put on the weekly revisit list: once per lead and week."""
+    """A lead put on the weekly revisit list: once per lead and week, and the result its
+    revisit call reported (once; domain.leads_revisit says what each result does)."""
 
     __table_args__ = (sa.UniqueConstraint("lead_id", "week_of"),)
 
@@ -86,3 +87,10 @@ class LeadRevisit(SQLModel, table=True):
     week_of: date = Field(index=True)
     agent_id: int | None = Field(default=None, foreign_key="person.id")
     listed_at: datetime = ts_field(nullable=False)
+    result: str | None = Field(default=None, max_length=32)  # a RevisitOutcome
+    result_at: datetime | None = ts_field()
+    result_by: str | None = Field(default=None, max_length=64)
+    note: str | None = None
+    # This result took the lead off the list for good (converted, closed, or unreachable
+    # too many weeks in a row).
+    closed_lead: bool = False

@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     # how many days of leads up to the report's day the daily funnel covers.
     leads_dealer_system_block: str = "dealer-system"
     deals_funnel_days: int = Field(30, ge=1)
+    # Leads: revisit results (ours). A lead unreachable this many weekly revisits in a row
+    # is closed and leaves the list.
+    leads_revisit_unreachable_weeks: int = Field(3, ge=1)
 
     # Members: tiers and points expiry
     silver_points: int = 5000

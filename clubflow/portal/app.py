@@ -23,6 +23,7 @@ from clubflow.portal.routes import (
     members,
     planning,
     returns,
+    revisits,
     signin,
 )
 from clubflow.portal.web import BadForm, Forbidden, NeedSignIn, Portal, render
@@ -40,6 +41,7 @@ ROUTERS = (
     planning,
     members,
     returns,
+    revisits,
 )
 
 

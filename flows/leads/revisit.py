@@ -1,4 +1,5 @@
-"""Weekly revisit (Mondays 09:00): leads unconverted for over two months, to their agents."""
+"""Weekly revisit (Mondays 09:00): leads unconverted for over two months, to their agents;
+a lead leaves the list once a revisit's result converts or closes it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import Field
 from clubflow.core.settings import get_settings
 from flows.naming import clock, daily_run_name
 from tasks.leads.common import load_lead_channels_task
-from tasks.leads.revisit import list_revisits_task
+from tasks.leads.revisit import list_revisits_task, publish_revisit_summary_task
 
 
 @flow(
@@ -24,4 +25,5 @@ def leads_weekly_revisit(
     settings = get_settings()
     channels = load_lead_channels_task()
     result = list_revisits_task(now=clock(now), channels=channels, settings=settings)
-    return {"listed": result.listed, **result.by_recipient}
+    publish_revisit_summary_task(result)
+    return {**result.summary(), **result.by_recipient}

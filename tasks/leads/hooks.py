@@ -1,10 +1,11 @@
 """What the lead area puts on a person's "my tasks": for dealer staff, each lead waiting for
 their dealer's acceptance, due at its deadline, and each accepted lead with no follow-up
-recorded yet (discovered by tasks.gates.discovery)."""
+recorded yet; for call agents (and the supervisor) the weekly revisits waiting for a result
+(discovered by tasks.gates.discovery)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -86,3 +87,37 @@ def leads_to_follow_up(*, session: Session, person: Person, today: date) -> list
         )
         for lead, accepted_at in rows
     ]
+@inbox_source("leads-revisits-waiting")
+def revisits_waiting_for_a_result(
+    *, session: Session, person: Person, today: date
+) -> list[InboxItem]:
+    """A call agent's revisits without a result yet (the supervisor's: those of leads
+    without an agent), one item per week, due before the next Monday's list."""
+    from tasks.leads.revisit import waiting_revisits
+
+    if person.role == Role.call_agent:
+        waiting = waiting_revisits(session=session, agent_id=person.id)
+    elif person.role == Role.call_supervisor:
+        waiting = waiting_revisits(session=session, agent_id=None)
+    else:
+        return []
+    weeks: dict[date, list[int]] = {}
+    for revisit_id, _lead_id, week in waiting:
+        weeks.setdefault(week, []).append(revisit_id)
+    items = []
+    for week, ids in sorted(weeks.items()):
+        due_on = week + timedelta(days=6)
+        items.append(
+            InboxItem(
+                kind="revisit",
+                subject=f"revisits:{week.isoformat()}",
+                title=f"回访待反馈结果：{len(ids)} 条（{week.isoformat()} 周）",
+                due_on=due_on,
+                overdue=due_on < today,
+                command=(
+                    f"clubflow leads revisit-result {ids[0]} RESULT --actor {person.username}"
+                ),
+                link=f"/revisits?week_of={week.isoformat()}",
+            )
+        )
+    return items

@@ -182,7 +182,9 @@ def test_the_weekly_revisit_lists_unconverted_leads_once_a_week(lead_world, db_u
         next_week = list_revisits(
             session=session, now=monday + timedelta(days=7), settings=settings, channels=None
         )
-    assert first.listed == 2 and rerun.listed == 0 and next_week.listed == 2
+    assert (first.added, rerun.added, next_week.added) == (2, 0, 2)
+    assert first.listed == rerun.listed == next_week.listed == 2
+    assert (next_week.carried_over, next_week.newly_due) == (2, 0)
     assert first.by_recipient == {"person:agent1": 1, "role:call_supervisor": 1}
     with session_scope(db_url) as session:
         weeks = sorted(set(session.execute(select(LeadRevisit.week_of)).scalars()))
