@@ -87,6 +87,8 @@ def leads_to_follow_up(*, session: Session, person: Person, today: date) -> list
         )
         for lead, accepted_at in rows
     ]
+
+
 @inbox_source("leads-revisits-waiting")
 def revisits_waiting_for_a_result(
     *, session: Session, person: Person, today: date
