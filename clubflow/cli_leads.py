@@ -247,3 +247,8 @@ def _refused(action: str, subject: str, actor: str, exc: Exception, now: datetim
             now=now,
         )
     fail(str(exc))
+
+
+from clubflow.cli_roster import app as roster_app  # noqa: E402
+
+app.add_typer(roster_app, name="roster")

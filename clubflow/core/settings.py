@@ -7,7 +7,7 @@ brand's business days are Asia/Shanghai days (domain.calendar.BUSINESS_TZ).
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
@@ -110,9 +110,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(12, ge=1)
     outbox_send_timeout_seconds: float = Field(10.0, gt=0)
 
-    # Leads: the open window, the daily cut-off, the dealer's acceptance
+    # Leads: the open window, the dealer's acceptance
     lead_open_window_days: int = 30
-    lead_cutoff: time = time(18, 0)
     handoff_accept_working_days: int = 1
     # Lead callbacks. Lead CSV files dropped here are imported by the intake
     # deployment (moved to done/ once stored); agents' call lists and reject files go to exports.
@@ -125,6 +124,14 @@ class Settings(BaseSettings):
     leads_overdue_escalate_working_days: int = Field(1, ge=1)
     # Weekly revisit of leads left unconverted this long (two months by the lead rules).
     leads_revisit_after_days: int = Field(60, ge=1)
+    # Service hours: calls follow the service team (every day, holidays included), not the
+    # office calendar; around the clock on peak dates (campaign launch days plus this list).
+    leads_service_opens: time = time(9, 0)
+    leads_service_closes: time = time(23, 0)
+    leads_peak_dates: list[date] = Field(default_factory=list)
+    # Agents on night cover a peak date needs, and how many days ahead the roster is checked.
+    leads_peak_min_agents: int = Field(2, ge=1)
+    leads_peak_check_days: int = Field(7, ge=0)
 
     # Members: tiers and points expiry
     silver_points: int = 5000

@@ -21,12 +21,13 @@ from clubflow.portal.routes import (
     leads,
     members,
     planning,
+    roster,
     signin,
 )
 from clubflow.portal.web import BadForm, Forbidden, NeedSignIn, Portal, render
 
 # Each area's pages, in the order they are matched.
-ROUTERS = (signin, home, gates, audit, activities, checkin, leads, planning, members)
+ROUTERS = (signin, home, gates, audit, activities, checkin, leads, planning, members, roster)
 
 
 def deliver_urgent(settings: Settings) -> Callable[[], Any]:

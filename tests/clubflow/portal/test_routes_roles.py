@@ -96,6 +96,8 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in HQ | {"other_specialist"} else 403
     if route in ("/plans", "/plans/new"):
         return 200 if role == "club_admin" else 403
+    if route == "/roster":
+        return 200 if role in ("call_supervisor", "call_agent") else 403
     return None
 
 
