@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 from benchmarks._server import bench_server
 
 SH = ZoneInfo("Asia/Shanghai")
-NOW = datetime(2026, 9, 29, 17, 0, tzinfo=SH)  # a Tuesday, before the cut-off
+NOW = datetime(2026, 9, 29, 17, 0, tzinfo=SH)  # a Tuesday, within the service hours
 SWEEP_AT = datetime(2026, 9, 30, 10, 0, tzinfo=SH)  # the next working day
 EXISTING = 200_000
 EXISTING_OPEN = 81_400  # + the intake's 18,600 new leads = 100,000 open calls to sweep

@@ -455,3 +455,8 @@ def revisit_result(
     except LeadsError as exc:
         _refused("leads.revisit_result", f"revisit:{revisit_id}", actor, exc, moment)
     console.print(recorded.line(), soft_wrap=True)
+
+
+from clubflow.cli_roster import app as roster_app  # noqa: E402
+
+app.add_typer(roster_app, name="roster")

@@ -2,8 +2,8 @@
 
 - wrong / empty / suspended number closes the lead invalid at once;
 - connected closes it valid (interested leads then go to a dealer);
-- a retry outcome plans the next call (calls 1 and 2 on the call day, call 3 the next
-  working day);
+- a retry outcome plans the next call (calls 1 and 2 on the call day, call 3 the next day:
+  the service team calls every day, holidays included);
 - after call 3: powered off → invalid (关机-无效结案); appointment → stays open at the
   requested time (预约时间-继续清洗); any other retry outcome → invalid as unreachable
   (联系不到本人-无效结案).
@@ -13,10 +13,10 @@ Calls after 3 only happen for appointments and follow the after-call-3 rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from domain.calendar import WorkingCalendar, business_date, default_calendar
+from domain.calendar import business_date
 from domain.leads_plan import CallPlan
 from domain.models import LeadStatus
 
@@ -156,7 +156,6 @@ def apply_outcome(
     outcome: Outcome,
     called_at: datetime,
     appointment_at: datetime | None = None,
-    calendar: WorkingCalendar | None = None,
 ) -> Transition:
     """The lead after call `call_no` ended with `outcome`, or OutcomeRejected with the reason."""
     transition = _apply(
@@ -165,7 +164,6 @@ def apply_outcome(
         outcome=outcome,
         called_at=called_at,
         appointment_at=appointment_at,
-        calendar=calendar or default_calendar(),
     )
     check_lead_move(state.status, transition.status)
     return transition
@@ -178,7 +176,6 @@ def _apply(
     outcome: Outcome,
     called_at: datetime,
     appointment_at: datetime | None,
-    calendar: WorkingCalendar,
 ) -> Transition:
     if not LEAD_MOVES[LeadStatus(state.status)]:
         check_lead_move(state.status, LeadStatus.open)  # refused: the lead is closed
@@ -221,7 +218,7 @@ def _apply(
     elif call_no == 1:
         due = max(state.plan.call_day, called_day)  # call 2: the same day
     else:
-        # Call 3 the next working day, counted from call 2 if call 2 itself came late.
-        due = max(state.plan.third_call_due, calendar.add_working_days(called_day, 1))
+        # Call 3 the next day, counted from call 2 if call 2 itself came late.
+        due = max(state.plan.third_call_due, called_day + timedelta(days=1))
     kept = appointment_at if outcome == Outcome.appointment else None
     return Transition("open", Resolution.retrying, call_no + 1, due, kept, False)

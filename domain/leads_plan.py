@@ -1,7 +1,8 @@
 """When a lead is called, who calls it, and which dealer receives it (docs/rules.md).
 
-- Call plan: calls 1 and 2 on the lead's call day (the business day of arrival, or the next
-  working day when it arrived after the cut-off or on a rest day); call 3 the next working day.
+- Call plan: the service team's hours, not the office calendar. Calls 1 and 2 on the lead's
+  call day (the day of arrival, or the next day when it arrived after the service closed),
+  call 3 the next day; a peak date is served around the clock.
 - Assignment: the day's new leads go to agents on duty, each up to their remaining capacity,
   always to the agent with the least open load (ties by username): deterministic.
 - Hand-off: round robin among the active dealers of the lead's city, skipping the dealers
@@ -13,7 +14,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -21,32 +22,66 @@ from domain.calendar import BUSINESS_TZ, WorkingCalendar, business_date, default
 
 
 @dataclass(frozen=True)
+class ServiceHours:
+    """When the service team (客服) calls: every day of the week, holidays included, from
+    `opens` to `closes` (Asia/Shanghai); around the clock on a peak date (a launch, a
+    festival). The office working-day calendar plays no part."""
+
+    opens: time = time(9, 0)
+    closes: time = time(23, 0)
+    peak_dates: frozenset[date] = frozenset()
+
+    def is_peak(self, day: date) -> bool:
+        return day in self.peak_dates
+
+    def day_opens(self, day: date) -> datetime:
+        return datetime.combine(day, time(0) if self.is_peak(day) else self.opens, BUSINESS_TZ)
+
+    def day_closes(self, day: date) -> datetime:
+        if self.is_peak(day):
+            return datetime.combine(day + timedelta(days=1), time(0), BUSINESS_TZ)
+        return datetime.combine(day, self.closes, BUSINESS_TZ)
+
+    def is_open(self, moment: datetime) -> bool:
+        day = business_date(moment)
+        return self.day_opens(day) <= moment < self.day_closes(day)
+
+
+def service_day(moment: datetime, hours: ServiceHours) -> date:
+    """The service day a moment belongs to: its own day until that day's close, then the next.
+    A lead arriving then is called on that day; agents on duty that day take it."""
+    day = business_date(moment)
+    return day if moment < hours.day_closes(day) else day + timedelta(days=1)
+
+
+def service_day_bounds(day: date, hours: ServiceHours) -> tuple[datetime, datetime]:
+    """[the previous day's close, this day's close): every moment belongs to one service day."""
+    return hours.day_closes(day - timedelta(days=1)), hours.day_closes(day)
+
+
+@dataclass(frozen=True)
 class CallPlan:
     call_day: date  # calls 1 and 2
     third_call_due: date  # call 3
+    # When calls 1 and 2 may start: the arrival, or that day's opening if later.
+    calls_from: datetime | None = None
 
     def due(self, call_no: int) -> date:
         return self.call_day if call_no <= 2 else self.third_call_due
 
 
-def call_day(
-    arrived_at: datetime, *, cutoff: time, calendar: WorkingCalendar | None = None
-) -> date:
-    """The working day on which calls 1 and 2 are due for a lead that arrived then."""
-    calendar = calendar or default_calendar()
-    day = business_date(arrived_at)
-    local = arrived_at.astimezone(BUSINESS_TZ).time()
-    if calendar.is_working_day(day) and local < cutoff:
-        return day
-    return calendar.add_working_days(day, 1)
+def call_day(arrived_at: datetime, *, hours: ServiceHours) -> date:
+    """The day calls 1 and 2 are due: the arrival day when the lead came before that day's
+    close, else the next day (weekends and holidays are service days like any other)."""
+    return service_day(arrived_at, hours)
 
 
-def call_plan(
-    arrived_at: datetime, *, cutoff: time, calendar: WorkingCalendar | None = None
-) -> CallPlan:
-    calendar = calendar or default_calendar()
-    first = call_day(arrived_at, cutoff=cutoff, calendar=calendar)
-    return CallPlan(first, calendar.add_working_days(first, 1))
+def call_plan(arrived_at: datetime, *, hours: ServiceHours) -> CallPlan:
+    """Calls 1 and 2 on the call day from the service's opening (or the arrival, if later);
+    call 3 on the next calendar day."""
+    first = call_day(arrived_at, hours=hours)
+    start = max(arrived_at.astimezone(BUSINESS_TZ), hours.day_opens(first))
+    return CallPlan(first, first + timedelta(days=1), start)
 
 
 # ---------------------------------------------------------------- assignment

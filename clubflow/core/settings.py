@@ -7,7 +7,7 @@ brand's business days are Asia/Shanghai days (domain.calendar.BUSINESS_TZ).
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
@@ -115,9 +115,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(12, ge=1)
     outbox_send_timeout_seconds: float = Field(10.0, gt=0)
 
-    # Leads: the open window, the daily cut-off, the dealer's acceptance
+    # Leads: the open window, the dealer's acceptance
     lead_open_window_days: int = 30
-    lead_cutoff: time = time(18, 0)
     handoff_accept_working_days: int = 1
     # Lead callbacks. Lead CSV files dropped here are imported by the intake
     # deployment (moved to done/ once stored); agents' call lists and reject files go to exports.
@@ -137,6 +136,14 @@ class Settings(BaseSettings):
     # Leads: revisit results (ours). A lead unreachable this many weekly revisits in a row
     # is closed and leaves the list.
     leads_revisit_unreachable_weeks: int = Field(3, ge=1)
+    # Service hours: calls follow the service team (every day, holidays included), not the
+    # office calendar; around the clock on peak dates (campaign launch days plus this list).
+    leads_service_opens: time = time(9, 0)
+    leads_service_closes: time = time(23, 0)
+    leads_peak_dates: list[date] = Field(default_factory=list)
+    # Agents on night cover a peak date needs, and how many days ahead the roster is checked.
+    leads_peak_min_agents: int = Field(2, ge=1)
+    leads_peak_check_days: int = Field(7, ge=0)
 
     # Members: tiers and points expiry
     silver_points: int = 5000

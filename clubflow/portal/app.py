@@ -24,6 +24,7 @@ from clubflow.portal.routes import (
     planning,
     returns,
     revisits,
+    roster,
     signin,
 )
 from clubflow.portal.web import BadForm, Forbidden, NeedSignIn, Portal, render
@@ -42,6 +43,7 @@ ROUTERS = (
     members,
     returns,
     revisits,
+    roster,
 )
 
 

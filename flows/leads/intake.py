@@ -1,5 +1,5 @@
 """Lead intake (every 15 minutes, and `clubflow leads import FILE`): import, dedupe, assign,
-plan the calls, send each agent their list."""
+plan the calls, send each agent their list, warn of peak dates short of night cover."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tasks.leads.intake import (
     retry_pending_leads_task,
 )
 from tasks.leads.reports import publish_intake_report_task
+from tasks.leads.roster import check_peak_roster_task
 
 
 @flow(name="leads-intake", flow_run_name=daily_run_name("leads", "intake"), log_prints=False)
@@ -48,6 +49,8 @@ def leads_intake(
     assignment = assign_leads_task(now=now, settings=settings)
     channels = load_lead_channels_task()
     call_lists = queue_call_lists_task(now=now, channels=channels, settings=settings)
+    # Peak dates ahead whose night cover is short: the supervisor hears once per date.
+    peaks = check_peak_roster_task(now=now, channels=channels, settings=settings)
     publish_intake_report_task(run_day(now), imports, assignment, call_lists)
     return {
         "created": sum(s.created for s in imports) + retried.created,
@@ -60,4 +63,5 @@ def leads_intake(
         "assigned": sum(s.assigned for s in imports) + retried.assigned + assignment.assigned,
         "unassigned": assignment.unassigned,
         "call_lists": call_lists.lists,
+        "peak_dates_short": len(peaks.short),
     }

@@ -1,4 +1,7 @@
-"""Assignment of open, unassigned leads to call agents on duty, and the supervisor's reassign."""
+"""Assignment of open, unassigned leads to call agents on duty, and the supervisor's reassign.
+
+On duty follows the agent's own roster (a day off recorded by the supervisor), not the office
+calendar; the day is the service day (after the service closes, the next day's agents)."""
 
 from __future__ import annotations
 
@@ -8,11 +11,13 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
+from clubflow.core.settings import Settings
 from domain.calendar import business_date
-from domain.leads_plan import AgentSlot, assign_leads
+from domain.leads_plan import AgentSlot, ServiceHours, assign_leads, service_day, service_day_bounds
 from domain.models import Lead, LeadStatus, Person, Role
 from tasks.common import chunks, data_task, run_logger
-from tasks.leads.common import LeadsError, day_bounds
+from tasks.leads.common import LeadsError
+from tasks.leads.roster import agents_off, service_hours
 
 
 @dataclass
@@ -22,8 +27,11 @@ class AssignmentResult:
     by_agent: dict[str, int] = field(default_factory=dict)
 
 
-def agents_on_duty(*, session: Session, now: datetime) -> list[AgentSlot]:
-    """Active agents in rotation with capacity, their open load and what is left today."""
+def agents_on_duty(*, session: Session, now: datetime, hours: ServiceHours) -> list[AgentSlot]:
+    """Active agents in rotation with capacity and not off on the service day of `now`, their
+    open load and what is left of their capacity that day."""
+    day = service_day(now, hours)
+    off = agents_off(session=session, day=day)
     agents = session.execute(
         select(Person.id, Person.username, Person.daily_capacity)
         .where(Person.role == Role.call_agent)
@@ -31,6 +39,7 @@ def agents_on_duty(*, session: Session, now: datetime) -> list[AgentSlot]:
         .where(Person.in_rotation.is_(True))
         .where(Person.daily_capacity > 0)
     ).all()
+    agents = [row for row in agents if row[0] not in off]
     if not agents:
         return []
     open_load = dict(
@@ -41,7 +50,7 @@ def agents_on_duty(*, session: Session, now: datetime) -> list[AgentSlot]:
             .group_by(Lead.agent_id)
         ).all()
     )
-    start, end = day_bounds(business_date(now))
+    start, end = service_day_bounds(day, hours)
     today = dict(
         session.execute(
             select(Lead.agent_id, func.count())
@@ -61,7 +70,7 @@ def agents_on_duty(*, session: Session, now: datetime) -> list[AgentSlot]:
     ]
 
 
-def assign_open_leads(*, session: Session, now: datetime) -> AssignmentResult:
+def assign_open_leads(*, session: Session, now: datetime, settings: Settings) -> AssignmentResult:
     """Give every open, unassigned lead (oldest call day first) to the least-loaded agent."""
     lead_ids = list(
         session.execute(
@@ -71,7 +80,8 @@ def assign_open_leads(*, session: Session, now: datetime) -> AssignmentResult:
             .order_by(Lead.call_day, Lead.arrived_at, Lead.id)
         ).scalars()
     )
-    slots = agents_on_duty(session=session, now=now)
+    hours = service_hours(session=session, settings=settings, start=business_date(now))
+    slots = agents_on_duty(session=session, now=now, hours=hours)
     plan = assign_leads(lead_ids, slots)
     names = {slot.agent_id: slot.username for slot in slots}
     table = Lead.__table__

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -18,10 +18,11 @@ from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
 from clubflow.core.settings import Settings
-from domain.calendar import business_date, default_calendar
+from domain.calendar import business_date
 from domain.models import Lead, LeadStatus, Person
 from tasks.common import data_task, run_logger
 from tasks.leads.common import export_dir, paused_gc
+from tasks.leads.roster import service_hours
 from tasks.outbox import NotificationRequest, queue_notifications
 
 CALL_LIST_COLUMNS = ["lead_id", "name", "phone", "model", "city", "source", "arrived_at",
@@ -91,11 +92,14 @@ def queue_call_lists(
     for username, agent_name, *lead in rows:
         # Leads stored without a plan (seeded, or from before this area) are due today.
         lead[7] = lead[7] or today
-        lead[8] = lead[8] or default_calendar().add_working_days(lead[7], 1)
+        lead[8] = lead[8] or lead[7] + timedelta(days=1)
         groups.setdefault((username, agent_name, lead[7]), []).append(tuple(lead))
     result = CallListResult()
     requests = []
     times = _Isoformat()
+    if groups:
+        days = [day for _, _, day in groups]
+        hours = service_hours(session=session, settings=settings, start=min(days), end=max(days))
     for (username, agent_name, call_day), leads in groups.items():
         first_id = leads[0][0]
         path = export_dir(settings.leads_export_dir, call_day) / (
@@ -111,6 +115,10 @@ def queue_call_lists(
                     "agent_name": agent_name,
                     "count": len(leads),
                     "call_day": call_day.isoformat(),
+                    # The day's service hours: the whole day on a peak date.
+                    "hours": "全天 24 小时（高峰日）"
+                    if hours.is_peak(call_day)
+                    else f"{hours.opens:%H:%M}–{hours.closes:%H:%M}",
                     "third_call_due": leads[0][8].isoformat(),
                     "csv_path": str(path),
                 },

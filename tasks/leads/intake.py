@@ -16,7 +16,7 @@ import csv
 import json
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from clubflow.core.db import (
     session_scope,
 )
 from clubflow.core.settings import Settings, get_settings
-from domain.calendar import BUSINESS_TZ, business_date, default_calendar
+from domain.calendar import BUSINESS_TZ, business_date
 from domain.leads_csv import (
     LEAD_COLUMNS,
     LeadRow,
@@ -42,7 +42,7 @@ from domain.leads_csv import (
     parse_leads,
     reject_of,
 )
-from domain.leads_plan import CallPlan, assign_leads, call_plan
+from domain.leads_plan import CallPlan, ServiceHours, assign_leads, call_plan
 from domain.models import Dealer, Lead, LeadImport, LeadStatus
 from domain.models_leads import LeadReject, LeadSourceCursor
 from domain.privacy import mask_text
@@ -58,6 +58,7 @@ from tasks.leads.common import (
     optional_system,
     paused_gc,
 )
+from tasks.leads.roster import service_hours
 
 
 @dataclass
@@ -91,20 +92,19 @@ def known_cities(*, session: Session) -> dict[str, str]:
 
 
 class _PlanCache:
-    """domain.leads_plan.call_plan per (arrival date, before the cut-off): the plan depends
-    on nothing else, and 20,000 leads share a handful of such keys."""
+    """domain.leads_plan.call_plan's days per (arrival date, before that day's close): the
+    days depend on nothing else, and 20,000 leads share a handful of such keys."""
 
-    def __init__(self, cutoff: time) -> None:
-        self.cutoff = cutoff
-        self.calendar = default_calendar()
+    def __init__(self, hours: ServiceHours) -> None:
+        self.hours = hours
         self.cache: dict[tuple[date, bool], CallPlan] = {}
 
     def plan(self, arrived_at: datetime) -> tuple[date, date, date]:
         local = arrived_at.astimezone(BUSINESS_TZ)
-        key = (local.date(), local.time() < self.cutoff)
+        key = (local.date(), local < self.hours.day_closes(local.date()))
         found = self.cache.get(key)
         if found is None:
-            found = self.cache[key] = call_plan(local, cutoff=self.cutoff, calendar=self.calendar)
+            found = self.cache[key] = call_plan(local, hours=self.hours)
         return local.date(), found.call_day, found.third_call_due
 
 
@@ -230,7 +230,11 @@ def store_rows(
     phones = sorted({row.phone for row, _, _ in rows})
     existing = _open_leads_by_phone(session=session, phones=phones, since=since)
 
-    plans = _PlanCache(settings.lead_cutoff)
+    arrivals = [business_date(row.arrived_at) for row, _, _ in rows] + [business_date(now)]
+    hours = service_hours(
+        session=session, settings=settings, start=min(arrivals), end=max(arrivals)
+    )
+    plans = _PlanCache(hours)
     new_rows: dict[str, dict[str, Any]] = {}  # phone → row: later duplicates merge into it
     merged_sources: dict[int, list[str]] = {}
     merged_into: dict[str, int | str] = {}
@@ -276,7 +280,7 @@ def store_rows(
     # more than the insert itself), earliest call day first like assign-leads, so each agent
     # gets a share of today's calls. Leads beyond today's capacity wait for assign-leads.
     rows = sorted(new_rows.values(), key=lambda r: (r["call_day"], r["arrived_at"]))
-    plan = assign_leads(range(len(rows)), agents_on_duty(session=session, now=now))
+    plan = assign_leads(range(len(rows)), agents_on_duty(session=session, now=now, hours=hours))
     for index, row in enumerate(rows):
         agent = plan.get(index)
         row["agent_id"], row["assigned_at"] = agent, now if agent is not None else None

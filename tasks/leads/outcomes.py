@@ -22,7 +22,7 @@ from sqlmodel import Session
 from blocks.systems import ExternalSystem
 from clubflow.core.db import insert_ignoring_conflicts, session_scope
 from clubflow.core.settings import Settings, get_settings
-from domain.calendar import WorkingCalendar, business_date, default_calendar
+from domain.calendar import business_date
 from domain.leads_csv import OutcomeRow, Reject, check_outcome, parse_outcomes
 from domain.leads_outcomes import (
     LABELS,
@@ -88,7 +88,6 @@ def _transition(
     lead: dict[str, Any] | None,
     previous: str | None,
     outcome: Outcome,
-    calendar: WorkingCalendar,
 ) -> Transition | None:
     """The lead's move for this row; None for a replay of the recorded outcome."""
     if lead is None:
@@ -110,7 +109,6 @@ def _transition(
         outcome=outcome,
         called_at=row.called_at,
         appointment_at=row.appointment_at,
-        calendar=calendar,
     )
 
 
@@ -152,7 +150,6 @@ def apply_outcome_rows(
             )
         ).all()
     )
-    calendar = default_calendar()
     attempts: list[dict[str, Any]] = []
     changed: dict[int, dict[str, Any]] = {}
     # Per lead in call order, so a file may list call 2 before call 1 of the same lead.
@@ -160,9 +157,7 @@ def apply_outcome_rows(
         lead = state.get(row.lead_id)
         try:
             outcome = parse_outcome(row.outcome)
-            transition = _transition(
-                row, lead, recorded.get((row.lead_id, row.call_no)), outcome, calendar
-            )
+            transition = _transition(row, lead, recorded.get((row.lead_id, row.call_no)), outcome)
         except OutcomeRejected as exc:
             rejects.append(Reject(row.line_no, f"line {row.line_no}: lead {row.lead_id}: {exc}"))
             continue

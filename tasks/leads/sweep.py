@@ -19,6 +19,7 @@ from clubflow.core.settings import Settings
 from domain.calendar import BUSINESS_TZ, business_date, default_calendar
 from domain.models import Lead, LeadStatus, Person
 from tasks.common import chunks, data_task, run_logger
+from tasks.leads.roster import service_hours
 from tasks.outbox import NotificationRequest, queue_notifications
 
 
@@ -39,11 +40,12 @@ def remind_overdue_calls(
     channels: NotificationChannels | None,
 ) -> SweepResult:
     """Calls due before today: the agent is reminded; calls overdue by more than N working
-    days go to the supervisor too. Nothing on rest days (nobody calls then)."""
+    days go to the supervisor too. Every day (the service team calls on rest days too), but
+    only while the service is open: nobody is told at 02:00 of a normal day."""
     result = SweepResult()
     today = business_date(now)
     calendar = default_calendar()
-    if not calendar.is_working_day(today):
+    if not service_hours(session=session, settings=settings, start=today).is_open(now):
         return result
     escalate_before = calendar.add_working_days(
         today, -settings.leads_overdue_escalate_working_days

@@ -22,8 +22,8 @@ from domain.leads_outcomes import (
 from domain.leads_plan import CallPlan
 
 SH = ZoneInfo("Asia/Shanghai")
-# 2026-09-30 is the last working day before National Day (Oct 1-7); Oct 8 is the next.
-PLAN = CallPlan(call_day=date(2026, 9, 30), third_call_due=date(2026, 10, 8))
+# 2026-09-30 is the eve of National Day (Oct 1-7): the service team calls on Oct 1 all the same.
+PLAN = CallPlan(call_day=date(2026, 9, 30), third_call_due=date(2026, 10, 1))
 ON_CALL_DAY = datetime(2026, 9, 30, 10, 0, tzinfo=SH)
 APPOINTMENT = datetime(2026, 10, 9, 15, 0, tzinfo=SH)
 
@@ -54,8 +54,8 @@ def _expected(call_no: int, outcome: Outcome):
         return ("invalid", Resolution.invalid_unreachable, None, None, False)
     if outcome == Outcome.appointment:
         return ("open", Resolution.retrying, call_no + 1, date(2026, 10, 9), False)
-    # call 2 the same day; call 3 the next working day (after the holiday)
-    due = date(2026, 9, 30) if call_no == 1 else date(2026, 10, 8)
+    # call 2 the same day; call 3 the next day (a holiday: the service team works)
+    due = date(2026, 9, 30) if call_no == 1 else date(2026, 10, 1)
     return ("open", Resolution.retrying, call_no + 1, due, False)
 
 
@@ -111,14 +111,14 @@ def test_an_appointment_after_call_3_needs_its_time():
         _apply(3, Outcome.appointment, appointment=None)
 
 
-def test_a_late_second_call_moves_the_third_to_the_next_working_day_after_it():
+def test_a_late_second_call_moves_the_third_to_the_next_day_after_it():
     t = apply_outcome(
         LeadState("open", 2, PLAN),
         call_no=2,
         outcome=Outcome.busy,
-        called_at=datetime(2026, 10, 9, 11, 0, tzinfo=SH),  # Fri; Sat Oct 10 is a make-up day
+        called_at=datetime(2026, 10, 2, 11, 0, tzinfo=SH),  # a holiday: the next day is one too
     )
-    assert t.next_call_due == date(2026, 10, 10)
+    assert t.next_call_due == date(2026, 10, 3)
 
 
 @pytest.mark.parametrize(

@@ -1,46 +1,22 @@
-"""Call plan on the working calendar, assignment balance, dealer round robin, deadlines."""
+"""Assignment balance, dealer round robin, deadlines (the call plan: test_hours_plan.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.leads_plan import AgentSlot, assign_leads, call_plan, handoff_deadline, next_dealer
+from domain.leads_plan import (
+    AgentSlot,
+    ServiceHours,
+    assign_leads,
+    call_plan,
+    handoff_deadline,
+    next_dealer,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
-CUTOFF = time(18, 0)
-
-
-@pytest.mark.parametrize(
-    ("arrived", "calls_1_2", "call_3"),
-    [
-        # An ordinary Monday, before and after the cut-off.
-        ("2026-09-28 09:00", "2026-09-28", "2026-09-29"),
-        ("2026-09-28 17:59", "2026-09-28", "2026-09-29"),
-        ("2026-09-28 18:00", "2026-09-29", "2026-09-30"),
-        # National Day 2026: Oct 1-7 off, Oct 10 (Sat) a make-up working day.
-        ("2026-09-30 17:30", "2026-09-30", "2026-10-08"),
-        ("2026-09-30 18:30", "2026-10-08", "2026-10-09"),
-        ("2026-10-03 11:00", "2026-10-08", "2026-10-09"),
-        ("2026-10-09 19:00", "2026-10-10", "2026-10-12"),
-        # Mid-Autumn Festival 2026 (Fri Sep 25) and the weekend after it.
-        ("2026-09-24 20:00", "2026-09-28", "2026-09-29"),
-        # Spring Festival 2026: Feb 15-23 off, Feb 14 (Sat) and Feb 28 (Sat) make-up days.
-        ("2026-02-13 18:01", "2026-02-14", "2026-02-24"),
-        ("2026-02-16 10:00", "2026-02-24", "2026-02-25"),
-        # A UTC time that is already the next day in Shanghai (and past nothing).
-        ("2026-09-27T23:30:00+00:00", "2026-09-28", "2026-09-29"),
-    ],
-)
-def test_calls_fall_on_working_days_around_public_holidays(arrived, calls_1_2, call_3):
-    moment = datetime.fromisoformat(arrived)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SH)
-    plan = call_plan(moment, cutoff=CUTOFF)
-    assert (plan.call_day.isoformat(), plan.third_call_due.isoformat()) == (calls_1_2, call_3)
-    assert plan.due(1) == plan.due(2) == plan.call_day and plan.due(3) == plan.third_call_due
 
 
 def test_assignment_balances_open_load_within_capacity_deterministically():
@@ -95,4 +71,5 @@ def test_dealers_have_one_working_day_to_accept(handed, due):
 
 
 def test_date_type():
-    assert isinstance(call_plan(datetime(2026, 9, 28, 9, tzinfo=SH), cutoff=CUTOFF).call_day, date)
+    plan = call_plan(datetime(2026, 9, 28, 9, tzinfo=SH), hours=ServiceHours())
+    assert isinstance(plan.call_day, date)

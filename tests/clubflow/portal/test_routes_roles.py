@@ -103,6 +103,8 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in chengdu_club else 403
     if route == "/revisits":
         return 200 if role in ("call_agent", "call_supervisor") else 403
+    if route == "/roster":
+        return 200 if role in ("call_supervisor", "call_agent") else 403
     return None
 
 

@@ -28,11 +28,12 @@ from tasks.leads.intake import import_lead_bytes
 pytestmark = pytest.mark.slow
 
 SH = ZoneInfo("Asia/Shanghai")
-INTAKE_AT = datetime(2026, 9, 30, 20, 0, tzinfo=SH)  # Wed; Oct 1-7 National Day
+INTAKE_AT = datetime(2026, 9, 30, 23, 45, tzinfo=SH)  # Wed; Oct 1-7 National Day
+LISTS_AT = datetime(2026, 10, 1, 8, 0, tzinfo=SH)  # quiet hours over: the call lists go out
 OUTCOMES_AT = datetime(2026, 10, 8, 11, 0, tzinfo=SH)
 SWEEP_AT = datetime(2026, 10, 9, 12, 0, tzinfo=SH)
 CITIES = ("成都", "北京", "广州")
-TIMES = ("2026-09-30 10:00", "2026-09-30 19:00")  # before and after the 18:00 cut-off
+TIMES = ("2026-09-30 10:00", "2026-09-30 23:30")  # before and after the service closes (23:00)
 
 
 def _count(db_url, model, *where) -> int:
@@ -78,12 +79,12 @@ def test_five_hundred_leads_from_intake_to_dealers(lead_channels, sink, db_url, 
     rejects_csv = next((tmp_path / "exports" / "2026-09-30").glob("rejects_*.csv"))
     assert len(rejects_csv.read_text(encoding="utf-8-sig").splitlines()) == 41
 
-    # -- calls planned on working days around National Day
+    # -- calls planned on service days: the service team works through National Day
     plans = Counter((lead.arrived_at.astimezone(SH).hour, lead.call_day, lead.third_call_due)
                     for lead in leads)  # fmt: skip
     assert set(plans) == {
-        (10, date(2026, 9, 30), date(2026, 10, 8)),
-        (19, date(2026, 10, 8), date(2026, 10, 9)),
+        (10, date(2026, 9, 30), date(2026, 10, 1)),
+        (23, date(2026, 10, 1), date(2026, 10, 2)),
     }
     loads = Counter(lead.agent_id for lead in leads)
     assert len(loads) == 6 and max(loads.values()) - min(loads.values()) <= 1
@@ -93,9 +94,9 @@ def test_five_hundred_leads_from_intake_to_dealers(lead_channels, sink, db_url, 
     assert again["created"] == 0 and again["call_lists"] == 0
     assert _count(db_url, Lead) == 430 and _count(db_url, LeadImport) == 1
 
-    deliver_notifications(now=INTAKE_AT)
+    deliver_notifications(now=LISTS_AT)
     lists = [m for m in sink.messages if m.title.startswith("外呼名单")]
-    assert len(lists) == 12  # six agents × two call days (Sep 30 and, after the cut-off, Oct 8)
+    assert len(lists) == 12  # six agents × two call days (Sep 30 and, after the close, Oct 1)
     assert sum(int(m.title.split("新分配 ")[1].split(" 条")[0]) for m in lists) == 430
     assert all("13900" not in m.body for m in lists)  # counts and a CSV path, no phones
 
@@ -217,5 +218,5 @@ def test_a_rerun_after_a_crash_mid_intake_adds_nothing_twice(lead_channels, sink
     assert (second["created"], second["assigned"], second["call_lists"]) == (0, 0, 0)
     assert _count(db_url, Lead, Lead.listed_at.is_(None)) == 0
     assert _count(db_url, Lead) == 60
-    deliver_notifications(now=INTAKE_AT)
+    deliver_notifications(now=LISTS_AT)
     assert len(sink.messages) == first["call_lists"] == _count(db_url, Notification)

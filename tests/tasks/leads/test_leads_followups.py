@@ -81,9 +81,17 @@ def test_overdue_calls_remind_each_agent_once_a_day_then_the_supervisor(lead_wor
     ]
     assert "最早应于 2026-10-12" in rows[0].body
     assert "客服2号（agent2）：1 通" in rows[2].body
-    # Rest days send nothing: Sunday Oct 11 is not a working day.
+    # Nothing while the service is closed (02:00 of a normal day) ...
+    night = _sweep(db_url, now=datetime(2026, 10, 14, 2, tzinfo=SH), settings=settings)
+    assert (night.overdue_calls, night.agents_reminded) == (0, 0)
+    # ... but the service team works on Sundays: the call due on Friday Oct 9 is overdue.
     sunday = _sweep(db_url, now=datetime(2026, 10, 11, 10, tzinfo=SH), settings=settings)
-    assert sunday.overdue_calls == 0
+    assert (sunday.overdue_calls, sunday.by_agent) == (1, {"agent2": 1})
+    # (one working day late too: Saturday Oct 10 was a make-up working day)
+    assert [(r.recipient, r.title) for r in _notifications(db_url)[3:]] == [
+        ("person:agent2", "逾期外呼提醒：1 通未完成"),
+        ("role:call_supervisor", "外呼逾期上报 2026-10-11：1 通"),
+    ]
 
 
 def test_a_due_appointment_is_announced_once_to_its_agent(lead_world, db_url):

@@ -105,7 +105,7 @@ def test_duplicates_merge_into_open_leads_of_the_window_only(store):
 def test_leads_stored_in_bulk_read_back_as_given(store):
     # The intake hands its rows straight to the driver: times must still land in UTC,
     # sources as JSON, the status as its value, exactly as the ORM would have stored them.
-    evening = datetime(2026, 9, 28, 19, 30, tzinfo=SH)  # after the cut-off: next day's calls
+    evening = datetime(2026, 9, 28, 23, 30, tzinfo=SH)  # the service has closed: next day
     rows = [_row(2, "+8613900000011"), _row(3, "+8613900000012", source="易车")]
     rows.append(LeadRow(4, "+8613900000013", "客户4", "SUV", "成都", "官网", evening, "line4"))
 
@@ -150,11 +150,13 @@ def test_new_leads_are_assigned_within_capacity_and_leftovers_wait(store):
     summary = _store(store, [_row(i, f"+86139000001{i:02d}") for i in range(2, 62)])
     assert (summary.created, summary.assigned) == (60, 40)
     with session_scope(store) as session:
-        same_day = assign_open_leads(session=session, now=NOW)
+        same_day = assign_open_leads(session=session, now=NOW, settings=Settings())
     assert (same_day.assigned, same_day.unassigned) == (0, 20)  # everyone is full today
 
     with session_scope(store) as session:
-        next_day = assign_open_leads(session=session, now=NOW + timedelta(days=1))
+        next_day = assign_open_leads(
+            session=session, now=NOW + timedelta(days=1), settings=Settings()
+        )
     assert next_day.assigned == 20 and next_day.unassigned == 0
     # least open load first (agent1/agent2 hold 5, agent3-5 hold 10), within today's capacity
     assert next_day.by_agent == {"agent1": 5, "agent2": 5, "agent3": 4, "agent4": 3, "agent5": 3}
@@ -172,7 +174,7 @@ def test_new_leads_are_assigned_within_capacity_and_leftovers_wait(store):
 def test_only_the_supervisor_reassigns_and_only_open_leads(store):
     _store(store, [_row(2, "+8613900000201"), _row(3, "+8613900000202")])
     with session_scope(store) as session:
-        assign_open_leads(session=session, now=NOW)
+        assign_open_leads(session=session, now=NOW, settings=Settings())
         ids = list(session.execute(select(Lead.id).order_by(Lead.id)).scalars())
     with session_scope(store) as session, pytest.raises(LeadsError, match="not a call supervisor"):
         reassign_leads(session=session, lead_ids=ids, to_agent="agent3", by="agent1", now=NOW)
