@@ -217,6 +217,9 @@ from clubflow.cli_planning import crossing_app, plan_app, rotation_app  # noqa: 
 app.add_typer(plan_app, name="plan")
 app.add_typer(rotation_app, name="rotation")
 app.add_typer(crossing_app, name="crossing")
+from clubflow.cli_quarter import app as planning_app  # noqa: E402
+
+app.add_typer(planning_app, name="planning")
 from clubflow.cli_leads import app as leads_app  # noqa: E402
 
 app.add_typer(leads_app, name="leads")

@@ -16,9 +16,11 @@ from clubflow.portal.routes import (
     activities,
     audit,
     checkin,
+    competitors,
     gates,
     home,
     leads,
+    materials,
     members,
     planning,
     signin,
@@ -26,7 +28,19 @@ from clubflow.portal.routes import (
 from clubflow.portal.web import BadForm, Forbidden, NeedSignIn, Portal, render
 
 # Each area's pages, in the order they are matched.
-ROUTERS = (signin, home, gates, audit, activities, checkin, leads, planning, members)
+ROUTERS = (
+    signin,
+    home,
+    gates,
+    audit,
+    activities,
+    checkin,
+    leads,
+    planning,
+    members,
+    materials,
+    competitors,
+)
 
 
 def deliver_urgent(settings: Settings) -> Callable[[], Any]:

@@ -96,6 +96,11 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in HQ | {"other_specialist"} else 403
     if route in ("/plans", "/plans/new"):
         return 200 if role == "club_admin" else 403
+    if route == "/materials/{code}":
+        # The class C activity's organiser club, HQ and Chengdu's specialist.
+        return 200 if role in HQ | {"club_admin", "regional_specialist"} else 403
+    if route == "/competitors":
+        return 200 if role in HQ | {"agency"} else 403
     return None
 
 
