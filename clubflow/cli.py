@@ -218,6 +218,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(planning_app, name="planning")
 app.add_typer(rotation_app, name="rotation")
 app.add_typer(crossing_app, name="crossing")
+import clubflow.cli_quarter  # noqa: E402, F401 - its commands join `clubflow planning`
 from clubflow.cli_leads import app as leads_app  # noqa: E402
 
 app.add_typer(leads_app, name="leads")

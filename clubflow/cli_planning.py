@@ -35,48 +35,35 @@ def plan_quarter_command(
     ics_dir: Path = typer.Option(None, help="Where to write the ICS file (default: plans_dir)"),
     now: str = typer.Option(None, help=NOW_HELP),
 ) -> None:
-    """Plan a quarter now (the same flow as the schedule) and print the plan."""
+    """Draft a quarter now (the same deployment as the schedule); HQ confirms it with
+    `clubflow planning confirm`, then it is published and the clubs are asked for plans."""
+    from prefect.deployments import run_deployment
+
     from domain.rotation import Quarter, RotationError
-    from flows.planning.plan_quarter import plan_quarter
-    from tasks.planning.plans import (
-        PlanningError,
-        build_quarter_plan,
-        load_rotation_history,
-        plan_by_month,
-        plan_by_region,
-    )
 
     try:
         target = str(Quarter.parse(quarter)) if quarter else None
-        result = plan_quarter(
-            quarter=target,
-            override_host=override_host,
-            override_reason=reason,
-            requested_by=as_user,
-            ics_dir=str(ics_dir) if ics_dir else None,
-            now=parse_now(now),
-        )
-    except (RotationError, PlanningError) as exc:
+    except RotationError as exc:
         fail(str(exc))
-    except ValueError as exc:  # e.g. no notification channels block: the stack is not up
-        fail(f"{exc} (is the stack up? `clubflow up` saves the channels block)")
-    q = Quarter.parse(result["quarter"])
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        hosting = next(h for h in load_rotation_history(session=session) if h.quarter == q)
-        plan = build_quarter_plan(session=session, quarter=q, hosting=hosting, settings=settings)
-    c = plan.crossing
+    if override_host and not (reason or "").strip():
+        fail(f"--host {override_host}: an override needs --reason")
+    moment = parse_now(now)
+    parameters = {
+        "quarter": target,
+        "override_host": override_host,
+        "override_reason": reason,
+        "requested_by": as_user,
+        "ics_dir": str(ics_dir) if ics_dir else None,
+        "now": moment.isoformat(),
+    }
+    try:
+        run = run_deployment("plan-quarter/plan-quarter", parameters=parameters, timeout=0)
+    except Exception as exc:  # noqa: BLE001 - the stack is down or not deployed: one line
+        fail(f"cannot start plan-quarter: {exc} (is the stack up? `clubflow up`)")
+    label = target or "the next quarter"
     console.print(
-        f"[bold]{q}[/bold] crossing: {c.region_zh} {c.theme} {c.starts_on} – {c.ends_on}"
-        + (f" (override: {c.reason})" if c.override else "")
-    )
-    if plan.gathering:
-        console.print(f"gathering: {plan.gathering.title} {plan.gathering.starts_on}")
-    console.print(_table(f"{q} by month", plan_by_month(plan)))
-    console.print(_table(f"{q} by region", plan_by_region(plan)))
-    console.print(
-        f"ICS: {result['ics']} · slots added {result['slots_added']} · "
-        f"notifications queued {result['notifications_queued']}"
+        f"plan-quarter run {run.name} started for {label}: the draft waits for HQ to confirm "
+        f"(`clubflow planning confirm {target or 'QUARTER'} --as USER`)"
     )
 
 
@@ -202,7 +189,9 @@ def crossing_challenge_command(
 # -- `clubflow planning ...`: the dealers' monthly return and the clubs' content
 
 planning_app = typer.Typer(
-    help="The dealers' monthly return and the clubs' content.", no_args_is_help=True
+    help="The dealers' monthly return, the clubs' content, quarter confirmation, activity "
+    "materials, competitor tracking.",
+    no_args_is_help=True,
 )
 
 

@@ -97,7 +97,7 @@ def quarter_calendar(plan: QuarterPlan, *, stamp: datetime, region_names: dict[s
             g.title,
             g.starts_on,
             g.ends_on + timedelta(days=1),
-            "年度全国集结（A 类活动，总部主办）。",
+            "年度全国集结（A 类活动，总部主办）" + (f"：{g.features}。" if g.features else "。"),
             dtstamp,
         )
     for slot in plan.slots:

@@ -62,11 +62,18 @@ class CrossingPlan:
         return activity_code(self.organiser_club, self.starts_on)
 
 
+# What the gathering is by terrain: the plans' national gathering is a winter snow event.
+GATHERING_KIND_ZH = {"snow": "冰雪集结", "desert": "沙漠集结", "grassland": "草原集结"}
+
+
 @dataclass(frozen=True)
 class GatheringPlan:
     title: str
     starts_on: date
     ends_on: date
+    host: str = ""  # the region that hosts it
+    terrain: str = ""
+    features: str = ""  # e.g. 冰钓、雪地游戏、雪地火锅
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,9 @@ def plan_quarter(
     *,
     gathering_month: int,
     due_working_days: int,
+    gathering_host: str = "",
+    gathering_terrain: str = "",
+    gathering_features: str = "",
     is_working_day: Callable[[date], bool],
     add_working_days: Callable[[date, int], date],
     season_of_month: Mapping[int, str] = SEASON_OF_MONTH,
@@ -185,7 +195,15 @@ def plan_quarter(
     if gathering_month in quarter.months:
         # The last free weekend: clear of the crossing weekend in the same month.
         starts_on, ends_on = event_weekend(quarter.year, gathering_month, is_working_day, -1)
-        gathering = GatheringPlan(f"{quarter.year} {GATHERING_TITLE}", starts_on, ends_on)
+        kind = GATHERING_KIND_ZH.get(gathering_terrain, "")
+        gathering = GatheringPlan(
+            f"{quarter.year} {GATHERING_TITLE}" + (f" · {kind}" if kind else ""),
+            starts_on,
+            ends_on,
+            host=gathering_host,
+            terrain=gathering_terrain,
+            features=gathering_features,
+        )
     months = [month_start(quarter.year, m) for m in quarter.months]
     due = {m: add_working_days(m, -due_working_days) for m in months}
     slots = tuple(

@@ -87,8 +87,12 @@ class Settings(BaseSettings):
     campaign_reports_dir: str = "./.clubflow/reports"
 
     # Quarterly planning, crossing rotation and club report.
-    # The annual national gathering (集结令) month: the brand's rules fix none; autumn.
-    national_gathering_month: int = Field(9, ge=1, le=12)
+    # The annual national gathering (集结令): a winter snow event (ice fishing, snow play,
+    # hot pot on the snow) in January, hosted by the snow region.
+    national_gathering_month: int = Field(1, ge=1, le=12)
+    national_gathering_host: str = "shenyang"
+    national_gathering_terrain: str = "snow"
+    national_gathering_features: str = "冰钓、雪地游戏、雪地火锅"
     # A club's monthly plan is due this many working days before its month starts.
     monthly_plan_due_working_days: int = Field(5, ge=1)
     # Where the quarter plan's ICS calendar files are written.
@@ -105,6 +109,25 @@ class Settings(BaseSettings):
     self_media_min_reads: int = Field(1000, ge=0)
     # The answer to a monthly return may be corrected up to its due date (ours).
     dealer_return_corrections: bool = True
+    # Quarter confirmation, activity materials and preparation, competitor tracking.
+    # HQ confirms the draft quarter plan within this many working days of the draft.
+    quarter_confirm_working_days: int = Field(5, ge=1)
+    # Class A/B/C handbooks and operations materials are due this many weeks before the
+    # start; the organiser is reminded this many working days before, HQ hears this many after.
+    materials_weeks_before: int = Field(3, ge=1)
+    materials_reminder_working_days: int = Field(3, ge=0)
+    materials_escalate_after_working_days: int = Field(2, ge=1)
+    # Preparation starts this many weeks before; the organiser hears this many working days
+    # before that day.
+    preparation_weeks_before: int = Field(2, ge=1)
+    preparation_notice_working_days: int = Field(2, ge=0)
+    # The competitor brands the operator tracks, and the monthly report's ladder (it is due
+    # on the month's last working day): reminder before, escalation after, in working days.
+    competitor_brands: list[str] = Field(
+        default_factory=lambda: ["坦克", "方程豹", "北京越野", "哈弗", "长城炮", "Jeep"]
+    )
+    competitor_report_reminder_working_days: int = Field(2, ge=0)
+    competitor_report_escalate_after_working_days: int = Field(1, ge=1)
 
     # Notifications
     quiet_hours_start: time = time(21, 0)

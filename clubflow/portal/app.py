@@ -16,10 +16,12 @@ from clubflow.portal.routes import (
     activities,
     audit,
     checkin,
+    competitors,
     deals,
     gates,
     home,
     leads,
+    materials,
     members,
     planning,
     returns,
@@ -44,6 +46,8 @@ ROUTERS = (
     returns,
     revisits,
     roster,
+    materials,
+    competitors,
 )
 
 

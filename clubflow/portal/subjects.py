@@ -94,7 +94,30 @@ def gate_facts(*, session: Session, gate: GateView) -> Facts:
         campaign = session.get(Campaign, gate.subject_id)
         if campaign is not None:
             return campaign_facts(session, campaign, gate.plan_version)
+    if gate.subject_type == "quarter_plan":
+        facts = quarter_plan_facts(session, gate.subject_id)
+        if facts is not None:
+            return facts
     return Facts(rows=[("对象", f"{gate.subject_type}:{gate.subject_code}")])
+
+
+def quarter_plan_facts(session: Session, plan_id: int) -> Facts | None:
+    """The draft HQ confirms: the crossing's host, theme and dates, the gathering, the slots."""
+    from domain.models_planning import QuarterPlanRecord
+    from domain.regions import region_info
+
+    plan = session.get(QuarterPlanRecord, plan_id)
+    if plan is None:
+        return None
+    rows = [
+        ("季度", plan.quarter),
+        ("跨区穿越", f"{region_info(plan.crossing_region).name_zh}「{plan.crossing_theme}」"),
+        ("日期", f"{plan.crossing_starts_on} 至 {plan.crossing_ends_on}"),
+        ("俱乐部档期", str(plan.slots)),
+    ]
+    if plan.gathering_title:
+        rows.append(("年度集结令", f"{plan.gathering_title} {plan.gathering_starts_on}"))
+    return Facts(rows=rows)
 
 
 def _claim_table(session: Session, gate: GateView) -> tuple[str, list[str], list[list[Any]]]:

@@ -119,6 +119,13 @@ def report_context(view: CampaignView, actuals: dict[str, float], form: dict[str
     }
 
 
+def competitor_block(*, session: Session, view: CampaignView) -> dict[str, Any]:
+    """The competitor entries of the campaign's launch month (a block of its own)."""
+    from tasks.quarter.competitors import campaign_competitor_block
+
+    return campaign_competitor_block(session=session, launch_date=view.launch_date)
+
+
 def render_report(
     *, session: Session, campaign_id: int, form: dict[str, Any], now: datetime, settings: Settings
 ) -> str:
@@ -127,6 +134,7 @@ def render_report(
     view = load_campaign(session=session, campaign_id=campaign_id)
     actuals = kpi_actuals(session=session, campaign_id=campaign_id)
     context = report_context(view, actuals, form, now)
+    context["competitor_block"] = competitor_block(session=session, view=view)
     markdown = render("reports/campaign_report.md.j2", context)
     html = render("reports/campaign_report.html.j2", context)
     path = Path(settings.campaign_reports_dir) / f"campaign-{view.code}.html"

@@ -78,7 +78,11 @@ def compose_plan_messages(
         "ends_on": c.ends_on.isoformat(),
     }
     gathering = (
-        {"title": plan.gathering.title, "starts_on": plan.gathering.starts_on.isoformat()}
+        {
+            "title": plan.gathering.title,
+            "starts_on": plan.gathering.starts_on.isoformat(),
+            "features": plan.gathering.features,
+        }
         if plan.gathering
         else None
     )

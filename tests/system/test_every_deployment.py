@@ -128,13 +128,14 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         zip(started, stack.wait(list(started.values()), timeout=BATCH_TIMEOUT), strict=True)
     )
     states = {name: run.state_name for name, run in runs.items()}
-    suspended = {"campaign-pipeline", "activity-lifecycle"}
+    suspended = {"campaign-pipeline", "activity-lifecycle", "plan-quarter"}
     assert {n: s for n, s in states.items() if n not in suspended} == {
         n: "Completed" for n in states if n not in suspended
     }
     assert states["campaign-pipeline"] == "Suspended"
     assert runs["campaign-pipeline"].name == "campaign 系统测试 夏季试驾 · plan_review"
     assert states["activity-lifecycle"] == "Suspended"
+    assert states["plan-quarter"] == "Suspended"  # the draft waits for HQ's confirmation
 
     url = stack.database_url
     with session_scope(url) as session:
@@ -151,6 +152,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         ).scalar_one()
     assert ("sys-every", "plan_review") in open_gates
     assert (BEIJING_CODE, "specialist_review") in open_gates
+    assert ("2026Q3", "quarter_confirm") in open_gates
 
     # propose-monthly-plans reads the quarter the plan-quarter run just made
     [proposals] = stack.wait([stack.start("propose-monthly-plans", {"quarter": "2026Q3"})])

@@ -59,7 +59,8 @@ def _page(request, session, gate: GateView, facts, may_decide: bool, **extra):
         gate=gate,
         facts=facts,
         may_decide=may_decide and gate.status == GateStatus.open,
-        outcomes=OUTCOMES.get(gate.kind, ()),
+        # HQ's quarter confirmation takes one answer: approve, with any changes beside it.
+        outcomes=("approve",) if gate.key == "quarter_confirm" else OUTCOMES.get(gate.kind, ()),
         history=_history(session, gate.id),
         claim_lines=facts.table if gate.key == "claim_approval" else [],
         **({"error": "", "notice": ""} | extra),
@@ -94,6 +95,10 @@ def decide_gate(
     extra = {}
     if gate.key == "claim_approval":
         extra["lines"] = _claim_lines(form)
+    if gate.key == "quarter_confirm":  # a changed host or dates (the flow checks the reason)
+        for name in ("host_region", "crossing_starts_on", "crossing_ends_on"):
+            if str(form.get(name, "")).strip():
+                extra[name] = str(form[name]).strip()
     try:
         decide(
             subject,

@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pytest
+from gate_runner import GateRunner
 from portal_client import csrf_of
+from quarter_support import plan_confirmed
 from sqlalchemy import select
 
 from clubflow.core.db import session_scope
@@ -15,12 +18,22 @@ from domain.models import Club
 from domain.models_audit import Refusal
 from domain.models_planning import ClubSlot, MonthlyPlanSubmission
 from domain.models_portal import PortalAudit
-from flows.planning.plan_quarter import plan_quarter
 
 
-def _plan_next_quarter(portal, db_url, tmp_path) -> list[tuple[str, str, str]]:
-    """The quarter plan HQ runs on 1 December: C-CH001's three 2027Q1 slots."""
-    plan_quarter(quarter="2027Q1", now=portal.clock(), ics_dir=str(tmp_path))
+@pytest.fixture(scope="session")
+def _quarter(prefect_server) -> GateRunner:
+    return GateRunner(["plan-quarter"])
+
+
+@pytest.fixture
+def quarter_runner(_quarter, channels) -> GateRunner:
+    _quarter.reset()
+    return _quarter
+
+
+def _plan_next_quarter(runner, portal, db_url, tmp_path) -> list[tuple[str, str, str]]:
+    """The quarter plan HQ drafts and confirms on 1 December: C-CH001's 2027Q1 slots."""
+    plan_confirmed(runner, quarter="2027Q1", now=portal.clock(), ics_dir=tmp_path)
     portal.app.state.portal.deliver()
     return _slots(db_url)
 
@@ -56,8 +69,10 @@ GOOD = {
 }
 
 
-def test_the_slot_message_links_to_the_plans_and_the_admin_submits_one(portal, db_url, tmp_path):
-    slots = _plan_next_quarter(portal, db_url, tmp_path)
+def test_the_slot_message_links_to_the_plans_and_the_admin_submits_one(
+    quarter_runner, portal, db_url, tmp_path
+):
+    slots = _plan_next_quarter(quarter_runner, portal, db_url, tmp_path)
     assert [s[0] for s in slots] == ["2027-01", "2027-02", "2027-03"]
     message = next(m for m in portal.sink.to("person/admin.ch001") if "请提报" in m.title)
     link = re.search(r"处理：(\S+)", message.body).group(1)
@@ -100,8 +115,10 @@ def test_the_slot_message_links_to_the_plans_and_the_admin_submits_one(portal, d
     assert f"提报 {january} 月度活动计划" not in client.get("/").text
 
 
-def test_a_bad_plan_shows_the_error_and_keeps_what_was_typed(portal, db_url, tmp_path):
-    _plan_next_quarter(portal, db_url, tmp_path)
+def test_a_bad_plan_shows_the_error_and_keeps_what_was_typed(
+    quarter_runner, portal, db_url, tmp_path
+):
+    _plan_next_quarter(quarter_runner, portal, db_url, tmp_path)
     client = portal.sign_in("admin.ch001", "person/admin.ch001")
     form = client.get("/plans/new")
 

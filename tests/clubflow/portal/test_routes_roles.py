@@ -105,6 +105,11 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in ("call_agent", "call_supervisor") else 403
     if route == "/roster":
         return 200 if role in ("call_supervisor", "call_agent") else 403
+    if route == "/materials/{code}":
+        # The class C activity's organiser club, HQ and Chengdu's specialist.
+        return 200 if role in HQ | {"club_admin", "regional_specialist"} else 403
+    if route == "/competitors":
+        return 200 if role in HQ | {"agency"} else 403
     return None
 
 

@@ -4,6 +4,7 @@ report counts members by join date, so each test adds its own), and helpers."""
 from __future__ import annotations
 
 import pytest
+from gate_runner import GateRunner
 from sqlalchemy import func, select
 
 from clubflow.core.db import session_scope
@@ -26,3 +27,15 @@ def count(db_url):
             return session.execute(select(func.count()).select_from(model)).scalar_one()
 
     return rows
+
+
+@pytest.fixture(scope="session")
+def _quarter_runner(prefect_server) -> GateRunner:
+    return GateRunner(["plan-quarter"])
+
+
+@pytest.fixture
+def quarter_runner(_quarter_runner, channels) -> GateRunner:
+    """plan-quarter served under the harness, with no runs left from another test."""
+    _quarter_runner.reset()
+    return _quarter_runner

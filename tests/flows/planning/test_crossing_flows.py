@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from quarter_support import draft_quarter, plan_confirmed
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -12,7 +13,6 @@ from domain.models import Activity, Club, Member, Recap, Registration
 from domain.models_planning import CrossingChallenge, CrossingScore, QuarterPlanRecord
 from flows.notifications import deliver_notifications
 from flows.planning.best_crossing import best_crossing
-from flows.planning.plan_quarter import plan_quarter
 
 SH = ZoneInfo("Asia/Shanghai")
 DEC_1 = datetime(2026, 12, 1, 9, tzinfo=SH)  # plans 2027Q1
@@ -69,9 +69,11 @@ def _crossing_with_results(db_url, quarter: str, checked_in: int, feedback: floa
         )
 
 
-def test_year_end_best_crossing_ranks_and_tells_every_region_once(channels, sink, db_url, tmp_path):
-    plan_quarter(now=DEC_1, ics_dir=str(tmp_path))  # 2027Q1: Lanzhou (desert), March
-    plan_quarter(now=MARCH_1, ics_dir=str(tmp_path))  # 2027Q2: Beijing (grassland), June
+def test_year_end_best_crossing_ranks_and_tells_every_region_once(
+    quarter_runner, sink, db_url, tmp_path
+):
+    plan_confirmed(quarter_runner, now=DEC_1, ics_dir=tmp_path)  # 2027Q1: Lanzhou, March
+    plan_confirmed(quarter_runner, now=MARCH_1, ics_dir=tmp_path)  # 2027Q2: Beijing, June
     _crossing_with_results(db_url, "2027Q1", checked_in=3, feedback=4.0, reads=1000)
     _crossing_with_results(db_url, "2027Q2", checked_in=2, feedback=5.0, reads=3000)
     deliver_notifications(now=MARCH_1)
@@ -99,8 +101,10 @@ def test_year_end_best_crossing_ranks_and_tells_every_region_once(channels, sink
         assert len(session.execute(select(CrossingScore)).scalars().all()) == 2
 
 
-def test_a_challenge_from_the_cli_is_recorded_and_notified_once(channels, sink, db_url, tmp_path):
-    plan_quarter(now=DEC_1, ics_dir=str(tmp_path))
+def test_a_challenge_from_the_cli_is_recorded_and_notified_once(
+    quarter_runner, sink, db_url, tmp_path
+):
+    draft_quarter(quarter_runner, now=DEC_1, ics_dir=tmp_path)
     deliver_notifications(now=DEC_1)
     sink.clear()
     at = ["--now", DEC_1.isoformat()]
@@ -133,8 +137,8 @@ def test_a_challenge_from_the_cli_is_recorded_and_notified_once(channels, sink, 
         assert len(session.execute(select(CrossingChallenge)).scalars().all()) == 1
 
 
-def test_rotation_show_lists_the_history_and_the_next_seven_hosts(channels, db_url, tmp_path):
-    plan_quarter(now=DEC_1, ics_dir=str(tmp_path))
+def test_rotation_show_lists_the_history_and_the_next_seven_hosts(quarter_runner, db_url, tmp_path):
+    draft_quarter(quarter_runner, now=DEC_1, ics_dir=tmp_path)
     shown = runner.invoke(app, ["rotation", "show", "--from", "2027Q2", "--now", DEC_1.isoformat()])
     assert shown.exit_code == 0, shown.output
     assert "Rotation history (1)" in shown.output and "兰州卫" in shown.output
@@ -146,7 +150,9 @@ def test_rotation_show_lists_the_history_and_the_next_seven_hosts(channels, db_u
     assert sorted(names, key=ahead.index) == names
 
 
-def test_plan_quarter_from_the_cli_prints_the_plan(channels, db_url, tmp_path):
+def test_plan_quarter_from_the_cli_drafts_and_hq_confirms_it(
+    quarter_runner, sink, db_url, tmp_path
+):
     shown = runner.invoke(
         app,
         ["plan", "quarter", "2027Q2", "--as", "hq.manager", "--ics-dir", str(tmp_path)]
@@ -154,12 +160,26 @@ def test_plan_quarter_from_the_cli_prints_the_plan(channels, db_url, tmp_path):
     )
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.output.split())
-    assert "2027Q2 crossing: 北京卫 草原奔袭 2027-06-12 – 2027-06-13" in text
-    assert "2027Q2 by month" in text and "2027Q2 by region" in text
-    assert "slots added 42 · notifications queued 26" in text
+    assert "started for 2027Q2: the draft waits for HQ to confirm" in text
+    [run] = quarter_runner.run_pending()
+    assert run.state.name == "Suspended"
     with session_scope(db_url) as session:
         plan = session.execute(select(QuarterPlanRecord)).scalar_one()
-    assert plan.planned_by == "hq.manager"
+    assert (plan.planned_by, plan.ics_path) == ("hq.manager", None)  # a draft: not published
+
+    confirm = ["planning", "confirm", "2027Q2", "--now", DEC_1.isoformat()]
+    no_reason = runner.invoke(app, [*confirm, "--as", "hq.manager", "--host", "chengdu"])
+    assert no_reason.exit_code == 2
+    assert "a changed host or changed dates need --reason" in no_reason.output
+    refused = runner.invoke(app, [*confirm, "--as", "admin.ch001"])
+    assert refused.exit_code == 1 and "this gate needs campaign_manager" in refused.output
+    confirmed = runner.invoke(app, [*confirm, "--as", "hq.manager"])
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "2027Q2: confirmed by hq.manager" in confirmed.output
+    [run] = quarter_runner.run_pending()
+    assert run.state.name == "Completed"
+    with session_scope(db_url) as session:
+        plan = session.execute(select(QuarterPlanRecord)).scalar_one()
     assert plan.ics_path == str(tmp_path / "clubflow-2027Q2.ics")
 
     bad = runner.invoke(app, ["plan", "quarter", "2027Q5", "--now", DEC_1.isoformat()])

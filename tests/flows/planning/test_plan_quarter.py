@@ -8,6 +8,7 @@ import pytest
 from icalendar import Calendar
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from quarter_support import draft_quarter, plan_confirmed
 from sqlalchemy import select
 
 from clubflow.core.db import session_scope
@@ -40,13 +41,13 @@ def _artifact(key: str):
 
 
 def test_the_scheduled_run_plans_next_quarter_stores_publishes_and_asks_each_admin_once(
-    channels, sink, db_url, tmp_path, count
+    quarter_runner, sink, db_url, tmp_path, count
 ):
-    result = plan_quarter(now=MARCH_1, ics_dir=str(tmp_path))
+    quarter = plan_confirmed(quarter_runner, now=MARCH_1, ics_dir=tmp_path)
 
     # Empty history: every region waits equally, so the region order decides: Beijing
     # (grassland: summer, autumn). Q2 = Apr–May spring + Jun summer: only June suits it.
-    assert result["quarter"] == "2027Q2"
+    assert quarter == "2027Q2"
     with session_scope(db_url) as session:
         [hosting] = session.execute(select(RotationHosting)).scalars().all()
         plan = session.execute(select(QuarterPlanRecord)).scalar_one()
@@ -109,18 +110,21 @@ def test_the_scheduled_run_plans_next_quarter_stores_publishes_and_asks_each_adm
     assert (tmp_path / "clubflow-2027Q2.ics").read_bytes() == ics_before
 
 
-def test_an_override_by_hand_is_recorded_and_cannot_be_changed_later(channels, db_url, tmp_path):
-    result = plan_quarter(
+def test_an_override_by_hand_is_recorded_and_cannot_be_changed_later(
+    quarter_runner, db_url, tmp_path
+):
+    draft_quarter(
+        quarter_runner,
         quarter="2027Q3",
         override_host="chengdu",
         override_reason="成都车展联动",
         requested_by="hq.manager",
         now=MARCH_1,
-        ics_dir=str(tmp_path),
+        ics_dir=tmp_path,
     )
-    assert (result["host"], result["month"]) == ("chengdu", 9)
     with session_scope(db_url) as session:
         row = session.execute(select(RotationHosting)).scalar_one()
+    assert (row.region_code, row.month) == ("chengdu", 9)
     assert (row.override, row.reason, row.decided_by) == (True, "成都车展联动", "hq.manager")
 
     with pytest.raises(PlanningError, match="already planned with host chengdu"):
@@ -136,9 +140,9 @@ def test_an_override_by_hand_is_recorded_and_cannot_be_changed_later(channels, d
 
 
 def test_late_clubs_are_reminded_once_and_submitted_plans_become_proposals(
-    channels, sink, db_url, tmp_path
+    quarter_runner, sink, db_url, tmp_path
 ):
-    plan_quarter(quarter="2027Q2", now=MARCH_1, ics_dir=str(tmp_path))
+    plan_confirmed(quarter_runner, quarter="2027Q2", now=MARCH_1, ics_dir=tmp_path)
     deliver_notifications(now=MARCH_1)
     sink.clear()
 

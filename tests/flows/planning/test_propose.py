@@ -6,13 +6,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from gate_runner import GateRunner
+from quarter_support import draft_quarter
 from sqlalchemy import select
 
 from clubflow.core.db import session_scope
 from domain.models import Activity
 from domain.models_planning import MonthlyPlanSubmission
 from domain.planning import MonthlyPlan
-from flows.planning.plan_quarter import plan_quarter
 from flows.planning.propose import propose_monthly_plans
 from tasks.planning.submissions import submit_monthly_plan
 
@@ -22,9 +22,9 @@ MARCH_1 = datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 def test_a_submitted_plan_starts_one_lifecycle_run_and_becomes_an_activity(
     prefect_server, channels, db_url, tmp_path
 ):
-    runner = GateRunner(["activity-lifecycle"])
+    runner = GateRunner(["activity-lifecycle", "plan-quarter"])
     runner.reset()
-    plan_quarter(quarter="2027Q2", now=MARCH_1, ics_dir=str(tmp_path))
+    draft_quarter(runner, quarter="2027Q2", now=MARCH_1, ics_dir=tmp_path)  # slots are stored
     with session_scope(db_url) as session:
         submit_monthly_plan(
             session=session,

@@ -1,0 +1,1 @@
+"""The quarter's cadence: activity materials and preparation, competitor tracking."""
