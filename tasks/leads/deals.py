@@ -7,7 +7,7 @@ lead's dealer; lost sets `Lead.lost_at`. A feed record is stored once by its own
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ from domain.deals import (
     parse_deal_rows,
     stage_of,
 )
-from domain.models import Dealer, Lead, Person
+from domain.models import Dealer, Lead
 from domain.models_deals import LeadFollowUp
 from domain.models_leads import LeadHandoff, LeadSourceCursor
 from domain.permissions import Actor
@@ -190,18 +190,6 @@ def _write(
     return row
 
 
-def deal_actor(*, session: Session, username: str) -> Actor | None:
-    """The person or `dealer:<code>` named; dealer staff act for their dealer."""
-    actor = actor_of(session=session, username=username)
-    if actor is not None and actor.role == "dealer" and actor.dealer_id is None:
-        person = session.execute(
-            select(Person).where(Person.username == username)
-        ).scalar_one_or_none()
-        if person is not None:
-            actor = replace(actor, dealer_id=person.dealer_id)
-    return actor
-
-
 def _check_actor(
     session: Session, *, lead_id: int, actor: Actor | None, username: str
 ) -> tuple[Lead, LeadHandoff]:
@@ -237,7 +225,7 @@ def record_follow_up(
     `dealer:<code>`; DealRefused if they may not, LeadsError naming the field if the step is
     wrong."""
     lead, accepted = _check_actor(
-        session, lead_id=lead_id, actor=deal_actor(session=session, username=actor), username=actor
+        session, lead_id=lead_id, actor=actor_of(session=session, username=actor), username=actor
     )
     try:
         _write(
