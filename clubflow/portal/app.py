@@ -15,6 +15,7 @@ from clubflow.core.settings import Settings, get_settings
 from clubflow.portal.routes import (
     activities,
     audit,
+    campaigns,
     checkin,
     gates,
     home,
@@ -26,7 +27,7 @@ from clubflow.portal.routes import (
 from clubflow.portal.web import BadForm, Forbidden, NeedSignIn, Portal, render
 
 # Each area's pages, in the order they are matched.
-ROUTERS = (signin, home, gates, audit, activities, checkin, leads, planning, members)
+ROUTERS = (signin, home, gates, audit, activities, checkin, leads, planning, members, campaigns)
 
 
 def deliver_urgent(settings: Settings) -> Callable[[], Any]:

@@ -96,6 +96,9 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in HQ | {"other_specialist"} else 403
     if route in ("/plans", "/plans/new"):
         return 200 if role == "club_admin" else 403
+    if route == "/campaigns/{code}/live":
+        # {code} names an activity, no campaign: those who see campaigns find none.
+        return 404 if role in HQ | {"agency", "regional_specialist", "other_specialist"} else 403
     return None
 
 
