@@ -24,6 +24,12 @@ from domain.campaigns import (
 from domain.tabular import TableError, read_table
 from tasks.audit import Refused
 from tasks.campaigns import messages
+from tasks.campaigns.live import (
+    SnapshotImport,
+    parse_snapshot_csv,
+    record_attendance,
+    store_snapshots,
+)
 from tasks.campaigns.store import (
     CampaignView,
     amend_plan,
@@ -243,3 +249,54 @@ def submit_kpis(
         },
         **kwargs,
     )
+
+
+def submit_slots(code: str, slots: list[dict[str, Any]], *, by: str, **kwargs) -> Decided:
+    """The agency records the platform slots it applied for, and what was granted, at the
+    waiting `slots` gate."""
+    _exists(code)
+    return decide(
+        f"campaign:{code}", "slots", decider=by, outcome="recorded", extra={"slots": slots},
+        **kwargs,
+    )  # fmt: skip
+
+
+def record_training_attendance(
+    code: str, dealers: list[str], *, attended: bool, by: str, now: datetime | None = None
+) -> list[str]:
+    """HQ records which dealers attended the campaign's training (the last word counts)."""
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    view = _current(code)
+    authorize_campaign("campaign.attendance", code, by, now=now)
+    with session_scope(settings.database_url) as session:
+        return record_attendance(
+            session=session, campaign_id=view.id, dealers=dealers, attended=attended, by=by,
+            now=now,
+        )  # fmt: skip
+
+
+def import_kpi_snapshots(
+    data: bytes, *, source: str, by: str, now: datetime | None = None
+) -> SnapshotImport:
+    """The agency's daily or weekly KPI file: good rows stored once per campaign, KPI and day;
+    every bad row named by its line and field."""
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    rows, errors = parse_snapshot_csv(data)
+    for code in sorted({r["campaign"] for r in rows}):
+        try:
+            _exists(code)
+        except LookupError:
+            continue  # named per line by store_snapshots
+        authorize_campaign("campaign.kpis", code, by, now=now)
+    with session_scope(settings.database_url) as session:
+        result = store_snapshots(session=session, rows=rows, source=source, now=now)
+    result.errors = errors + result.errors
+    result.errors.sort(key=_line_no)
+    return result
+
+
+def _line_no(error: str) -> int:
+    head = error.split(":", 1)[0]
+    return int(head.split()[1]) if head.startswith("line ") and head.split()[1].isdigit() else 0

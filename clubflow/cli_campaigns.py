@@ -146,6 +146,77 @@ def kpi(
     console.print(f"{code}: {len(actuals)} KPI figures handed in; the report follows")
 
 
+@campaign.command("slots")
+def slots(
+    code: str,
+    file: Path = typer.Argument(
+        ..., exists=True, help="CSV: name,kind(paid/free),key_date,applied,granted,granted_qty,cost"
+    ),
+    user: str = typer.Option(..., "--as", help="Your username (agency)"),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
+    """Record the platform resource slots applied for and what was granted (the slots gate)."""
+    from clubflow.campaigns import submit_slots
+    from tasks.campaigns.live import parse_slots_csv
+    from tasks.gates.decisions import DecisionRefused, GateRunError
+
+    moment = parse_now(now)
+    lines, errors = parse_slots_csv(file.read_bytes())
+    if errors:
+        fail(f"{file}: {errors[0]}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
+    try:
+        submit_slots(code, lines, by=user, now=moment)
+    except (DecisionRefused, LookupError, ValueError, GateRunError) as exc:
+        fail(str(exc))
+    granted = sum(1 for line in lines if line["granted"])
+    console.print(f"{code}: {len(lines)} slots recorded, {granted} granted")
+
+
+@campaign.command("attendance")
+def attendance(
+    code: str,
+    dealer: list[str] = typer.Option(..., "--dealer", help="Dealer code (repeat for several)"),
+    absent: bool = typer.Option(False, "--absent", help="Record them as absent"),
+    user: str = typer.Option(..., "--as", help="Your username (campaign manager)"),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
+    """Record which dealers attended the campaign's training."""
+    from clubflow.campaigns import Refused, record_training_attendance
+
+    try:
+        done = record_training_attendance(
+            code, dealer, attended=not absent, by=user, now=parse_now(now)
+        )
+    except (LookupError, ValueError, Refused) as exc:
+        fail(str(exc))
+    console.print(f"{code}: {len(done)} dealer(s) {'absent' if absent else 'attended'}")
+
+
+@campaign.command("import-kpis")
+def import_kpis(
+    file: Path = typer.Argument(
+        ..., exists=True, help="CSV: campaign,kpi,date,value[,period] (value: to date since L)"
+    ),
+    user: str = typer.Option(..., "--as", help="Your username (agency)"),
+    now: str = typer.Option("", help=NOW_HELP),
+) -> None:
+    """Store the agency's live KPI snapshots (once per campaign, KPI and day); bad rows are
+    named by line and field, the good rows beside them are kept."""
+    from clubflow.campaigns import Refused, import_kpi_snapshots
+
+    try:
+        result = import_kpi_snapshots(
+            file.read_bytes(), source=f"csv:{file.name}", by=user, now=parse_now(now)
+        )
+    except Refused as exc:
+        fail(str(exc))
+    console.print(f"{file.name}: {result.stored} snapshots stored, {result.already} already there")
+    for error in result.errors:
+        console.print(f"error: {file.name}: {error}", soft_wrap=True)
+    if result.errors:
+        raise typer.Exit(code=2)
+
+
 @campaign.command("show")
 def show(code: str) -> None:
     """The campaign's timeline and status."""

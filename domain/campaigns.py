@@ -14,8 +14,9 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -44,6 +45,18 @@ class Kpi(BaseModel):
     unit: str = ""
 
 
+class SlotLine(BaseModel):
+    """A platform resource slot the agency applied for, and what was granted."""
+
+    name: str = Field(description="e.g. 天猫首页焦点图")
+    kind: Literal["paid", "free"] = Field(description="paid or free")
+    key_date: date = Field(description="The platform's key date the application was for")
+    applied: bool = True
+    granted: bool = False
+    granted_qty: int = Field(0, ge=0)
+    cost: float = Field(0.0, ge=0, description="CNY (paid slots)")
+
+
 class CampaignPlan(BaseModel):
     """What a campaign manager starts a campaign with (the Prefect UI renders it as a form)."""
 
@@ -61,6 +74,12 @@ class CampaignPlan(BaseModel):
         None, description="Only if L is less than the policy lead time away: why"
     )
     handbook_url: str = Field("", description="Dealer handbook link for the training notice")
+    training_at: datetime | None = Field(
+        None, description="When the dealer training starts (its notice names it)"
+    )
+    training_join: str = Field(
+        "", description="How dealers join the training: a meeting link, a room, a dial-in"
+    )
     started_by: str = Field(description="Username of the campaign manager")
 
     @property
@@ -211,6 +230,10 @@ class TimelinePolicy:
     golive_before_launch_working_days: int = 3
     training_before_launch_working_days: int = 2
     report_due_days: int = 7
+    gate_working_days: int = 3  # a review round or a revision (campaign_gate_working_days)
+    slots_working_days: int = 5
+    build_test_days: int = 15
+    golive_confirm_before_launch_working_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -222,23 +245,53 @@ class MilestonePlan:
     starts_on: date | None = None
 
 
-def timeline(launch: date, end: date, policy: TimelinePolicy) -> list[MilestonePlan]:
+def timeline(
+    launch: date,
+    end: date,
+    policy: TimelinePolicy,
+    *,
+    started_on: date | None = None,
+    done: Mapping[str, date] | None = None,
+) -> list[MilestonePlan]:
     """The milestones of the 45-day process, backwards from L (working days where a step
     takes days of work; a "by" date that falls on a rest day moves to the working day before
-    it)."""
+    it). A step that starts when another is done starts on the day it was done (`done`), else
+    on the planned day. A gate's row is due by the same rule as the gate (`stage_due`): the
+    plan review's round 1 opens the day the campaign started (`started_on`), IT's check the
+    day of the sign-off."""
+    done = done or {}
     cal_prev = calendar.previous_working_day
     assess = cal_prev(launch - timedelta(policy.lead_days))
     signoff = cal_prev(launch - timedelta(policy.signoff_before_launch_days))
-    feasibility = calendar.add_working_days(signoff, policy.feasibility_working_days)
-    golive = calendar.add_working_days(launch, -policy.golive_before_launch_working_days)
+    planned = {"signoff": signoff}
+
+    def due(stage: Stage, opens: date) -> date:
+        return stage_due(
+            stage,
+            today=opens,
+            milestone_due=planned.__getitem__,
+            quick_working_days=policy.gate_working_days,
+            feasibility_working_days=policy.feasibility_working_days,
+        )
+
+    review_opens = started_on or assess
+    feasibility_opens = done.get("signoff", signoff)
+    feasibility = due(Stage.feasibility, feasibility_opens)
+    golive_from = calendar.add_working_days(launch, -policy.golive_before_launch_working_days)
+    golive = calendar.add_working_days(launch, -policy.golive_confirm_before_launch_working_days)
+    build_opens = done.get("feasibility", feasibility)
+    build = min(cal_prev(build_opens + timedelta(policy.build_test_days)), golive_from)
+    slots = min(calendar.add_working_days(build_opens, policy.slots_working_days), build)
     training = calendar.add_working_days(launch, -policy.training_before_launch_working_days)
     return [
         MilestonePlan("assessment", "平台资源收集与评估", Role.agency, assess),
-        MilestonePlan("plan_review", "方案评审", Role.campaign_manager, signoff, assess),
+        MilestonePlan("plan_review", "方案评审", Role.campaign_manager,
+                      due(Stage.plan_review, review_opens), review_opens),
         MilestonePlan("signoff", "签字确认", Role.campaign_manager, signoff),
-        MilestonePlan("feasibility", "IT 可行性评估", Role.it, feasibility, signoff),
-        MilestonePlan("build_test", "页面搭建与功能测试", Role.agency, golive, feasibility),
-        MilestonePlan("golive", "上架与页面上线", Role.agency, golive),
+        MilestonePlan("feasibility", "IT 可行性评估", Role.it, feasibility, feasibility_opens),
+        MilestonePlan("slots", "平台资源位申请", Role.agency, slots, build_opens),
+        MilestonePlan("build_test", "页面搭建与功能测试", Role.it, build, build_opens),
+        MilestonePlan("golive", "上架与页面上线", Role.agency, golive, golive_from),
         MilestonePlan(
             "training",
             "经销商手册与培训",
@@ -368,6 +421,9 @@ class Stage(StrEnum):
     signoff = "signoff"
     feasibility = "feasibility"
     ready = "ready"
+    slots = "slots"
+    build_test = "build_test"
+    golive = "golive"
     kpi_actuals = "kpi_actuals"
     report = "report"
     reported = "reported"
@@ -408,6 +464,8 @@ class StageSpec:
     kind: GateKind | None = None
     due: Due | None = None
     plan_bound: bool = False  # its form shows the plan; an answer binds that version
+    # The timeline row the gate stands for: the gate and the row are due on the same day.
+    milestone: str | None = None
 
     @property
     def is_gate(self) -> bool:
@@ -433,6 +491,7 @@ STAGES: dict[Stage, StageSpec] = {
         kind=GateKind.approval,
         due=Due(milestone="signoff", working_days=_QUICK),
         plan_bound=True,
+        milestone="plan_review",
         moves=_review_moves,
     ),
     Stage.plan_revision: StageSpec(
@@ -448,6 +507,7 @@ STAGES: dict[Stage, StageSpec] = {
         kind=GateKind.approval,
         due=Due(milestone="signoff"),
         plan_bound=True,
+        milestone="signoff",
         moves={
             **_review_moves,
             "approve": Move(Stage.feasibility, status=CampaignStatus.signed, done=("signoff",)),
@@ -458,18 +518,45 @@ STAGES: dict[Stage, StageSpec] = {
         title="IT 可行性评估",
         kind=GateKind.feasibility,
         due=Due(working_days=_FEASIBILITY),
+        milestone="feasibility",
         moves={
             "feasible": Move(Stage.ready, status=CampaignStatus.ready, done=("feasibility",)),
             "not_feasible": Move(Stage.plan_revision),
         },
     ),
-    # Pages are built; training, launch and the KPI request come from the sweep by date.
-    Stage.ready: StageSpec(moves={DONE: Move(Stage.kpi_actuals)}),
+    # The agency and IT may start; training, launch and the KPI request come from the sweep
+    # by date, while the run waits for the slots, the build and the go-live below.
+    Stage.ready: StageSpec(moves={DONE: Move(Stage.slots)}),
+    Stage.slots: StageSpec(
+        owner=Role.agency,
+        title="平台资源位申请",
+        kind=GateKind.record,
+        due=Due(milestone="slots"),
+        milestone="slots",
+        moves={"recorded": Move(Stage.build_test, done=("slots",))},
+    ),
+    Stage.build_test: StageSpec(
+        owner=Role.it,
+        title="页面搭建与功能测试",
+        kind=GateKind.confirmation,
+        due=Due(milestone="build_test"),
+        milestone="build_test",
+        moves={"confirmed": Move(Stage.golive, done=("build_test",))},
+    ),
+    Stage.golive: StageSpec(
+        owner=Role.agency,
+        title="上架与页面上线",
+        kind=GateKind.confirmation,
+        due=Due(milestone="golive"),
+        milestone="golive",
+        moves={"confirmed": Move(Stage.kpi_actuals, done=("golive",))},
+    ),
     Stage.kpi_actuals: StageSpec(
         owner=Role.agency,
         title="提交实际 KPI",
         kind=GateKind.submission,
         due=Due(milestone="report"),
+        milestone="report",
         moves={"submit": Move(Stage.report)},
     ),
     Stage.report: StageSpec(
@@ -548,3 +635,74 @@ class Position:
         rounds = dict(self.rounds)
         rounds[move.to] = rounds.get(move.to, 0) + 1
         return Position(move.to, rounds)
+
+
+# ---------------------------------------------------------------- live KPIs
+
+
+def elapsed_share(launch: date, end: date, day: date) -> float:
+    """How much of the campaign has run by the end of `day` (0 before L, 1 from the end)."""
+    total = (end - launch).days + 1
+    return min(max((day - launch).days + 1, 0), total) / total
+
+
+@dataclass(frozen=True)
+class KpiPace:
+    """A KPI on `day`: its figure to date against the share of the target due by then."""
+
+    name: str
+    unit: str
+    target: float
+    actual: float | None
+    expected: float
+    tolerance: float
+
+    @property
+    def behind(self) -> bool:
+        """Behind pace: actual < target × elapsed share × tolerance (no figure yet: not
+        judged)."""
+        return self.actual is not None and self.actual < self.expected * self.tolerance
+
+    @property
+    def attainment(self) -> float | None:
+        if self.actual is None or not self.target:
+            return None
+        return round(self.actual / self.target * 100, 1)
+
+
+def kpi_paces(
+    kpis: list[dict],
+    actuals: Mapping[str, float],
+    *,
+    launch: date,
+    end: date,
+    day: date,
+    tolerance: float,
+) -> list[KpiPace]:
+    """Each KPI of the plan on `day`, by its latest figure to date (cumulative)."""
+    share = elapsed_share(launch, end, day)
+    return [
+        KpiPace(
+            k["name"],
+            k.get("unit") or "",
+            float(k["target"]),
+            actuals.get(k["name"]),
+            round(float(k["target"]) * share, 2),
+            tolerance,
+        )
+        for k in kpis
+    ]
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """A daily series as text, lowest ▁ to highest █."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = high - low
+    return "".join(
+        SPARKS[round((v - low) / span * (len(SPARKS) - 1)) if span else 0] for v in values
+    )

@@ -27,12 +27,16 @@ class GateKind(StrEnum):
     approval = "approval"  # plan review, sign-off, activity review
     feasibility = "feasibility"  # IT's answer on a campaign's pages and features
     submission = "submission"  # someone hands in a thing: a revised plan, KPI figures
+    confirmation = "confirmation"  # someone confirms a thing is done: pages built, live
+    record = "record"  # someone records what happened: the platform slots granted
 
 
 OUTCOMES: dict[GateKind, tuple[str, ...]] = {
     GateKind.approval: ("approve", "revise", "reject"),
     GateKind.feasibility: ("feasible", "not_feasible"),
     GateKind.submission: ("submit",),
+    GateKind.confirmation: ("confirmed",),
+    GateKind.record: ("recorded",),
 }
 
 

@@ -194,6 +194,11 @@ class Campaign(SQLModel, table=True):
     # A start with less than the policy lead time needs a reason; it is shown on every artifact.
     rush_reason: str | None = None
     handbook_url: str = ""
+    # The dealer training: when it starts and how to join (from the plan).
+    training_at: datetime | None = ts_field()
+    training_join: str = ""
+    # The live report's one artifact (updated in place by each daily run).
+    live_artifact_id: str | None = Field(default=None, max_length=64)
     created_by: str
     created_at: datetime = ts_field(nullable=False, default_now=True)
     # The deployment run carrying the campaign now (woken when the plan or its dates change).

@@ -46,6 +46,9 @@ CAMPAIGN_ROLES = {
     "campaign.start": ("campaign_manager",),
     "campaign.amend": ("agency", "campaign_manager"),
     "campaign.reschedule": ("campaign_manager",),
+    # Training attendance is HQ's record; live KPI figures come from the agency.
+    "campaign.attendance": ("campaign_manager",),
+    "campaign.kpis": ("agency", "campaign_manager"),
 }
 
 

@@ -70,9 +70,14 @@ class FeasibilityInput(GateInput):
     )
 
 
+class ConfirmationInput(GateInput):
+    outcome: Literal["confirmed"] = Field("confirmed", description="confirmed: it is done")
+
+
 INPUT_FOR_KIND: dict[GateKind, type[GateInput]] = {
     GateKind.approval: ApprovalInput,
     GateKind.feasibility: FeasibilityInput,
+    GateKind.confirmation: ConfirmationInput,
 }
 
 # Fields of the base form; whatever else an input carries is stored as the decision's payload.

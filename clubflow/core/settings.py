@@ -85,6 +85,17 @@ class Settings(BaseSettings):
     campaign_gate_working_days: int = Field(3, ge=1)
     # Where post-campaign reports are written as HTML files.
     campaign_reports_dir: str = "./.clubflow/reports"
+    # Campaigns from build to live: slots, build and function test, go-live, live KPIs.
+    # The agency records the platform slots this many working days after IT's check (ours).
+    slots_working_days: int = Field(5, ge=1)
+    # Page build and function test: done this many days after IT's check (10–15 by the rules).
+    build_test_days: int = Field(15, ge=10, le=15)
+    # Pages go live L-3 … L-2 working days; the agency confirms by L-2.
+    golive_confirm_before_launch_working_days: int = Field(2, ge=1)
+    # A live KPI is behind pace when actual < target × elapsed share × this (ours).
+    kpi_pace_tolerance: float = Field(0.9, gt=0, le=1)
+    # ExternalSystem block name of the agency's live KPI API (ours).
+    campaign_kpi_source_block: str = "agency-kpis"
 
     # Quarterly planning, crossing rotation and club report.
     # The annual national gathering (集结令): a winter snow event (ice fishing, snow play,

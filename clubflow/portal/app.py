@@ -15,6 +15,7 @@ from clubflow.core.settings import Settings, get_settings
 from clubflow.portal.routes import (
     activities,
     audit,
+    campaigns,
     checkin,
     competitors,
     deals,
@@ -48,6 +49,7 @@ ROUTERS = (
     roster,
     materials,
     competitors,
+    campaigns,
 )
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from domain.campaigns import BudgetLine, Kpi
+from domain.campaigns import BudgetLine, Kpi, SlotLine
 from flows.gates import GateInput
 
 
@@ -35,3 +35,11 @@ class KpiActualsInput(GateInput):
     spend_total: float = Field(ge=0, description="What the campaign actually spent (CNY)")
     competitors: str = Field("", description="Competitors' moves seen during the campaign")
     next_steps: str = ""
+
+
+class SlotsInput(GateInput):
+    """The platform resource slots (paid and free) applied for at the platform's key dates,
+    and what was granted."""
+
+    outcome: Literal["recorded"] = "recorded"
+    slots: list[SlotLine]

@@ -1,6 +1,7 @@
 """The 45-day campaign pipeline: plan review rounds ↔ agency revisions, sign-off bound to the
-plan version, IT feasibility, then the dated steps (through the sweep) and the post-campaign
-report once the actual KPI figures are in.
+plan version, IT feasibility, the platform slots, page build and function test, go-live (the
+dated steps run meanwhile through the sweep) and the post-campaign report once the actual KPI
+figures are in.
 
 The stages, their gates and where each outcome leads are the table `domain.campaigns.STAGES`;
 this run walks it. Each gate suspends the run, and a decision resumes it from the top. The
@@ -16,6 +17,7 @@ from typing import Any
 
 from prefect import flow
 
+from clubflow.core.links import portal_link
 from clubflow.core.settings import Settings, get_settings
 from domain import calendar
 from domain.campaigns import (
@@ -32,11 +34,12 @@ from domain.campaigns import (
     unknown_kpis,
 )
 from domain.gates import GateSpec
-from flows.campaigns.forms import KpiActualsInput, PlanRevisionInput
+from flows.campaigns.forms import KpiActualsInput, PlanRevisionInput, SlotsInput
 from flows.gates import GateOutcome, current_flow_run_id, wait_for_decision
 from flows.naming import clock
 from tasks.audit import Refused
 from tasks.campaigns import messages
+from tasks.campaigns.live import record_slots_task
 from tasks.campaigns.report import plan_markdown, publish_timeline_task, render_report_task
 from tasks.campaigns.store import (
     CampaignView,
@@ -103,10 +106,31 @@ def gate_spec(
     )
 
 
+BUILD_QUESTIONS = {
+    Stage.slots: "Record the platform slots applied for at the key dates, and what was granted",
+    Stage.build_test: "Pages built and function-tested? confirmed",
+    Stage.golive: "Listing and pages live (2–3 days before L)? confirmed",
+}
+
+
 def ask(
-    view: CampaignView, stage: Stage, round: int, due: str, why: GateOutcome | None
+    view: CampaignView,
+    stage: Stage,
+    round: int,
+    due: str,
+    why: GateOutcome | None,
+    link: str = "",
 ) -> tuple[str, dict[str, Any]]:
     """What the gate of `stage` asks above its form, and how: (question, wait options)."""
+    if stage in BUILD_QUESTIONS:
+        spec = STAGES[stage]
+        opened = messages.gate_opened(
+            view, key=stage, title=spec.title, owner=spec.owner, round=round, due_on=due, link=link
+        )
+        options: dict[str, Any] = {"on_open": opened}
+        if stage == Stage.slots:
+            options["input_model"] = SlotsInput
+        return BUILD_QUESTIONS[stage], options
     if stage == Stage.plan_review:
         return "Is this plan executable? approve / revise (comments) / reject", {
             "on_open": messages.review_requested(view, round=round, due_on=due)
@@ -172,7 +196,9 @@ def at_gate(
             campaign_id=campaign_id, plan_version=view.plan_version, now=now, settings=settings
         )
     spec = gate_spec(view, stage, position.round, today, settings)
-    question, options = ask(view, stage, position.round, spec.due_on.isoformat(), why)
+    publish_timeline_task(view)
+    link = portal_link("/", settings=settings, now=now)
+    question, options = ask(view, stage, position.round, spec.due_on.isoformat(), why, link)
     result = wait_for_decision(
         spec,
         description=plan_markdown(view, question=question),
@@ -189,6 +215,14 @@ def at_gate(
             campaign_id=campaign_id,
             version=position.round + 1,
             revision=result.decision.payload,
+            by=result.decision.decider,
+            now=now,
+            settings=settings,
+        )
+    if not result.void and stage == Stage.slots:
+        record_slots_task(
+            campaign_id=campaign_id,
+            slots=result.decision.payload.get("slots", []),
             by=result.decision.decider,
             now=now,
             settings=settings,
@@ -243,7 +277,7 @@ def announce_end(
     name="campaign-pipeline",
     flow_run_name="campaign {plan.name} · start",
     log_prints=False,
-    version="1",
+    version="2",
 )
 def campaign_pipeline(plan: CampaignPlan, now: datetime | None = None) -> str:
     """Carry one campaign from its plan to its post-campaign report (or its rejection)."""

@@ -18,9 +18,12 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from clubflow.core.links import portal_link
 from clubflow.core.settings import Settings
+from domain.calendar import BUSINESS_TZ
 from domain.campaigns import CampaignStatus, MilestonePlan, step_date
-from domain.models import Campaign, Milestone
+from domain.gates import InboxItem
+from domain.models import Campaign, Dealer, Milestone, Person
 from tasks.campaigns import messages
 from tasks.campaigns.store import (
     CampaignView,
@@ -30,21 +33,26 @@ from tasks.campaigns.store import (
     set_status,
 )
 from tasks.gates.dated_steps import StepRun, dated_step
+from tasks.gates.inbox import inbox_source
 from tasks.outbox import NotificationRequest
 
-Step = Callable[[Session, CampaignView], list[NotificationRequest]]
+Step = Callable[[Session, CampaignView, datetime, Settings], list[NotificationRequest]]
 
 
-def _training(session: Session, view: CampaignView) -> list[NotificationRequest]:
-    return messages.training(view, dealers_of(session=session, regions=view.regions))
+def _training(
+    session: Session, view: CampaignView, now: datetime, settings: Settings
+) -> list[NotificationRequest]:
+    # Dealers see the campaign's training among their tasks on the portal's home page.
+    link = portal_link("/", settings=settings, now=now)
+    return messages.training(view, dealers_of(session=session, regions=view.regions), link=link)
 
 
-def _launch(session: Session, view: CampaignView) -> list[NotificationRequest]:
+def _launch(session: Session, view: CampaignView, *_) -> list[NotificationRequest]:
     set_status(session=session, campaign_id=view.id, status=CampaignStatus.live)
     return messages.launch(view, dealers_of(session=session, regions=view.regions))
 
 
-def _kpi_request(session: Session, view: CampaignView) -> list[NotificationRequest]:
+def _kpi_request(session: Session, view: CampaignView, *_) -> list[NotificationRequest]:
     set_status(session=session, campaign_id=view.id, status=CampaignStatus.reporting)
     return messages.kpi_request(view)
 
@@ -79,7 +87,7 @@ def run_campaign_steps(
         ).scalars()
         for row in [m for m in due if _fire_date(m) <= today]:
             view = load_campaign(session=session, campaign_id=row.campaign_id)
-            requests = step(session, view)
+            requests = step(session, view, now, settings)
             mark_milestone(session=session, campaign_id=view.id, key=key, now=now)
             runs.append(
                 StepRun(
@@ -87,3 +95,42 @@ def run_campaign_steps(
                 )
             )
     return runs
+
+
+@inbox_source("campaign-training")
+def training_for_dealer(*, session: Session, person: Person, today: date) -> list[InboxItem]:
+    """Dealer staff see the training of each campaign of their region once its notice went
+    out, until launch."""
+    if person.role != "dealer" or person.dealer_id is None:
+        return []
+    dealer = session.get(Dealer, person.dealer_id)
+    rows = session.execute(
+        select(Campaign)
+        .join(Milestone, Milestone.campaign_id == Campaign.id)
+        .where(
+            Milestone.key == "training",
+            Milestone.status == "done",
+            Campaign.launch_date >= today,
+            Campaign.status.in_([CampaignStatus.ready, CampaignStatus.live]),
+        )
+        .order_by(Campaign.launch_date)
+    ).scalars()
+    items = []
+    for campaign in rows:
+        if dealer is None or dealer.region_code not in campaign.regions:
+            continue
+        when = (
+            campaign.training_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+            if campaign.training_at
+            else ""
+        )
+        items.append(
+            InboxItem(
+                kind="training",
+                subject=f"campaign:{campaign.code}",
+                title=f"经销商培训 · {campaign.name} {when} {campaign.training_join}".strip(),
+                due_on=campaign.launch_date,
+                overdue=False,
+            )
+        )
+    return items

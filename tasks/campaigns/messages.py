@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.calendar import BUSINESS_TZ
 from domain.models import Role
 from domain.privacy import mask_text
 from domain.regions import REGIONS
@@ -35,7 +36,7 @@ def context(view: CampaignView, **extra: Any) -> dict[str, Any]:
         "plan_version": view.plan_version,
         "policy": mask_text(view.policy),
         "handbook_url": view.handbook_url,
-        "golive_on": milestones["golive"].due_on.isoformat(),
+        "golive_on": (milestones["golive"].starts_on or milestones["golive"].due_on).isoformat(),
         "training_on": milestones["training"].starts_on.isoformat(),
         "report_due_on": milestones["report"].due_on.isoformat(),
         **extra,
@@ -135,11 +136,66 @@ def signoff_void(view: CampaignView) -> list[NotificationRequest]:
     return [_one(view, MANAGERS, "campaign_signoff_void", f"signoff_void:v{view.plan_version}")]
 
 
-def training(view: CampaignView, dealers: list[str]) -> list[NotificationRequest]:
+def training(
+    view: CampaignView, dealers: list[str], *, link: str = ""
+) -> list[NotificationRequest]:
+    """The handbook, and when and how to join the training (from the plan)."""
+    when = (
+        view.training_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+        if view.training_at
+        else ""
+    )
     return [
-        _one(view, f"dealer:{code}", "campaign_training", f"training:dealer:{code}")
+        _one(
+            view,
+            f"dealer:{code}",
+            "campaign_training",
+            f"training:dealer:{code}",
+            training_when=when,
+            training_join=mask_text(view.training_join),
+            link=link,
+        )
         for code in dealers
     ]
+
+
+def gate_opened(
+    view: CampaignView, *, key: str, title: str, owner: str, round: int, due_on: str, link: str
+) -> list[NotificationRequest]:
+    """The owner of a build-to-live gate (slots, build and test, go-live) hears it is open."""
+    return [
+        _one(
+            view,
+            f"role:{owner}",
+            "campaign_gate_opened",
+            f"{key}:{round}:opened",
+            gate=title,
+            gate_key=key,
+            due_on=due_on,
+            link=link,
+        )
+    ]
+
+
+def kpi_behind(live, kpi, *, link: str) -> NotificationRequest:
+    """A KPI behind pace on a day: the campaign manager hears it once per KPI and day."""
+    return NotificationRequest(
+        recipient=f"person:{live.started_by}",
+        template="campaign_kpi_behind",
+        context={
+            "name": live.name,
+            "code": live.code,
+            "day": live.day.isoformat(),
+            "kpi": kpi.name,
+            "unit": kpi.unit,
+            "target": kpi.target,
+            "actual": kpi.actual,
+            "expected": kpi.expected,
+            "share": round(live.share * 100),
+            "link": link,
+        },
+        idem_key=f"campaign:{live.campaign_id}:kpi_behind:{kpi.name}:{live.day.isoformat()}",
+    )
 
 
 def launch(view: CampaignView, dealers: list[str]) -> list[NotificationRequest]:

@@ -17,8 +17,9 @@ from sqlmodel import Session
 
 from clubflow.core.settings import Settings
 from domain import calendar
-from domain.campaigns import kpi_rows, timeline_kept
+from domain.campaigns import kpi_rows, sparkline, timeline_kept
 from domain.privacy import mask_text
+from tasks.campaigns.live import attendance, kpi_series, slot_rows
 from tasks.campaigns.store import CampaignView, kpi_actuals, load_campaign
 from tasks.common import data_task
 from tasks.render import render
@@ -135,6 +136,7 @@ def render_report(
     actuals = kpi_actuals(session=session, campaign_id=campaign_id)
     context = report_context(view, actuals, form, now)
     context["competitor_block"] = competitor_block(session=session, view=view)
+    context |= live_context(session=session, view=view)
     markdown = render("reports/campaign_report.md.j2", context)
     html = render("reports/campaign_report.html.j2", context)
     path = Path(settings.campaign_reports_dir) / f"campaign-{view.code}.html"
@@ -146,6 +148,30 @@ def render_report(
         description=f"{view.name}: post-campaign report" + (" · RUSH" if view.rush else ""),
     )
     return str(path)
+
+
+def live_context(*, session: Session, view: CampaignView) -> dict[str, Any]:
+    """While it ran: each KPI's daily series (a small table and a sparkline), the dealers'
+    training attendance and the platform slots granted."""
+    series = kpi_series(session=session, campaign_id=view.id)
+    marked = attendance(session=session, campaign_id=view.id)
+    return {
+        "trend": [
+            {
+                "name": k["name"],
+                "spark": sparkline([v for _, v in series.get(k["name"], [])]),
+                "days": [(d.isoformat(), v) for d, v in series.get(k["name"], [])],
+            }
+            for k in view.kpis
+            if series.get(k["name"])
+        ],
+        "attendance": marked,
+        "attended": sum(1 for a in marked if a["attended"]),
+        "slots": [
+            s.model_dump(include={"name", "kind", "key_date", "granted", "granted_qty", "cost"})
+            for s in slot_rows(session=session, campaign_id=view.id)
+        ],
+    }
 
 
 # ---------------------------------------------------------------- tasks

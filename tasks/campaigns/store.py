@@ -74,6 +74,8 @@ class CampaignView(BaseModel):
     status: CampaignStatus
     rush_reason: str | None
     handbook_url: str
+    training_at: datetime | None = None
+    training_join: str = ""
     started_by: str
     flow_run_id: str | None
     plan_version: int
@@ -119,6 +121,12 @@ def timeline_policy(settings: Settings) -> TimelinePolicy:
         golive_before_launch_working_days=settings.golive_before_launch_working_days,
         training_before_launch_working_days=settings.training_before_launch_working_days,
         report_due_days=settings.report_due_days,
+        gate_working_days=settings.campaign_gate_working_days,
+        slots_working_days=settings.slots_working_days,
+        build_test_days=settings.build_test_days,
+        golive_confirm_before_launch_working_days=(
+            settings.golive_confirm_before_launch_working_days
+        ),
     )
 
 
@@ -168,6 +176,8 @@ def load_campaign(*, session: Session, campaign_id: int | None = None, code: str
         status=campaign.status,
         rush_reason=campaign.rush_reason,
         handbook_url=campaign.handbook_url,
+        training_at=campaign.training_at,
+        training_join=campaign.training_join,
         started_by=campaign.created_by,
         flow_run_id=campaign.flow_run_id,
         plan_version=version.version,
@@ -213,6 +223,8 @@ def register_campaign(
                     "plan_version": 1,
                     "rush_reason": (plan.rush_reason or "").strip() or None,
                     "handbook_url": plan.handbook_url,
+                    "training_at": plan.training_at,
+                    "training_join": plan.training_join,
                     "created_by": plan.started_by,
                     "created_at": now,
                     "flow_run_id": flow_run_id,
@@ -247,13 +259,24 @@ def register_campaign(
 
 def derive_milestones(*, session: Session, campaign: Campaign, settings: Settings) -> int:
     """(Re)compute every milestone from L and the end date; returns how many dates moved."""
-    planned = timeline(campaign.launch_date, campaign.end_date, timeline_policy(settings))
     existing = {
         m.key: m
         for m in session.execute(
             select(Milestone).where(Milestone.campaign_id == campaign.id)
         ).scalars()
     }
+    done = {
+        key: calendar.business_date(row.done_at)
+        for key, row in existing.items()
+        if row.status == "done" and row.done_at
+    }
+    planned = timeline(
+        campaign.launch_date,
+        campaign.end_date,
+        timeline_policy(settings),
+        started_on=calendar.business_date(campaign.created_at),
+        done=done,
+    )
     moved = 0
     for m in planned:
         row = existing.get(m.key)
@@ -574,14 +597,22 @@ def advance_campaign(
     session: Session,
     campaign_id: int,
     now: datetime,
+    settings: Settings,
     status: CampaignStatus | None = None,
     milestones_done: list[str] | tuple[str, ...] = (),
 ) -> None:
-    """Move the campaign forward (never back) and mark milestones done (once)."""
+    """Move the campaign forward (never back) and mark milestones done (once); the steps
+    that start when these are done start on the day they were (the timeline follows)."""
     if status:
         set_status(session=session, campaign_id=campaign_id, status=status)
-    for key in milestones_done:
+    marked = [
         mark_milestone(session=session, campaign_id=campaign_id, key=key, now=now)
+        for key in milestones_done
+    ]
+    if any(marked):
+        derive_milestones(
+            session=session, campaign=session.get(Campaign, campaign_id), settings=settings
+        )
 
 
 # ---------------------------------------------------------------- tasks

@@ -47,6 +47,22 @@ def test_every_stage_is_reachable_and_the_walk_ends():
     assert {s for s, spec in STAGES.items() if spec.is_end} == {Stage.reported, Stage.rejected}
 
 
+def test_the_build_to_live_gates_follow_feasibility_in_order_with_their_owners():
+    walk, position = [], Position()
+    for outcome in ("approve", "approve", "feasible", DONE, "recorded", "confirmed"):
+        position = position.after(next_move(position.stage, outcome))
+        walk.append(position.stage)
+    assert walk[2:] == [Stage.ready, Stage.slots, Stage.build_test, Stage.golive]
+    owners = {s: (STAGES[s].owner, STAGES[s].kind) for s in walk[3:]}
+    assert owners == {
+        Stage.slots: ("agency", "record"),
+        Stage.build_test: ("it", "confirmation"),
+        Stage.golive: ("agency", "confirmation"),
+    }
+    # Every gate stands for a row of the timeline.
+    assert all(spec.milestone for spec in STAGES.values() if spec.is_gate and spec.due.milestone)
+
+
 @pytest.mark.parametrize(
     ("stage", "outcome", "to", "status", "done"),
     [
@@ -59,7 +75,10 @@ def test_every_stage_is_reachable_and_the_walk_ends():
         (Stage.signoff, "reject", Stage.rejected, S.rejected, ()),
         (Stage.feasibility, "feasible", Stage.ready, S.ready, ("feasibility",)),
         (Stage.feasibility, "not_feasible", Stage.plan_revision, None, ()),
-        (Stage.ready, DONE, Stage.kpi_actuals, None, ()),
+        (Stage.ready, DONE, Stage.slots, None, ()),
+        (Stage.slots, "recorded", Stage.build_test, None, ("slots",)),
+        (Stage.build_test, "confirmed", Stage.golive, None, ("build_test",)),
+        (Stage.golive, "confirmed", Stage.kpi_actuals, None, ("golive",)),
         (Stage.kpi_actuals, "submit", Stage.report, None, ()),
         (Stage.report, DONE, Stage.reported, S.reported, ("report",)),
     ],
@@ -89,7 +108,13 @@ def test_rounds_follow_from_the_moves_in_order():
 
 
 def test_due_rules():
-    milestones = {"signoff": date(2026, 8, 21), "report": date(2026, 10, 4)}.__getitem__
+    milestones = {
+        "signoff": date(2026, 8, 21),
+        "slots": date(2026, 9, 1),
+        "build_test": date(2026, 9, 9),
+        "golive": date(2026, 9, 18),
+        "report": date(2026, 10, 4),
+    }.__getitem__
     due = {
         stage: stage_due(
             stage,
@@ -106,6 +131,9 @@ def test_due_rules():
         Stage.plan_revision: date(2026, 8, 6),
         Stage.signoff: date(2026, 8, 21),
         Stage.feasibility: date(2026, 8, 5),
+        Stage.slots: date(2026, 9, 1),  # the timeline's rows
+        Stage.build_test: date(2026, 9, 9),
+        Stage.golive: date(2026, 9, 18),
         Stage.kpi_actuals: date(2026, 10, 4),
     }
     assert (Stage.plan_review, Stage.signoff) == PLAN_BOUND_GATES

@@ -90,7 +90,11 @@ def test_the_timeline_is_computed_backwards_from_l_on_working_days():
     assert ms["assessment"].due_on == date(2026, 8, 7)  # L-45
     assert ms["signoff"].due_on == date(2026, 8, 21)  # L-30 is Saturday Aug 22 → Friday
     assert ms["feasibility"].due_on == date(2026, 8, 25)  # 2 working days after sign-off
-    assert ms["golive"].due_on == date(2026, 9, 17)  # L-3 working days (Sunday 20 is worked)
+    # Slots 5 working days and the build 15 days after IT's check (a "by" date).
+    assert (ms["slots"].starts_on, ms["slots"].due_on) == (date(2026, 8, 25), date(2026, 9, 1))
+    assert ms["build_test"].due_on == date(2026, 9, 9)
+    # Go-live L-3 … L-2 working days (Sunday 20 is worked).
+    assert (ms["golive"].starts_on, ms["golive"].due_on) == (date(2026, 9, 17), date(2026, 9, 18))
     assert (ms["training"].starts_on, ms["training"].due_on) == (
         date(2026, 9, 18),
         date(2026, 9, 20),
@@ -100,6 +104,40 @@ def test_the_timeline_is_computed_backwards_from_l_on_working_days():
     assert ms["report"].due_on == date(2026, 10, 4)  # end + 7
     dates = [m.due_on for m in ms.values()]
     assert dates == sorted(dates)
+
+
+def test_a_step_starts_the_day_the_step_before_it_was_done():
+    early = timeline(
+        date(2026, 9, 21),
+        date(2026, 9, 27),
+        TimelinePolicy(),
+        started_on=date(2026, 8, 3),
+        done={"signoff": date(2026, 8, 10), "feasibility": date(2026, 8, 11)},
+    )
+    ms = {m.key: m for m in early}
+    # Round 1 of the review opens at the start: 3 working days, at the latest the sign-off.
+    assert (ms["plan_review"].starts_on, ms["plan_review"].due_on) == (
+        date(2026, 8, 3),
+        date(2026, 8, 6),
+    )
+    assert (ms["feasibility"].starts_on, ms["feasibility"].due_on) == (
+        date(2026, 8, 10),
+        date(2026, 8, 12),
+    )
+    assert ms["build_test"].due_on == date(2026, 8, 26)  # 11 + 15
+    assert ms["slots"].due_on == date(2026, 8, 18)
+    assert ms["golive"].due_on == date(2026, 9, 18)  # fixed by L
+
+
+def test_the_build_never_ends_after_the_go_live_window_opens():
+    late = timeline(
+        date(2026, 9, 21),
+        date(2026, 9, 27),
+        TimelinePolicy(),
+        done={"feasibility": date(2026, 9, 10)},
+    )
+    ms = {m.key: m for m in late}
+    assert ms["build_test"].due_on == ms["golive"].starts_on == date(2026, 9, 17)
 
 
 def test_moving_l_moves_every_milestone():

@@ -79,15 +79,32 @@ def test_a_campaign_from_its_plan_through_its_gates_to_its_report(stack):
     run = _decide(stack, run, "signoff", "approve", "hq.manager2")
     assert (run.state_name, run.name) == ("Suspended", f"campaign {NAME} · feasibility")
     run = _decide(stack, run, "feasibility", "feasible", "it.lead")
-    assert (run.state_name, run.name) == ("Suspended", f"campaign {NAME} · kpi_actuals")
+    assert (run.state_name, run.name) == ("Suspended", f"campaign {NAME} · slots")
     assert _status(stack) == "ready"
+    slots = stack.home / "slots.csv"
+    slots.write_text(
+        "name,kind,key_date,applied,granted,granted_qty,cost\n"
+        "天猫首页焦点图,paid,2026-09-01,yes,yes,2,50000\n",
+        encoding="utf-8",
+    )
+    recorded = stack.cli("campaign", "slots", CODE, str(slots), "--as", "agency.lead", "--now", NOW)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    run = stack.wait_resumed(run.id, run.state.id)
+    assert (run.state_name, run.name) == ("Suspended", f"campaign {NAME} · build_test")
+    run = _decide(stack, run, "build_test", "confirmed", "it.lead")
+    run = _decide(stack, run, "golive", "confirmed", "agency.lead")
+    assert (run.state_name, run.name) == ("Suspended", f"campaign {NAME} · kpi_actuals")
     stack.deliver(NOW)
     # Each once; the outbox sends a batch in no promised order.
     assert sorted(_titles(stack, "role/campaign_manager")) == sorted(
         [f"方案评审：{NAME}（第 1 轮，2026-08-06 前）", f"待签字确认：{NAME}（2026-08-21 前）"]
     )
     assert sorted(_titles(stack, "role/it")) == sorted(
-        [f"IT 可行性评估：{NAME}（2026-08-05 前）", f"可开工：{NAME}（页面 2026-09-17 上线）"]
+        [
+            f"IT 可行性评估：{NAME}（2026-08-05 前）",
+            f"可开工：{NAME}（页面 2026-09-17 上线）",
+            f"页面搭建与功能测试：{NAME}（2026-08-18 前）",
+        ]
     )
 
     # Dated steps: dealer training two working days before launch, the launch, the KPI request.

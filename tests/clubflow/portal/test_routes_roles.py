@@ -110,6 +110,9 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in HQ | {"club_admin", "regional_specialist"} else 403
     if route == "/competitors":
         return 200 if role in HQ | {"agency"} else 403
+    if route == "/campaigns/{code}/live":
+        # {code} names an activity, no campaign: those who see campaigns find none.
+        return 404 if role in HQ | {"agency", "regional_specialist", "other_specialist"} else 403
     return None
 
 

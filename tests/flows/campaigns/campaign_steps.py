@@ -109,3 +109,26 @@ def through_signoff(runner, code: str = "campaign:2026-mid-autumn", now: datetim
     runner.run_pending()
     decide(code, "signoff", decider="hq.manager", outcome="approve", now=now)
     runner.run_pending()
+
+
+SLOTS = [
+    {"name": "天猫首页焦点图", "kind": "paid", "key_date": "2026-09-01", "applied": True,
+     "granted": True, "granted_qty": 2, "cost": 50000},
+    {"name": "京东频道免费位", "kind": "free", "key_date": "2026-09-05", "applied": True,
+     "granted": False, "granted_qty": 0, "cost": 0},
+]  # fmt: skip
+
+
+def through_build(runner, code: str = "campaign:2026-mid-autumn", now: datetime = NOW) -> None:
+    """After IT's check: the agency records the slots, IT confirms the build, the agency the
+    go-live; the run then waits for the KPI figures."""
+    from tasks.gates.decisions import decide
+
+    decide(
+        code, "slots", decider="agency.lead", outcome="recorded", extra={"slots": SLOTS}, now=now
+    )
+    runner.run_pending()
+    decide(code, "build_test", decider="it.lead", outcome="confirmed", now=now)
+    runner.run_pending()
+    decide(code, "golive", decider="agency.lead", outcome="confirmed", now=now)
+    runner.run_pending()

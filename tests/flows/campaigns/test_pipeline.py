@@ -15,6 +15,7 @@ from campaign_steps import (
     plan,
     start,
     sweep_on,
+    through_build,
     titles,
 )
 
@@ -38,6 +39,7 @@ def test_a_campaign_goes_from_plan_to_report_and_everyone_hears_once(
         "plan_review",
         "signoff",
         "feasibility",
+        "slots",
         "build_test",
         "golive",
         "training",
@@ -76,9 +78,13 @@ def test_a_campaign_goes_from_plan_to_report_and_everyone_hears_once(
     gate_runner.run_pending()
     decide(CODE, "feasibility", decider="it.lead", outcome="feasible", now=NOW)
     [run] = gate_runner.run_pending()
+    assert run.name == "campaign 2026 中秋国庆 · slots"
+    assert campaign(db_url).status == "ready"
+    # Slots recorded, build confirmed by IT, go-live by the agency.
+    through_build(gate_runner)
+    run = gate_runner.read(run.id)
     assert run.state.name == "Suspended"
     assert run.name == "campaign 2026 中秋国庆 · kpi_actuals"
-    assert campaign(db_url).status == "ready"
     deliver(NOW)
 
     assert titles(sink, "role/campaign_manager") == [
@@ -92,6 +98,11 @@ def test_a_campaign_goes_from_plan_to_report_and_everyone_hears_once(
     assert titles(sink, "role/it") == [
         "IT 可行性评估：2026 中秋国庆（2026-08-05 前）",
         "可开工：2026 中秋国庆（页面 2026-09-17 上线）",
+        "页面搭建与功能测试：2026 中秋国庆（2026-08-18 前）",
+    ]
+    assert titles(sink, "role/agency")[-2:] == [
+        "平台资源位申请：2026 中秋国庆（2026-08-10 前）",
+        "上架与页面上线：2026 中秋国庆（2026-09-18 前）",
     ]
     [signoff] = [d for d in decisions(db_url) if d.outcome == "approve" and d.signature]
     assert signoff.decider == "hq.manager2"
@@ -142,14 +153,18 @@ def test_a_campaign_goes_from_plan_to_report_and_everyone_hears_once(
     assert view.milestone("training").status == "done"
 
     assert duplicates(sink) == []
-    # managers 3, agency 3 (revision, ready, KPI request), IT 2, dealers 2 x 2, report 1
-    assert len(sink.messages) == 13
+    # managers 3, agency 5 (revision, ready, slots, go-live, KPI request), IT 3, dealers 2 x 2,
+    # report 1
+    assert len(sink.messages) == 16
     assert [(d.outcome, d.accepted) for d in decisions(db_url)] == [
         ("revise", True),
         ("submit", True),
         ("approve", True),
         ("approve", True),
         ("feasible", True),
+        ("recorded", True),
+        ("confirmed", True),
+        ("confirmed", True),
         ("submit", True),
     ]
-    assert [g.status for g in gates(db_url)] == ["decided"] * 6
+    assert [g.status for g in gates(db_url)] == ["decided"] * 9

@@ -8,6 +8,7 @@ import pytest
 from campaign_steps import (
     END,
     NOW,
+    SLOTS,
     at,
     decisions,
     deliver,
@@ -48,8 +49,12 @@ def crash_after_recording(monkeypatch):
 GATES = [
     ("plan_review", {"decider": "hq.manager", "outcome": "approve"}, "signoff"),
     ("signoff", {"decider": "hq.manager2", "outcome": "approve"}, "feasibility"),
-    ("feasibility", {"decider": "it.lead", "outcome": "feasible"}, "kpi_actuals"),
-]
+    ("feasibility", {"decider": "it.lead", "outcome": "feasible"}, "slots"),
+    ("slots", {"decider": "agency.lead", "outcome": "recorded", "extra": {"slots": SLOTS}},
+     "build_test"),
+    ("build_test", {"decider": "it.lead", "outcome": "confirmed"}, "golive"),
+    ("golive", {"decider": "agency.lead", "outcome": "confirmed"}, "kpi_actuals"),
+]  # fmt: skip
 
 
 def test_a_crash_at_each_gate_then_re_runs_change_nothing(
@@ -68,7 +73,7 @@ def test_a_crash_at_each_gate_then_re_runs_change_nothing(
         assert run.name.endswith(f"· {next_gate}"), run.name
         assert len(decisions(db_url)) == recorded
         next_queued = notification_count(db_url)
-        assert next_queued - queued <= 2  # only the next gate's (or ready's) notices
+        assert next_queued - queued <= 3  # only the next gate's (and ready's two) notices
 
         # An operator starts a brand-new run of the deployment: it takes over from the store,
         # and the earlier run, still suspended, is cancelled.
@@ -98,5 +103,13 @@ def test_a_crash_at_each_gate_then_re_runs_change_nothing(
     deliver(at(END + timedelta(days=3)))
     assert duplicates(sink) == []
     assert len(sink.to("person/hq.manager")) == 1  # the report notice
-    assert [d.outcome for d in decisions(db_url)] == ["approve", "approve", "feasible", "submit"]
+    assert [d.outcome for d in decisions(db_url)] == [
+        "approve",
+        "approve",
+        "feasible",
+        "recorded",
+        "confirmed",
+        "confirmed",
+        "submit",
+    ]
     assert (reports_dir / "campaign-2026-mid-autumn.html").exists()

@@ -16,6 +16,7 @@ from campaign_steps import (
     plan,
     start,
     sweep_on,
+    through_build,
     through_signoff,
     titles,
 )
@@ -163,7 +164,9 @@ def test_moving_l_rederives_the_milestones_and_tells_everyone_affected(gate_runn
     training = after.milestone("training")
     # L-2 … L-1 working days; Saturday Oct 10 is a make-up working day (调休).
     assert (training.starts_on, training.due_on) == (date(2026, 10, 9), date(2026, 10, 10))
-    assert all(moved[m.key] != m.due_on for m in before.milestones)
+    # Every date moves but the first review round's: 3 working days from the start, as its gate.
+    assert [m.key for m in before.milestones if moved[m.key] == m.due_on] == ["plan_review"]
+    assert moved["plan_review"] == date(2026, 8, 6)
     assert moved["signoff"] == date(2026, 9, 11)  # L-30 = Sep 12, a Saturday
     [review] = gates(db_url)
     assert review.due_on == date(2026, 8, 6)  # a review round stays due in 3 working days
@@ -254,6 +257,9 @@ def test_not_feasible_goes_back_to_the_agency_and_through_review_and_sign_off_ag
     gate_runner.run_pending()
     decide(CODE, "feasibility", decider="it.lead", outcome="feasible", now=NOW)
     [run] = gate_runner.run_pending()
+    assert run.name.endswith("· slots")
+    through_build(gate_runner)
+    run = gate_runner.read(run.id)
     assert run.name.endswith("· kpi_actuals")
     # A KPI the plan does not have, sent through the Resume form, is refused and recorded.
     resume_flow_run(
@@ -276,6 +282,9 @@ def test_not_feasible_goes_back_to_the_agency_and_through_review_and_sign_off_ag
         ("plan_review", 2, "approve"),
         ("signoff", 2, "approve"),
         ("feasibility", 2, "feasible"),
+        ("slots", 1, "recorded"),
+        ("build_test", 1, "confirmed"),
+        ("golive", 1, "confirmed"),
         ("kpi_actuals", 1, None),
     ]
     assert campaign(db_url).summary == "改用 H5 页面"

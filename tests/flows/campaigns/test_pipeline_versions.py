@@ -1,4 +1,4 @@
-"""The campaign pipeline changes while a campaign waits at sign-off: version 2 of the 45-day
+"""The campaign pipeline changes while a campaign waits at sign-off: a next version of the 45-day
 process sends an approved plan to IT before the sign-off. The waiting run must not open the
 IT gate the old process never reached: it fails naming both versions, and finishes once the
 old code is back. A change that keeps the gates in their order just goes on."""
@@ -51,23 +51,23 @@ def test_it_before_signoff_is_refused_for_a_campaign_waiting_at_signoff(
 ):
     run = waiting_at_signoff(gate_runner)
     before = recorded(db_url)
-    assert [v for _, _, v in before] == ["campaign-pipeline@1", "campaign-pipeline@1"]
+    assert [v for _, _, v in before] == ["campaign-pipeline@2", "campaign-pipeline@2"]
 
     review = STAGES[Stage.plan_review]
     it_first = {**review.moves, "approve": Move(Stage.feasibility, done=("plan_review",))}
-    deploy("2", plan_review=replace(review, moves=it_first))
+    deploy("3", plan_review=replace(review, moves=it_first))
     [failed] = gate_runner.run_pending()
     assert failed.id == run.id and failed.state.is_failed(), failed.state
     for part in (
-        "waited under campaign-pipeline@1",
-        "the code is now campaign-pipeline@2",
+        "waited under campaign-pipeline@2",
+        "the code is now campaign-pipeline@3",
         "feasibility",
-        "Finish this run with campaign-pipeline@1",
+        "Finish this run with campaign-pipeline@2",
     ):
         assert part in failed.state.message, failed.state.message
     assert recorded(db_url) == before  # no IT gate was opened
 
-    deploy("1", plan_review=review)
+    deploy("2", plan_review=review)
     retry(run.id)
     [run] = gate_runner.run_pending()
     assert run.name.endswith("· feasibility"), run.name
@@ -82,7 +82,7 @@ def test_a_new_title_for_the_signoff_gate_keeps_the_waiting_campaign_going(
     gate_runner, db_url, deploy
 ):
     run = waiting_at_signoff(gate_runner)
-    deploy("2", signoff=replace(STAGES[Stage.signoff], title="总经理签字"))
+    deploy("3", signoff=replace(STAGES[Stage.signoff], title="总经理签字"))
     [run] = gate_runner.run_pending()
     assert run.name.endswith("· feasibility"), run.name
-    assert recorded(db_url)[-1] == ("feasibility", "open", "campaign-pipeline@2")
+    assert recorded(db_url)[-1] == ("feasibility", "open", "campaign-pipeline@3")
