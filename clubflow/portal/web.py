@@ -74,6 +74,12 @@ def db(request: Request) -> Iterator[Session]:
         yield session
 
 
+# A page's transaction commits before its response leaves: by default FastAPI runs a
+# dependency's exit after sending, and the browser's next request (the redirect after a
+# sign-in or a form) could find the store without it.
+DB = Depends(db, scope="function")
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
@@ -96,14 +102,14 @@ def current_viewer(request: Request, session: Session) -> Viewer | None:
     return viewer
 
 
-def signed_in(request: Request, session: Session = Depends(db)) -> Viewer:
+def signed_in(request: Request, session: Session = DB) -> Viewer:
     viewer = current_viewer(request, session)
     if viewer is None:
         raise NeedSignIn()
     return viewer
 
 
-async def checked_form(request: Request, session: Session = Depends(db)) -> dict[str, Any]:
+async def checked_form(request: Request, session: Session = DB) -> dict[str, Any]:
     """The posted form, once its CSRF token matches the signed-in session's."""
     form = await request.form()
     current_viewer(request, session)

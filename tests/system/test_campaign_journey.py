@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
+from system_support import portal_browser
 
 from clubflow.core.db import session_scope
 from domain.models import Campaign
@@ -119,6 +120,38 @@ def test_a_campaign_from_its_plan_through_its_gates_to_its_report(stack):
     _day(stack, "2026-09-21")
     assert _titles(stack, "dealer/CH001")[-1] == f"今日上线：{NAME}"
     assert _status(stack) == "live"
+
+    # Live: the agency's daily figures to date, the morning report against the targets. On
+    # day 3 of 7, 10 orders are behind pace (150 × 3/7 × 0.9); 1,200 leads are not.
+    snapshots = stack.home / "live.csv"
+    snapshots.write_text(
+        "campaign,kpi,date,value\n"
+        f"{CODE},线索量,2026-09-22,700\n{CODE},订单,2026-09-22,4\n"
+        f"{CODE},线索量,2026-09-23,1200\n{CODE},订单,2026-09-23,10\n",
+        encoding="utf-8",
+    )
+    for _ in range(2):  # the same file twice: stored once
+        imported = stack.cli(
+            "campaign", "import-kpis", str(snapshots), "--as", "agency.lead",
+            "--now", "2026-09-23T09:00:00+08:00",
+        )  # fmt: skip
+        assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert "0 snapshots stored, 4 already there" in imported.stdout
+    for _ in range(2):  # a re-run of the morning report warns no one twice
+        live = stack.run("campaign-live-report", {"now": "2026-09-23T09:30:00+08:00"})
+        assert live.state_name == "Completed", live.state
+    stack.deliver("2026-09-23T10:00:00+08:00")
+    behind = [m for m in stack.inbox() if m["title"].startswith(f"KPI 落后进度：{NAME}")]
+    assert [m["title"] for m in behind] == [f"KPI 落后进度：{NAME} · 订单（2026-09-23）"]
+    assert "实际 10台" in behind[0]["body"] and "查看实时数据：http" in behind[0]["body"]
+    browser = portal_browser(stack, "hq.manager")
+    try:
+        page = browser.get(f"/campaigns/{CODE}/live")
+    finally:
+        browser.close()
+    # The page reads the portal's own clock (after the end: the whole target is due by now).
+    assert page.status_code == 200 and '<tr class="overdue"><td>订单</td>' in page.text
+    assert "<td>线索量</td>" in page.text and "1,200" in page.text
     _day(stack, "2026-09-28")
     assert _titles(stack, "role/agency")[-1] == f"请提交实际数据：{NAME}（报告 2026-10-04 前）"
 
@@ -137,7 +170,10 @@ def test_a_campaign_from_its_plan_through_its_gates_to_its_report(stack):
     html = (stack.data / "reports" / f"campaign-{CODE}.html").read_text(encoding="utf-8")
     assert '<td>线索量</td><td class="num">2,000 条</td><td class="num">2,300</td>' in html
     assert "竞品 A 同期降价 1 万" in html
-    assert _titles(stack, "person/hq.manager") == [f"活动分析报告：{NAME}"]
+    assert _titles(stack, "person/hq.manager") == [
+        f"KPI 落后进度：{NAME} · 订单（2026-09-23）",  # the manager who started it hears too
+        f"活动分析报告：{NAME}",
+    ]
     assert _status(stack) == "reported"
     # Each message once, whatever ran twice.
     seen = [(m["path"], m["title"], m["body"]) for m in stack.inbox() if NAME in m["title"]]

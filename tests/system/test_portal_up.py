@@ -3,24 +3,9 @@ admin signs in with the code the demo inbox received, as they would read it on t
 
 from __future__ import annotations
 
-import re
-import time
-
 import httpx
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
-def _code_for(stack, path: str, seen: int, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        messages = stack.messages_to(path)
-        if len(messages) > seen:
-            return re.search(r"\b(\d{6})\b", messages[-1]["body"]).group(1)
-        time.sleep(0.5)
-    raise AssertionError(f"no sign-in code reached {path} within {timeout:.0f}s")
+from system_support import code_for as _code_for
+from system_support import csrf_of as _csrf
 
 
 def test_a_club_admin_signs_in_to_the_portal_of_the_running_stack(stack):

@@ -21,9 +21,9 @@ from clubflow.core.settings import Settings
 from clubflow.portal.evidence import EvidenceRefused, read_checked, save_evidence, store_for
 from clubflow.portal.viewer import Viewer
 from clubflow.portal.web import (
+    DB,
     audit,
     checked_form,
-    db,
     portal,
     refuse,
     render,
@@ -142,9 +142,7 @@ def _club_actor(request, session, viewer, activity: Activity, action: str, what:
 
 
 @router.get("/activities")
-def activity_list(
-    request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
-):
+def activity_list(request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB):
     require(
         request,
         session,
@@ -200,9 +198,7 @@ def _may_propose(request, session, viewer) -> None:
 
 
 @router.get("/activities/new")
-def new_activity(
-    request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
-):
+def new_activity(request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB):
     _may_propose(request, session, viewer)
     return _new_form(request, values={"activity_class": "C"}, errors={})
 
@@ -262,7 +258,7 @@ def propose_activity(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     p = portal(request)
     _may_propose(request, session, viewer)
@@ -430,7 +426,7 @@ def stand_of(*, session: Session, activity: Activity, today, settings: Settings)
 
 @router.get("/activities/{code}")
 def activity_page(
-    code: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
+    code: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB
 ):
     from tasks.activities.store import ActivityView, upcoming_steps
 
@@ -488,7 +484,7 @@ def _recap_state_problem(session: Session, activity: Activity, today) -> str | N
 
 @router.get("/activities/{code}/recap")
 def recap_form(
-    code: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
+    code: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB
 ):
     activity = _activity(request, session, viewer, code, "activity.recap")
     _club_actor(request, session, viewer, activity, "activity.recap", "the recap")
@@ -532,7 +528,7 @@ def file_recap(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     from flows.activities.recap import activity_recap
     from tasks.activities.refusals import ActivityError
@@ -629,7 +625,7 @@ async def uploads(request: Request):
 
 @router.get("/activities/{code}/claim")
 def claim_form(
-    code: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
+    code: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB
 ):
     activity = _activity(request, session, viewer, code, "activity.claim")
     _club_actor(request, session, viewer, activity, "activity.claim", "the subsidy claim")
@@ -651,7 +647,7 @@ def file_claim(
     form: dict = Depends(checked_form),
     files=Depends(uploads),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     p = portal(request)
     activity = _activity(request, session, viewer, code, "activity.claim")

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from clubflow.portal.audit import audit_csv, audit_rows
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import db, render, require, signed_in
+from clubflow.portal.web import DB, render, require, signed_in
 from domain.calendar import BUSINESS_TZ
 
 router = APIRouter()
@@ -35,17 +35,13 @@ def _rows(request: Request, session: Session, viewer: Viewer, action: str, limit
 
 
 @router.get("/audit")
-def audit_page(
-    request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
-):
+def audit_page(request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB):
     rows = _rows(request, session, viewer, "audit.view", 200)
     return render(request, "audit.html", rows=rows, filters=dict(request.query_params))
 
 
 @router.get("/audit.csv")
-def audit_export(
-    request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
-):
+def audit_export(request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB):
     rows = _rows(request, session, viewer, "audit.export", 100_000)
     return Response(
         audit_csv(rows, tz=BUSINESS_TZ),

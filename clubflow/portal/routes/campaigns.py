@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, db, portal, render, require, signed_in
+from clubflow.portal.web import DB, audit, portal, render, require, signed_in
 from domain.calendar import BUSINESS_TZ
 from domain.models import Role
 from tasks.campaigns.live import live_report
@@ -23,7 +23,7 @@ def campaign_live(
     code: str,
     request: Request,
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     subject = f"campaign:{code}"
     require(

@@ -18,9 +18,9 @@ from sqlmodel import Session
 from clubflow.core.settings import Settings
 from clubflow.portal.viewer import Viewer
 from clubflow.portal.web import (
+    DB,
     audit,
     checked_form,
-    db,
     portal,
     refuse,
     render,
@@ -162,7 +162,7 @@ def _registration(session: Session, activity: Activity, member_id: int | None):
 
 @router.get("/activities/{code}/qr")
 def qr_page(
-    code: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
+    code: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB
 ):
     activity = _activity_or_refuse(request, session, viewer, code, "checkin.qr")
     club = _club(session, activity)
@@ -220,7 +220,7 @@ def scan_page(
     token: str,
     request: Request,
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     activity = _activity_or_refuse(request, session, viewer, code, "checkin.scan")
     if not viewer.is_member:
@@ -255,7 +255,7 @@ def scan_check_in(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     activity = _activity_or_refuse(request, session, viewer, code, "checkin.qr_checkin")
     p = portal(request)
@@ -352,7 +352,7 @@ def checkin_list(
     request: Request,
     q: str = "",
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     activity = _activity_or_refuse(request, session, viewer, code, "checkin.list")
     _club_staff_only(request, session, viewer, activity, "checkin.list", "check-in")
@@ -376,7 +376,7 @@ def checkin_selected(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     activity = _activity_or_refuse(request, session, viewer, code, "activity.checkin")
     _club_staff_only(request, session, viewer, activity, "activity.checkin", "check-in")
@@ -423,7 +423,7 @@ def _register_page(request, session, activity, status_code=200, **extra):
 
 @router.get("/activities/{code}/register")
 def register_page(
-    code: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
+    code: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB
 ):
     activity = _activity_or_refuse(request, session, viewer, code, "activity.register")
     _club_staff_only(request, session, viewer, activity, "activity.register", "registration")
@@ -436,7 +436,7 @@ def register_post(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     activity = _activity_or_refuse(request, session, viewer, code, "activity.register")
     _club_staff_only(request, session, viewer, activity, "activity.register", "registration")

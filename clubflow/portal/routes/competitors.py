@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, checked_form, db, portal, render, require, signed_in
+from clubflow.portal.web import DB, audit, checked_form, portal, render, require, signed_in
 from domain import calendar
 from domain.models import Role
 from domain.quarter import CompetitorEntry, competitor_report_due_on, month_of, parse_month
@@ -81,7 +81,7 @@ def competitors_page(
     request: Request,
     month: str = "",
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _may(request, session, viewer, "competitors.view", write=False)
     audit(request, session, viewer, "competitors.view", f"competitors:{month}")
@@ -93,7 +93,7 @@ def add_entry(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _may(request, session, viewer, "competitors.add", write=True)
     values = {name: str(form.get(name, "")).strip() for name in FIELDS}
@@ -137,7 +137,7 @@ def submit_report(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _may(request, session, viewer, "competitors.submit", write=True)
     p = portal(request)

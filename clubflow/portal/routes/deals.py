@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, checked_form, db, portal, require, signed_in
+from clubflow.portal.web import DB, audit, checked_form, portal, require, signed_in
 from domain.deals import LOST_REASONS, follow_up_refusal
 from domain.instants import parse_instant
 from domain.models import Lead
@@ -47,7 +47,7 @@ def record_lead_follow_up(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     from clubflow.portal.routes.leads import _lead, _page
     from tasks.leads.deals import record_follow_up

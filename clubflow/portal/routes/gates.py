@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from clubflow.portal.subjects import gate_facts
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, checked_form, db, portal, render, require, signed_in
+from clubflow.portal.web import DB, audit, checked_form, portal, render, require, signed_in
 from domain.gates import OUTCOMES, GateView, OutcomeError
 from domain.models import Decision, GateStatus
 from tasks.gates.store import check_decider, read_gate
@@ -72,7 +72,7 @@ def gate_page(
     gate_id: int,
     request: Request,
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     gate, facts, may_decide = _gate(request, session, viewer, gate_id, "gate.view")
     return _page(request, session, gate, facts, may_decide)
@@ -84,7 +84,7 @@ def decide_gate(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     from tasks.gates.decisions import DecisionRefused, GateRunError, decide
 
@@ -148,7 +148,7 @@ def send_code(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     """A decision code for the Prefect UI's form, sent to the signed-in decider's channel."""
     from tasks.gates.codes import send_decision_code

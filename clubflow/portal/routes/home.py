@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import db, portal, render, signed_in
+from clubflow.portal.web import DB, portal, render, signed_in
 from domain.calendar import business_date
 from tasks.gates.inbox import waiting_on
 
@@ -15,7 +15,7 @@ router = APIRouter()
 
 
 @router.get("/")
-def my_tasks(request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)):
+def my_tasks(request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB):
     if viewer.is_member:
         return RedirectResponse("/me", status_code=303)
     today = business_date(portal(request).now())

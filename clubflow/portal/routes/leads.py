@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, checked_form, db, portal, render, require, signed_in
+from clubflow.portal.web import DB, audit, checked_form, portal, render, require, signed_in
 from domain.models import CallAttempt, Dealer, Lead, LeadStatus, Person, Role
 from domain.models_leads import LeadHandoff
 from tasks.audit import record_refusal
@@ -41,7 +41,7 @@ def leads_page(
     request: Request,
     page: int = 1,
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     role = viewer.role
     require(
@@ -165,7 +165,7 @@ def lead_page(
     lead_id: int,
     request: Request,
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     lead, rounds = _lead(request, session, viewer, lead_id, "leads.view")
     audit(request, session, viewer, "leads.view", f"lead:{lead_id}")
@@ -201,7 +201,7 @@ def accept_lead(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     from tasks.leads.handoff import accept_handoff
 
@@ -226,7 +226,7 @@ def return_lead(
     background: BackgroundTasks,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     from tasks.leads.common import optional_channels
     from tasks.leads.handoff import return_handoff

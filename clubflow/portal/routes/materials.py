@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, checked_form, db, portal, render, require, signed_in
+from clubflow.portal.web import DB, audit, checked_form, portal, render, require, signed_in
 from domain.models import Activity
 from domain.permissions import Actor
 from tasks.outbox import queue_notifications
@@ -76,7 +76,7 @@ def materials_page(
     code: str,
     request: Request,
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _activity(request, session, viewer, code, "materials.view")
     return _page(request, session, viewer, code)
@@ -88,7 +88,7 @@ def submit(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _activity(request, session, viewer, code, "materials.submit")
     reason = submitter_refusal(session=session, code=code, actor=_actor(viewer))
@@ -138,7 +138,7 @@ def decide(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _activity(request, session, viewer, code, "materials.decide")
     reason = reviewer_refusal(session=session, code=code, actor=_actor(viewer))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, checked_form, db, portal, refuse, render, signed_in
+from clubflow.portal.web import DB, audit, checked_form, portal, refuse, render, signed_in
 from domain.calendar import business_date
 from domain.members import TIER_ZH, RegistrationInput
 from domain.models import Activity, Club, Member, PointsEntry, Registration, Role
@@ -58,7 +58,7 @@ def _member_page(request: Request, session: Session, member: Member, *, own: boo
 
 
 @router.get("/me")
-def my_page(request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)):
+def my_page(request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB):
     if not viewer.is_member:
         return RedirectResponse("/", status_code=303)
     member = session.get(Member, viewer.member_id)
@@ -67,9 +67,7 @@ def my_page(request: Request, viewer: Viewer = Depends(signed_in), session: Sess
 
 
 @router.get("/members/new")
-def new_member_page(
-    request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
-):
+def new_member_page(request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB):
     _may_register(request, session, viewer)
     return _new_page(request, {})
 
@@ -79,7 +77,7 @@ def new_member(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _may_register(request, session, viewer)
     p = portal(request)
@@ -148,7 +146,7 @@ def new_member(
 
 @router.get("/members/{no}")
 def member_page(
-    no: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
+    no: str, request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB
 ):
     if viewer.is_member and no == viewer.member_no:
         return RedirectResponse("/me", status_code=303)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, checked_form, db, portal, render, require, signed_in
+from clubflow.portal.web import DB, audit, checked_form, portal, render, require, signed_in
 from domain.models import Role
 from domain.models_planning import ClubSlot, MonthlyPlanSubmission
 from domain.planning import CLUB_CLASSES, MonthlyPlan
@@ -57,9 +57,7 @@ def _club_admin(request: Request, session: Session, viewer: Viewer, action: str)
 
 
 @router.get("/plans")
-def plans_page(
-    request: Request, viewer: Viewer = Depends(signed_in), session: Session = Depends(db)
-):
+def plans_page(request: Request, viewer: Viewer = Depends(signed_in), session: Session = DB):
     _club_admin(request, session, viewer, "plans.list")
     submitted = list(
         session.execute(
@@ -100,7 +98,7 @@ def new_plan_page(
     request: Request,
     month: str = "",
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _club_admin(request, session, viewer, "plans.new")
     values = {name: "" for name in FIELDS}
@@ -138,7 +136,7 @@ def submit_plan(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     from tasks.planning.submissions import SubmissionError, submit_monthly_plan
 

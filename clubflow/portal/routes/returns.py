@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, checked_form, db, portal, render, require, signed_in
+from clubflow.portal.web import DB, audit, checked_form, portal, render, require, signed_in
 from domain import calendar
 from domain.models import Club, Dealer, Role
 from domain.monthly_return import (
@@ -132,7 +132,7 @@ def returns_page(
     request: Request,
     month: str = "",
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     dealer = _own_dealer(session, viewer)
     if dealer is None:
@@ -169,7 +169,7 @@ def answer_return_page(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     code = str(form.get("dealer", "")).strip()
     subject = f"dealer:{code or '-'}"
@@ -278,7 +278,7 @@ def content_page(
     request: Request,
     month: str = "",
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _club_staff(request, session, viewer, "content.list")
     today = calendar.business_date(portal(request).now())
@@ -304,7 +304,7 @@ def add_content_page(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _club_staff(request, session, viewer, "content.add")
     subject = f"club:{viewer.club_code}"

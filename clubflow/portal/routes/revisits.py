@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import audit, checked_form, db, portal, render, require, signed_in
+from clubflow.portal.web import DB, audit, checked_form, portal, render, require, signed_in
 from domain.calendar import business_date
 from domain.leads_revisit import LABELS, week_of
 from domain.models import Role
@@ -70,7 +70,7 @@ def revisits_page(
     week_of: str | None = None,
     done: int | None = None,
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _allowed(request, session, viewer, "leads.revisits", "revisits")
     week = _week(request, week_of)
@@ -85,7 +85,7 @@ def record_result(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     from tasks.leads.revisit import record_revisit_result, revisit_result_refusal
 

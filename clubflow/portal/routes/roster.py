@@ -11,7 +11,16 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import BadForm, audit, checked_form, db, portal, render, require, signed_in
+from clubflow.portal.web import (
+    DB,
+    BadForm,
+    audit,
+    checked_form,
+    portal,
+    render,
+    require,
+    signed_in,
+)
 from domain.calendar import business_date
 from domain.models import Role
 from tasks.audit import record_refusal
@@ -66,7 +75,7 @@ def roster_page(
     request: Request,
     week_of: str = "",
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     _may_see(request, session, viewer, "roster.view")
     day = _day(week_of, "周") if week_of else business_date(portal(request).now())
@@ -80,7 +89,7 @@ def set_roster_day(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     agent = str(form.get("agent", "")).strip()
     require(

@@ -25,12 +25,12 @@ from clubflow.portal.signin import (
 from clubflow.portal.viewer import Viewer, find_account
 from clubflow.portal.web import (
     COOKIE,
+    DB,
     BadForm,
     audit,
     checked_form,
     client_ip,
     current_viewer,
-    db,
     portal,
     render,
     signed_in,
@@ -97,9 +97,7 @@ def _limited(request: Request, session: Session, identifier: str) -> str | None:
 
 
 @router.post("/login/code")
-async def ask_for_code(
-    request: Request, background: BackgroundTasks, session: Session = Depends(db)
-):
+async def ask_for_code(request: Request, background: BackgroundTasks, session: Session = DB):
     """Send a code; the page says the same whether the account exists or not."""
     form = await _pre_form(request)
     identifier = str(form.get("identifier", "")).strip()
@@ -143,7 +141,7 @@ def _signed_in_response(request: Request, session: Session, who: str, nxt: str) 
 
 
 @router.post("/login/verify")
-async def verify_code(request: Request, session: Session = Depends(db)):
+async def verify_code(request: Request, session: Session = DB):
     form = await _pre_form(request)
     identifier = str(form.get("identifier", "")).strip()
     nxt = _safe_next(str(form.get("next", "")))
@@ -183,7 +181,7 @@ async def verify_code(request: Request, session: Session = Depends(db)):
 
 
 @router.post("/login/password")
-async def password_sign_in(request: Request, session: Session = Depends(db)):
+async def password_sign_in(request: Request, session: Session = DB):
     form = await _pre_form(request)
     username = str(form.get("username", "")).strip()
     nxt = _safe_next(str(form.get("next", "")))
@@ -201,7 +199,7 @@ async def password_sign_in(request: Request, session: Session = Depends(db)):
 
 
 @router.post("/logout")
-def sign_out(request: Request, form: dict = Depends(checked_form), session: Session = Depends(db)):
+def sign_out(request: Request, form: dict = Depends(checked_form), session: Session = DB):
     p = portal(request)
     viewer = current_viewer(request, session)
     if request.state.token:
@@ -222,7 +220,7 @@ def change_password(
     request: Request,
     form: dict = Depends(checked_form),
     viewer: Viewer = Depends(signed_in),
-    session: Session = Depends(db),
+    session: Session = DB,
 ):
     if viewer.username is None:
         return render(
@@ -240,7 +238,7 @@ def change_password(
 
 
 @router.get("/go/{token}")
-def deep_link(token: str, request: Request, session: Session = Depends(db)):
+def deep_link(token: str, request: Request, session: Session = DB):
     """A notification's link: checked, then sign-in if needed, then the task page."""
     p = portal(request)
     path, why = read_link(token, settings=p.settings, now=p.now())

@@ -211,6 +211,14 @@ def test_a_class_c_activity_from_proposal_to_archive(runner, db_url, sink, repor
         "activity_claim_payable": 1,
         "activity_claim_paid": 1,
         "member_rank_up": 30,
+        # A class C activity's handbook is due three weeks before it: never handed in here,
+        # so the organiser is reminded and HQ told; preparation starts two weeks before.
+        "quarter_materials_reminder": 1,
+        "quarter_materials_escalation": 1,
+        "quarter_preparation": 1,
+        # The same daily sweep runs the operator's monthly competitor report: not submitted.
+        "quarter_competitor_reminder": 1,
+        "quarter_competitor_escalation": 1,
     }
     [refused] = [m for m in sink.to("role/regional_specialist/chengdu") if "第 2 轮" in m.body]
     assert "line 2: cannot be approved (no evidence" in refused.body
