@@ -84,10 +84,16 @@ def sweep_on(day: date) -> dict:
     return result
 
 
+def campaign_messages(messages):
+    """This campaign's messages: the same sweep also runs the other areas' dated steps (the
+    monthly competitor report, say)."""
+    return [m for m in messages if "2026 中秋国庆" in m.title]
+
+
 def titles(sink, path: str) -> list[str]:
     """The titles of the campaign's messages to `path` (the same sweep also runs the other
     areas' dated steps: the monthly competitor report goes to the agency too)."""
-    return [m.title for m in sink.to(path) if "2026 中秋国庆" in m.title]
+    return [m.title for m in campaign_messages(sink.to(path))]
 
 
 def duplicates(sink) -> list:

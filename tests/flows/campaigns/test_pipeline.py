@@ -8,6 +8,7 @@ from campaign_steps import (
     NOW,
     at,
     campaign,
+    campaign_messages,
     decisions,
     deliver,
     duplicates,
@@ -146,7 +147,7 @@ def test_a_campaign_goes_from_plan_to_report_and_everyone_hears_once(
     assert "80.0%" in html and "✗" in html  # 订单 120 of 150
     assert "¥365,000.00" in html and "¥380,000.00" in html
     assert "竞品 A 同期降价 1 万" in html
-    [report] = sink.to("person/hq.manager")
+    [report] = campaign_messages(sink.to("person/hq.manager"))
     assert report.title == "活动分析报告：2026 中秋国庆"
     view = campaign(db_url)
     assert view.status == "reported"
@@ -155,7 +156,7 @@ def test_a_campaign_goes_from_plan_to_report_and_everyone_hears_once(
     assert duplicates(sink) == []
     # managers 3, agency 5 (revision, ready, slots, go-live, KPI request), IT 3, dealers 2 x 2,
     # report 1
-    assert len(sink.messages) == 16
+    assert len(campaign_messages(sink.messages)) == 16
     assert [(d.outcome, d.accepted) for d in decisions(db_url)] == [
         ("revise", True),
         ("submit", True),

@@ -10,6 +10,7 @@ from campaign_steps import (
     NOW,
     at,
     campaign,
+    campaign_messages,
     decisions,
     deliver,
     gates,
@@ -196,12 +197,6 @@ def test_moving_l_rederives_the_milestones_and_tells_everyone_affected(gate_runn
         reschedule_campaign(
             "2026-mid-autumn", NOW.date() + timedelta(days=9), by="hq.manager", now=NOW
         )
-
-
-def campaign_messages(messages):
-    """This campaign's messages: the same sweep also runs the other areas' dated steps (the
-    monthly competitor report, say)."""
-    return [m for m in messages if "2026 中秋国庆" in m.title]
 
 
 def test_an_overdue_gate_reminds_once_and_escalates_once_two_working_days_later(
