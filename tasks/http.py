@@ -70,6 +70,24 @@ def get_json(
     raise ExternalSystemError(f"{_where(client, path)}: gave up after {retries + 1} tries ({last})")
 
 
+def fetch_all(
+    system: ExternalSystem,
+    path: str,
+    *,
+    params: dict[str, Any] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> list[dict[str, Any]]:
+    """Every item of every page of `path` (a feed read after its cursor passes `after`)."""
+    with client_for(system, transport) as client:
+        return [
+            item
+            for page in iter_pages(
+                client, path, page_size=system.page_size, params=params, retries=system.retries
+            )
+            for item in page
+        ]
+
+
 def iter_pages(
     client: httpx.Client,
     path: str,

@@ -32,7 +32,7 @@ from domain.models_campaigns import CampaignKpiSnapshot, CampaignSlot, CampaignT
 from domain.tabular import TableError, line_error, read_table
 from tasks.campaigns.store import CampaignView, dealers_of, load_campaign
 from tasks.common import data_task, run_logger
-from tasks.http import client_for, iter_pages
+from tasks.http import fetch_all
 from tasks.render import render
 
 # ---------------------------------------------------------------- platform slots
@@ -321,15 +321,7 @@ def fetch_agency_kpis(
 ) -> list[dict[str, Any]]:
     """The agency API's snapshots of one campaign: `GET /campaigns/<code>/kpis` in pages of
     `{"items": [{"kpi", "date", "value", "period"}], "next_page"}`."""
-    with client_for(system, transport) as client:
-        items = [
-            item
-            for page in iter_pages(
-                client, f"/campaigns/{code}/kpis", page_size=system.page_size,
-                retries=system.retries,
-            )
-            for item in page
-        ]  # fmt: skip
+    items = fetch_all(system, f"/campaigns/{code}/kpis", transport=transport)
     return [
         {
             "campaign": code,

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from prefect import task
@@ -17,6 +18,7 @@ from sqlmodel import Session
 from blocks.channels import NotificationChannels
 from blocks.systems import ExternalSystem
 from domain.calendar import BUSINESS_TZ
+from domain.models_leads import LeadSourceCursor
 from tasks.common import run_logger
 
 
@@ -77,6 +79,32 @@ def export_dir(root: str, day: date) -> Path:
     path = Path(root) / day.isoformat()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def source_cursor(*, session: Session, name: str) -> str | None:
+    """The last id read from feed `name` (None before its first read)."""
+    row = session.get(LeadSourceCursor, name)
+    return row.cursor if row else None
+
+
+def after_cursor(cursor: str | None) -> dict[str, str] | None:
+    return {"after": cursor} if cursor else None
+
+
+def advance_cursor(
+    *, session: Session, name: str, items: Sequence[dict[str, Any]], now: datetime
+) -> None:
+    """Move feed `name`'s cursor to the highest id read, in the caller's transaction, so the
+    rows and the cursor commit together."""
+    ids = [str(item["id"]) for item in items if item.get("id") is not None]
+    if not ids:
+        return
+    last = max(ids, key=id_order)
+    row = session.get(LeadSourceCursor, name)
+    if row is None:
+        session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
+    else:
+        row.cursor, row.read_at = last, now
 
 
 def id_order(value: str) -> tuple[int, str]:

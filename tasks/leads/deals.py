@@ -35,13 +35,19 @@ from domain.deals import (
 )
 from domain.models import Dealer, Lead
 from domain.models_deals import LeadFollowUp
-from domain.models_leads import LeadHandoff, LeadSourceCursor
+from domain.models_leads import LeadHandoff
 from domain.permissions import Actor
 from domain.privacy import mask_text
 from tasks.audit import actor_of, record_refusal
 from tasks.common import chunks, run_logger
-from tasks.http import client_for, iter_pages
-from tasks.leads.common import LeadsError, id_order, optional_system
+from tasks.http import fetch_all
+from tasks.leads.common import (
+    LeadsError,
+    advance_cursor,
+    after_cursor,
+    optional_system,
+    source_cursor,
+)
 
 
 class DealRefused(LeadsError):
@@ -359,17 +365,7 @@ def fetch_deal_items(
     *, system: ExternalSystem, cursor: str | None, transport: Any = None
 ) -> list[dict[str, Any]]:
     """Every record the dealer system's paged API has after `cursor`."""
-    items: list[dict[str, Any]] = []
-    with client_for(system, transport) as client:
-        for page in iter_pages(
-            client,
-            "/deals",
-            page_size=system.page_size,
-            params={"after": cursor} if cursor else None,
-            retries=system.retries,
-        ):
-            items.extend(page)
-    return items
+    return fetch_all(system, "/deals", params=after_cursor(cursor), transport=transport)
 
 
 def apply_fetched_deals(
@@ -388,12 +384,7 @@ def apply_fetched_deals(
             refused.append(str(exc))
     summary = apply_deal_rows(session=session, rows=rows, now=now, source=name, where="item")
     summary.rejected = sorted([mask_text(r) for r in refused] + summary.rejected, key=_position)
-    last = max((str(item.get("id", "")) for item in items), key=id_order)
-    cursor = session.get(LeadSourceCursor, name)
-    if cursor is None:
-        session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
-    else:
-        cursor.cursor, cursor.read_at = last, now
+    advance_cursor(session=session, name=name, items=items, now=now)
     return summary
 
 
@@ -418,8 +409,7 @@ def fetch_dealer_deals_task(
     if system is None:
         return None
     with session_scope(settings.database_url) as session:
-        row = session.get(LeadSourceCursor, name)
-        cursor = row.cursor if row else None
+        cursor = source_cursor(session=session, name=name)
     items = fetch_deal_items(system=system, cursor=cursor, transport=transport)
     with session_scope(settings.database_url) as session:
         summary = apply_fetched_deals(session=session, name=name, items=items, now=now)

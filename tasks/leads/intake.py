@@ -44,19 +44,21 @@ from domain.leads_csv import (
 )
 from domain.leads_plan import CallPlan, ServiceHours, assign_leads, call_plan
 from domain.models import Dealer, Lead, LeadImport, LeadStatus
-from domain.models_leads import LeadReject, LeadSourceCursor
+from domain.models_leads import LeadReject
 from domain.privacy import mask_text
 from domain.tabular import TableError, content_hash, parse_column_map
 from tasks.audit import record_refusal, retry_unless_refused
 from tasks.common import chunks, data_task, run_logger
-from tasks.http import client_for, iter_pages
+from tasks.http import fetch_all
 from tasks.leads.assignment import agents_on_duty
 from tasks.leads.common import (
+    advance_cursor,
+    after_cursor,
     export_dir,
-    id_order,
     in_values,
     optional_system,
     paused_gc,
+    source_cursor,
 )
 from tasks.leads.roster import service_hours
 
@@ -470,14 +472,7 @@ def fetch_source_leads(
     *, system: ExternalSystem, cursor: str | None, transport: Any = None
 ) -> list[dict[str, Any]]:
     """Every item the paged source has after `cursor` (its own ids, ascending)."""
-    items: list[dict[str, Any]] = []
-    params = {"after": cursor} if cursor else None
-    with client_for(system, transport) as client:
-        for page in iter_pages(
-            client, "/leads", page_size=system.page_size, params=params, retries=system.retries
-        ):
-            items.extend(page)
-    return items
+    return fetch_all(system, "/leads", params=after_cursor(cursor), transport=transport)
 
 
 @paused_gc()
@@ -530,12 +525,7 @@ def store_source_items(
         settings=settings,
         ref_prefix=f"api:{name}",
     )
-    last = max((str(item.get("id")) for item in items if item.get("id") is not None), key=id_order)
-    cursor = session.get(LeadSourceCursor, name)
-    if cursor is None:
-        session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
-    else:
-        cursor.cursor, cursor.read_at = last, now
+    advance_cursor(session=session, name=name, items=items, now=now)
     return summary
 
 
@@ -574,11 +564,6 @@ def enter_dealer_lead(
         ref_prefix=f"dealer:{dealer_code}:{content_hash(key)[:16]}",
     )
     return summary
-
-
-def source_cursor(*, session: Session, name: str) -> str | None:
-    row = session.get(LeadSourceCursor, name)
-    return row.cursor if row else None
 
 
 def refuse_file(path: Path, inbox: str) -> None:

@@ -35,12 +35,12 @@ from domain.leads_outcomes import (
 )
 from domain.leads_plan import CallPlan
 from domain.models import CallAttempt, Lead, LeadImport, LeadStatus, Person
-from domain.models_leads import LeadReject, LeadSourceCursor
+from domain.models_leads import LeadReject
 from domain.privacy import mask_text
 from domain.tabular import content_hash
 from tasks.common import chunks, run_logger
-from tasks.http import client_for, iter_pages
-from tasks.leads.common import id_order, optional_system
+from tasks.http import fetch_all
+from tasks.leads.common import advance_cursor, after_cursor, optional_system, source_cursor
 
 
 @dataclass
@@ -246,26 +246,11 @@ def import_outcome_bytes(
     return summary
 
 
-def outcome_cursor(*, session: Session, name: str) -> str | None:
-    row = session.get(LeadSourceCursor, name)
-    return row.cursor if row else None
-
-
 def fetch_outcome_items(
     *, system: ExternalSystem, cursor: str | None, transport: Any = None
 ) -> list[dict[str, Any]]:
     """Every outcome the call centre's paged API has after `cursor`."""
-    items: list[dict[str, Any]] = []
-    with client_for(system, transport) as client:
-        for page in iter_pages(
-            client,
-            "/outcomes",
-            page_size=system.page_size,
-            params={"after": cursor} if cursor else None,
-            retries=system.retries,
-        ):
-            items.extend(page)
-    return items
+    return fetch_all(system, "/outcomes", params=after_cursor(cursor), transport=transport)
 
 
 def apply_fetched_outcomes(
@@ -282,12 +267,7 @@ def apply_fetched_outcomes(
         except ValueError as exc:
             rejects.append(Reject(position, str(exc).replace("line", "item", 1), json.dumps(item)))
     summary, applied_rejects = apply_outcome_rows(session=session, rows=rows, now=now, source=name)
-    last = max((str(item.get("id", "")) for item in items), key=id_order)
-    cursor_row = session.get(LeadSourceCursor, name)
-    if cursor_row is None:
-        session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
-    else:
-        cursor_row.cursor, cursor_row.read_at = last, now
+    advance_cursor(session=session, name=name, items=items, now=now)
     all_rejects = rejects + applied_rejects
     summary.rejected = len(all_rejects)
     summary.rejects = [(r.line_no, mask_text(r.reason)) for r in all_rejects[:50]]
@@ -347,7 +327,7 @@ def fetch_call_centre_outcomes_task(
     if system is None:
         return None
     with session_scope(settings.database_url) as session:
-        cursor = outcome_cursor(session=session, name=name)
+        cursor = source_cursor(session=session, name=name)
     items = fetch_outcome_items(system=system, cursor=cursor, transport=transport)
     with session_scope(settings.database_url) as session:
         summary = apply_fetched_outcomes(session=session, name=name, items=items, now=now)
