@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain.permissions import Actor, role_refusal
+from domain.privacy import mask_phone
 
 REWARD_KINDS = (
     "car_wash",
@@ -58,20 +59,22 @@ def terms_problem(terms: RewardTerms, *, max_points: int) -> str | None:
     if not terms.name.strip():
         return "name: empty"
     if terms.kind not in REWARD_KINDS:
-        return f"kind {terms.kind!r}: one of {', '.join(REWARD_KINDS)}"
+        return f"kind: {terms.kind!r} is not one of {', '.join(REWARD_KINDS)}"
     if not 1 <= terms.points <= max_points:
-        return f"points {terms.points}: between 1 and {max_points}"
+        return f"points: {terms.points} is not between 1 and {max_points}"
     if terms.stock < 0:
-        return f"stock {terms.stock}: not below 0"
+        return f"stock: {terms.stock} is below 0"
     if terms.valid_to < terms.valid_from:
-        return f"valid_to {terms.valid_to}: before valid_from {terms.valid_from}"
+        return f"valid_to: {terms.valid_to} is before valid_from {terms.valid_from}"
     if terms.voucher_days < 1:
-        return f"voucher_days {terms.voucher_days}: at least 1"
+        return f"voucher_days: {terms.voucher_days} is below 1"
     return None
 
 
 def manage_refusal(actor: Actor | None, *, username: str) -> str | None:
-    return role_refusal(actor, username=username, roles=MANAGE_ROLES, action="the rewards catalogue")
+    return role_refusal(
+        actor, username=username, roles=MANAGE_ROLES, action="the rewards catalogue"
+    )
 
 
 def redeem_actor_refusal(actor: Actor | None, *, username: str, member_no: str) -> str | None:
@@ -159,3 +162,68 @@ def normalise_code(typed: str) -> str:
 def mask_code(code: str) -> str:
     """A voucher code as lists and other staff see it: only its last four characters."""
     return "-".join("****" for _ in code.split("-")[:-1]) + "-" + code.split("-")[-1]
+
+
+# The catalogue file's columns (zh and en headers).
+CATALOGUE_COLUMNS = {
+    "code": ("code", "编号", "奖励编号"),
+    "name": ("name", "名称", "奖励名称"),
+    "kind": ("kind", "类别"),
+    "points": ("points", "积分", "所需积分"),
+    "stock": ("stock", "库存"),
+    "valid_from": ("valid_from", "开始日期"),
+    "valid_to": ("valid_to", "结束日期"),
+    "voucher_days": ("voucher_days", "券有效天数"),
+    "refund_on_expiry": ("refund_on_expiry", "过期退积分"),
+}
+CATALOGUE_REQUIRED = ("code", "name", "kind", "points", "stock", "valid_from", "valid_to")
+TRUE_WORDS = {"yes", "y", "true", "1", "是"}
+FALSE_WORDS = {"no", "n", "false", "0", "否", ""}
+
+
+class TermsError(ValueError):
+    """One field of a catalogue row is not readable; `field` names it."""
+
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}")
+        self.field = field_name
+        self.reason = reason
+
+
+def parse_terms(values: dict[str, str], *, default_voucher_days: int) -> RewardTerms:
+    """A catalogue row from text (a CSV line or CLI options); raises TermsError."""
+
+    def number(name: str) -> int:
+        text = values.get(name, "").strip()
+        try:
+            return int(text)
+        except ValueError:
+            raise TermsError(name, f"{text!r} is not a whole number") from None
+
+    def day(name: str) -> date:
+        text = values.get(name, "").strip()
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise TermsError(name, f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+    refund = values.get("refund_on_expiry", "").strip().lower()
+    if refund not in TRUE_WORDS | FALSE_WORDS:
+        raise TermsError("refund_on_expiry", f"{refund!r}: yes or no")
+    days_text = values.get("voucher_days", "").strip()
+    return RewardTerms(
+        code=values.get("code", "").strip().upper(),
+        name=values.get("name", "").strip(),
+        kind=values.get("kind", "").strip(),
+        points=number("points"),
+        stock=number("stock"),
+        valid_from=day("valid_from"),
+        valid_to=day("valid_to"),
+        voucher_days=number("voucher_days") if days_text else default_voucher_days,
+        refund_on_expiry=refund in TRUE_WORDS,
+    )
+
+
+def mask_holder(name: str, phone: str | None) -> str:
+    """Who holds a voucher, as the counter sees it: the surname and the masked phone."""
+    return f"{name[:1]}{'*' * max(len(name) - 1, 1)} {mask_phone(phone)}"

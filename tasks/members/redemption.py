@@ -72,7 +72,9 @@ def redeem_reward(
     Returns the voucher, or the refusal (recorded in this session: the caller commits).
     """
     subject = f"member:{member_no}"
-    member = session.execute(select(Member).where(Member.member_no == member_no)).scalar_one_or_none()
+    member = session.execute(
+        select(Member).where(Member.member_no == member_no)
+    ).scalar_one_or_none()
     reward = session.execute(select(Reward).where(Reward.code == reward_code)).scalar_one_or_none()
 
     def refused(reason: str) -> RedeemOutcome:
@@ -150,9 +152,7 @@ def redeem_reward(
             )
         session.refresh(member)
         session.refresh(reward)
-        return refused(
-            f"not enough points: the reward costs {price}, the balance is {balance}"
-        )
+        return refused(f"not enough points: the reward costs {price}, the balance is {balance}")
 
     voucher = Voucher(
         code=new_voucher_code(settings),

@@ -105,7 +105,5 @@ def list_rewards(*, session: Session, on: date | None = None) -> list[Reward]:
     """The catalogue by code; with `on`, only what can be redeemed that business day."""
     query = select(Reward).order_by(Reward.code)
     if on is not None:
-        query = query.where(
-            Reward.active.is_(True), Reward.valid_from <= on, Reward.valid_to >= on
-        )
+        query = query.where(Reward.active.is_(True), Reward.valid_from <= on, Reward.valid_to >= on)
     return list(session.execute(query).scalars())

@@ -73,9 +73,13 @@ def expire_vouchers(
     member_ids = {member.id for _, _, member, _ in expired}
     if member_ids:
         recompute_members(session=session, member_ids=member_ids, now=now, settings=settings)
-    balances = dict(
-        session.execute(select(Member.id, Member.points).where(Member.id.in_(member_ids))).all()
-    ) if member_ids else {}
+    balances = (
+        dict(
+            session.execute(select(Member.id, Member.points).where(Member.id.in_(member_ids))).all()
+        )
+        if member_ids
+        else {}
+    )
     requests = []
     for voucher, reward, member, back in expired:
         report.vouchers += 1
