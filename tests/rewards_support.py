@@ -88,7 +88,10 @@ def add_member(session: Session, no: str, points: int, *, phone: str | None = No
             settings=get_settings(),
         )
         recompute_members(
-            session=session, member_ids=[member.id], now=at(2026, 6, 1), notify=False,
+            session=session,
+            member_ids=[member.id],
+            now=at(2026, 6, 1),
+            notify=False,
             settings=get_settings(),
         )
     session.refresh(member)
@@ -97,7 +100,10 @@ def add_member(session: Session, no: str, points: int, *, phone: str | None = No
 
 def add_reward(session: Session, code: str = "WASH-1", **values) -> Reward:
     outcome = save_reward(
-        session=session, terms=terms(code, **values), by="hq.manager", now=NOW,
+        session=session,
+        terms=terms(code, **values),
+        by="hq.manager",
+        now=NOW,
         settings=get_settings(),
     )
     assert outcome.refused is None, outcome.refused

@@ -86,9 +86,13 @@ def test_two_redemptions_for_the_last_points_one_wins(store):
         stock = dict(session.execute(select(Reward.code, Reward.stock)).all())
         assert sorted(stock.values()) == [9, 10]  # the loser's stock was put back
         assert session.execute(select(func.count(Voucher.id))).scalar_one() == 1
-        redeems = session.execute(
-            select(PointsEntry.amount).where(PointsEntry.reason.startswith("redeem"))
-        ).scalars().all()
+        redeems = (
+            session.execute(
+                select(PointsEntry.amount).where(PointsEntry.reason.startswith("redeem"))
+            )
+            .scalars()
+            .all()
+        )
         assert redeems == [-500]
         refusals = session.execute(select(Refusal.action, Refusal.actor)).all()
         assert [tuple(r) for r in refusals] == [("reward.redeem", "member:M000001")]
@@ -105,9 +109,7 @@ def test_two_members_for_the_last_voucher_in_stock_one_wins(store):
     assert sorted(r.refused or "ok" for r in results) == ["ok", "the reward is out of stock"]
     with session_scope(store) as session:
         assert session.execute(select(Reward.stock)).scalar_one() == 0
-        balances = sorted(
-            balance_and_ledger(session, no) for no in ("M000001", "M000002")
-        )
+        balances = sorted(balance_and_ledger(session, no) for no in ("M000001", "M000002"))
         assert balances == [(800, 800), (1000, 1000)]
         assert session.execute(select(func.count(Voucher.id))).scalar_one() == 1
 
