@@ -270,8 +270,9 @@ def writeoff(
                 request, session, code=code, error="没有这个券码，请核对后重试", status=404
             )
         return _writeoff_page(request, session, code=code, found=found)
+    # Bound to the person at the counter (their dealer is recorded with it).
     outcome = write_off_voucher(
-        session=session, code=code, by=viewer.actor, now=portal(request).now()
+        session=session, code=code, by=viewer.username or viewer.actor, now=portal(request).now()
     )
     subject = f"voucher:{outcome.voucher.id}" if outcome.voucher else "voucher:(unknown code)"
     found = (outcome.voucher, outcome.reward, outcome.member) if outcome.voucher else None

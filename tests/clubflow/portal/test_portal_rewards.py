@@ -100,7 +100,7 @@ def test_a_member_redeems_once_and_the_dealer_writes_the_voucher_off_once(portal
     again = dealer.post("/vouchers/writeoff", data=confirm)
     assert f"已核销 {mask_code(code)}：精洗一次" in written.text
     assert again.status_code == 409
-    assert "不能核销：the voucher was already written off on 2026-12-01 by dealer:CH001" in (
+    assert "不能核销：the voucher was already written off on 2026-12-01 by dealer.ch001" in (
         unescape(again.text)
     )
     mine = member.get("/rewards")
@@ -111,6 +111,6 @@ def test_a_member_redeems_once_and_the_dealer_writes_the_voucher_off_once(portal
     with session_scope(db_url) as session:
         rows = session.execute(select(Refusal.action, Refusal.actor).order_by(Refusal.id)).all()
     assert [tuple(r) for r in rows] == [
-        ("voucher.writeoff", "dealer:CH001"),
+        ("voucher.writeoff", "dealer.ch001"),  # the person at the counter
         ("reward.catalogue", "dealer:CH001"),
     ]

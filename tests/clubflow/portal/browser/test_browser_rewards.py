@@ -71,4 +71,4 @@ def test_a_member_redeems_on_the_phone_and_the_dealer_writes_it_off(
     assert desktop.get_by_role("button", name="确认核销").count() == 0
     with session_scope(db_url) as session:
         voucher = session.execute(select(Voucher)).scalar_one()
-        assert (voucher.status, voucher.written_off_by) == ("written_off", "dealer:CH001")
+        assert (voucher.status, voucher.written_off_by) == ("written_off", "dealer.ch001")
