@@ -89,12 +89,6 @@ def redeem_reward(
         )
         return RedeemOutcome(None, member.points if member else 0, refused=reason)
 
-    if request_key:
-        earlier = session.execute(
-            select(Voucher).where(Voucher.request_key == request_key)
-        ).scalar_one_or_none()
-        if earlier is not None and member is not None and earlier.member_id == member.id:
-            return RedeemOutcome(earlier, member.points, replayed=True)
     reason = redeem_actor_refusal(
         actor_of(session=session, username=by), username=by, member_no=member_no
     )
@@ -104,6 +98,12 @@ def redeem_reward(
         return refused(f"no member {member_no!r}")
     if reward is None:
         return refused(f"no reward {reward_code!r}")
+    if request_key:
+        earlier = session.execute(
+            select(Voucher).where(Voucher.request_key == request_key)
+        ).scalar_one_or_none()
+        if earlier is not None and earlier.member_id == member.id:
+            return RedeemOutcome(earlier, member.points, replayed=True)
     day = business_date(now)
     reason = redeem_refusal(
         active=reward.active,
