@@ -231,3 +231,6 @@ app.add_typer(activity_app, name="activity")
 from clubflow.cli_outbox import app as outbox_app  # noqa: E402
 
 app.add_typer(outbox_app, name="outbox")
+from clubflow.cli_rewards import app as rewards_app  # noqa: E402
+
+app.add_typer(rewards_app, name="rewards")

@@ -245,6 +245,14 @@ class Settings(BaseSettings):
     evidence_s3_secret_key: SecretStr = SecretStr("")
     evidence_s3_region: str = "us-east-1"
 
+    # --- rewards: spending points (issue 15)
+    # A voucher works this many days when a catalogue row gives none (ours).
+    rewards_voucher_days: int = Field(30, ge=1)
+    # The dearest reward the catalogue accepts, in points (ours; a typo guard).
+    rewards_max_points: int = Field(100_000, ge=1)
+    # Random bytes in a voucher code (10 bytes = 16 base32 characters, ours).
+    rewards_code_bytes: int = Field(10, ge=8, le=15)
+
     @field_validator("points_by_class")
     @classmethod
     def _all_classes(cls, value: dict[str, int]) -> dict[str, int]:

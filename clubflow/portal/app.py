@@ -27,6 +27,7 @@ from clubflow.portal.routes import (
     planning,
     returns,
     revisits,
+    rewards,
     roster,
     signin,
 )
@@ -50,6 +51,7 @@ ROUTERS = (
     materials,
     competitors,
     campaigns,
+    rewards,
 )
 
 

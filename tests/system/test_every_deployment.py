@@ -91,6 +91,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "members-birthdays",
         "members-referral-rewards",
         "members-points-expiry",
+        "members-voucher-expiry",
         "members-segmentation",
         "members-tier-review",
     ):

@@ -113,6 +113,13 @@ def expected(route: str, role: str) -> int | None:
     if route == "/campaigns/{code}/live":
         # {code} names an activity, no campaign: those who see campaigns find none.
         return 404 if role in HQ | {"agency", "regional_specialist", "other_specialist"} else 403
+    # Rewards: the member's catalogue (HQ is sent to its own), HQ's catalogue, the counter.
+    if route == "/rewards":
+        return 200 if role == "member" else 303 if role in HQ else 403
+    if route == "/rewards/manage":
+        return 200 if role in HQ else 403
+    if route == "/vouchers/writeoff":
+        return 200 if role == "dealer" else 403
     return None
 
 
