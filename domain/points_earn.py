@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+from domain.calendar import BUSINESS_TZ
 from domain.instants import parse_instant
 
 TXN_KINDS: tuple[str, ...] = ("purchase", "service", "parts")
@@ -136,3 +137,33 @@ def check_txn_record(line: int, record: dict[str, str]) -> TxnRow | tuple[str, s
         occurred_at=at,
         dealer_code=values.get("dealer_code") or None,
     )
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The business day's first instant and the next day's (Asia/Shanghai)."""
+    start = datetime.combine(day, time(0), tzinfo=BUSINESS_TZ)
+    return start, start + timedelta(days=1)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    first = month_start(month)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return day_bounds(first)[0], day_bounds(following)[0]
+
+
+REASON_ZH = {
+    "activity": "参加活动",
+    "organiser": "组织活动",
+    "referral": "推荐奖励",
+    "spend:purchase": "购车消费",
+    "spend:service": "售后消费",
+    "spend:parts": "配件消费",
+    "online:signin": "App签到",
+    "online:post": "论坛发帖",
+    "online:share": "分享",
+    "online:review": "服务评价",
+}
+
+
+def reason_label(reason: str) -> str:
+    return REASON_ZH.get(reason, reason)
