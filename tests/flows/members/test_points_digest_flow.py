@@ -13,6 +13,16 @@ from tasks.members import grant_points, recompute_members
 pytestmark = pytest.mark.slow
 
 
+def _row(member_id, amount, reason, key, when):
+    return {
+        "member_id": member_id,
+        "amount": amount,
+        "reason": reason,
+        "idem_key": key,
+        "occurred_at": when,
+    }
+
+
 def _credit(db_url, member_id, rows):
     with session_scope(db_url) as session:
         grant_points(session=session, settings=get_settings(), rows=rows)
@@ -29,8 +39,8 @@ def test_one_digest_per_member_and_day_lists_activity_spending_and_online_credit
     members_world, sink
 ):
     mid = add_member(members_world, "D1", "+8613600000201", status="active")
-    other = add_member(members_world, "D2", "+8613600000202", status="active")
     row = {"member_id": mid}
+    other = add_member(members_world, "D2", "+8613600000202", status="active")
     _credit(
         members_world,
         mid,
