@@ -79,3 +79,76 @@ def import_transactions(
         console.print(f"  rejected {reason}", soft_wrap=True)
     if bad:
         raise typer.Exit(2)
+
+
+@points_app.command("budget")
+def budget(
+    month: str | None = typer.Option(None, help="A day of the month, e.g. 2026-10-01"),
+    now: str | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """The month's points issued and redeemed, their value in yuan and the budget used."""
+    from datetime import date
+
+    from domain.calendar import business_date
+    from tasks.members.points_budget import budget_month
+
+    try:
+        day = date.fromisoformat(month) if month else business_date(parse_now(now))
+    except ValueError:
+        fail(f"--month {month!r}: not a date (YYYY-MM-DD)")
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        m = budget_month(session=session, month=day, settings=settings)
+    console.print(
+        f"{m.month:%Y-%m}: issued {m.issued_points} points ({m.issued_yuan:.2f} yuan), "
+        f"redeemed {m.redeemed_points} points ({m.redeemed_yuan:.2f} yuan), "
+        f"budget {m.budget_yuan:.2f} yuan, {m.share * 100:.1f}% used",
+        soft_wrap=True,
+    )
+
+
+@points_app.command("anomalies")
+def anomalies(
+    all_flags: bool = typer.Option(False, "--all", help="Reviewed flags too"),
+) -> None:
+    """Members whose points jumped beyond the threshold in a day (open flags)."""
+    from tasks.members.points_budget import list_anomalies
+
+    with session_scope(get_settings().database_url) as session:
+        flags = list_anomalies(session=session, status=None if all_flags else "open")
+    if not flags:
+        console.print("no anomaly flags")
+    for f in flags:
+        by = f" by {f.reviewed_by}" if f.reviewed_by else ""
+        console.print(
+            f"#{f.id} {f.day.isoformat()} {f.member_no} {f.name} +{f.points} {f.status}{by}",
+            soft_wrap=True,
+        )
+
+
+@points_app.command("review")
+def review(
+    flag_id: int = typer.Argument(..., help="The flag's number (#N in `anomalies`)"),
+    outcome: str = typer.Option(..., "--outcome", help="cleared or confirmed"),
+    user: str = typer.Option(..., "--as", help="The campaign manager or finance reviewing"),
+    note: str = typer.Option("", "--note", "-m", help="Why"),
+    now: str | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Mark an anomaly flag reviewed: cleared (legitimate) or confirmed (to correct)."""
+    from tasks.members.points_budget import ReviewRefused, review_anomaly
+
+    moment = parse_now(now)
+    try:
+        with session_scope(get_settings().database_url) as session:
+            flag = review_anomaly(
+                session=session,
+                flag_id=flag_id,
+                outcome=outcome,
+                username=user,
+                note=note,
+                now=moment,
+            )
+            status = flag.status
+    except ReviewRefused as exc:
+        _refuse("members.points_anomaly", f"anomaly:{flag_id}", user, str(exc), moment)
+    console.print(f"anomaly #{flag_id}: {status} by {user}")
