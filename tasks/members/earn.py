@@ -115,24 +115,28 @@ def credit_transactions(
     )
     if not new_ids:
         return report
-    by_txn = {r["txn_id"]: r for r in records}
-    grants = []
-    for batch in chunks(new_ids):
-        for (txn_id,) in session.execute(
-            select(MemberTransaction.txn_id).where(MemberTransaction.id.in_(batch))
-        ).all():
-            record, amount = by_txn[txn_id], points_of[txn_id]
-            if amount <= 0:
-                continue
-            grants.append(
-                {
-                    "member_id": record["member_id"],
-                    "amount": amount,
-                    "reason": f"spend:{record['kind']}",
-                    "idem_key": f"txn:{txn_id}",
-                    "occurred_at": record["occurred_at"],
-                }
+    if len(new_ids) == len(records):
+        fresh = records  # the usual case: every bill is new, no need to ask which
+    else:
+        new_txns: set[str] = set()
+        for batch in chunks(new_ids):
+            new_txns.update(
+                session.execute(
+                    select(MemberTransaction.txn_id).where(MemberTransaction.id.in_(batch))
+                ).scalars()
             )
+        fresh = [r for r in records if r["txn_id"] in new_txns]
+    grants = [
+        {
+            "member_id": record["member_id"],
+            "amount": points_of[record["txn_id"]],
+            "reason": f"spend:{record['kind']}",
+            "idem_key": f"txn:{record['txn_id']}",
+            "occurred_at": record["occurred_at"],
+        }
+        for record in fresh
+        if points_of[record["txn_id"]] > 0
+    ]
     grant_points(session=session, rows=grants, settings=settings)
     touched = sorted({g["member_id"] for g in grants})
     report.points = sum(g["amount"] for g in grants)
