@@ -113,6 +113,10 @@ def expected(route: str, role: str) -> int | None:
     if route == "/campaigns/{code}/live":
         # {code} names an activity, no campaign: those who see campaigns find none.
         return 404 if role in HQ | {"agency", "regional_specialist", "other_specialist"} else 403
+    if route == "/points/budget":
+        return 200 if role in ("campaign_manager", "finance") else 403
+    if route == "/me/points":
+        return 200 if role == "member" else 303
     return None
 
 
