@@ -95,6 +95,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "members-tier-review",
         "members-points-digest",
         "members-points-budget",
+        "members-transaction-feed",
     ):
         start(name, {"now": NOW})
     start("leads-daily-statistics", {"day": "2026-05-31"})
