@@ -259,7 +259,6 @@ class Settings(BaseSettings):
         default_factory=lambda: {"signin": 1, "post": 5, "share": 2, "review": 10}
     )
     online_points_daily_cap: int = Field(20, ge=0)
-    points_digest_hour: int = Field(20, ge=0, le=23)  # the members' daily digest (ours)
     points_yuan_per_point: float = Field(0.01, gt=0)  # the exchange rate (ours)
     points_monthly_budget_yuan: float = Field(200_000.0, ge=0)  # (ours)
     points_budget_warn_share: float = Field(0.8, gt=0, le=1)
