@@ -103,7 +103,7 @@ class TxnRow:
     member_no: str
     kind: str
     amount_yuan: Decimal
-    occurred_at: object  # an aware datetime
+    occurred_at: datetime  # aware
     dealer_code: str | None
 
 
