@@ -64,8 +64,11 @@ class RegistrationInput(BaseModel):
 
 class InteractionInput(BaseModel):
     member_no: str
-    kind: Literal["service", "purchase", "visit", "app"] = Field(
-        description="service 售后到店 / purchase 购车 / visit 到店 / app 线上互动"
+    kind: Literal["service", "purchase", "visit", "app", "signin", "post", "share", "review"] = (
+        Field(
+            description="service 售后到店 / purchase 购车 / visit 到店 / app 线上互动 / "
+            "signin App签到 / post 论坛发帖 / share 分享 / review 服务评价"
+        )
     )
     ref: str = Field(min_length=1, max_length=200, description="来源系统的单号（去重用）")
     occurred_at: AwareDatetime

@@ -252,6 +252,26 @@ class Settings(BaseSettings):
     rewards_max_points: int = Field(100_000, ge=1)
     # Random bytes in a voucher code (10 bytes = 16 base32 characters, ours).
     rewards_code_bytes: int = Field(10, ge=8, le=15)
+    # --- points earned by spending, budget and anomaly (issue 15)
+    # Points per yuan of a dealer-system bill, per kind (1 yuan = 1 point).
+    points_per_yuan: dict[str, float] = Field(
+        default_factory=lambda: {"purchase": 1.0, "service": 1.0, "parts": 1.0}
+    )
+    # Spending points are multiplied by the member's tier (ours).
+    tier_points_multiplier: dict[str, float] = Field(
+        default_factory=lambda: {"ordinary": 1.0, "silver": 1.2, "gold": 1.5}
+    )
+    # Online interactions and service reviews: points per kind and a daily cap (ours).
+    online_points: dict[str, int] = Field(
+        default_factory=lambda: {"signin": 1, "post": 5, "share": 2, "review": 10}
+    )
+    online_points_daily_cap: int = Field(20, ge=0)
+    points_yuan_per_point: float = Field(0.01, gt=0)  # the exchange rate (ours)
+    points_monthly_budget_yuan: float = Field(200_000.0, ge=0)  # (ours)
+    points_budget_warn_share: float = Field(0.8, gt=0, le=1)
+    points_budget_notify: str = "role:campaign_manager"
+    points_anomaly_threshold: int = Field(5_000, ge=1)  # points in one business day (ours)
+    points_anomaly_notify: str = "role:campaign_manager"
 
     @field_validator("points_by_class")
     @classmethod

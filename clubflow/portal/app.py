@@ -25,6 +25,7 @@ from clubflow.portal.routes import (
     materials,
     members,
     planning,
+    points,
     returns,
     revisits,
     rewards,
@@ -52,6 +53,7 @@ ROUTERS = (
     competitors,
     campaigns,
     rewards,
+    points,
 )
 
 

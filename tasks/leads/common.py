@@ -8,7 +8,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from prefect import task
@@ -16,10 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
-from blocks.systems import ExternalSystem
 from domain.calendar import BUSINESS_TZ
-from domain.models_leads import LeadSourceCursor
-from tasks.common import run_logger
 
 
 class LeadsError(ValueError):
@@ -61,16 +57,6 @@ def optional_channels() -> NotificationChannels | None:
         return None
 
 
-def optional_system(name: str, what: str) -> ExternalSystem | None:
-    """The saved ExternalSystem block `name`; None (and one log line) when `what` is not
-    configured, so a deployment without that system simply has nothing to fetch."""
-    try:
-        return ExternalSystem.load(name)
-    except ValueError:
-        run_logger("leads").info("no %r block saved: %s is not configured", name, what)
-        return None
-
-
 # The flows load the channels once and hand them to each step that queues notifications.
 load_lead_channels_task = task(optional_channels, name="load-lead-channels", cache_policy=NO_CACHE)
 
@@ -79,37 +65,6 @@ def export_dir(root: str, day: date) -> Path:
     path = Path(root) / day.isoformat()
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def source_cursor(*, session: Session, name: str) -> str | None:
-    """The last id read from feed `name` (None before its first read)."""
-    row = session.get(LeadSourceCursor, name)
-    return row.cursor if row else None
-
-
-def after_cursor(cursor: str | None) -> dict[str, str] | None:
-    return {"after": cursor} if cursor else None
-
-
-def advance_cursor(
-    *, session: Session, name: str, items: Sequence[dict[str, Any]], now: datetime
-) -> None:
-    """Move feed `name`'s cursor to the highest id read, in the caller's transaction, so the
-    rows and the cursor commit together."""
-    ids = [str(item["id"]) for item in items if item.get("id") is not None]
-    if not ids:
-        return
-    last = max(ids, key=id_order)
-    row = session.get(LeadSourceCursor, name)
-    if row is None:
-        session.add(LeadSourceCursor(name=name, cursor=last, read_at=now))
-    else:
-        row.cursor, row.read_at = last, now
-
-
-def id_order(value: str) -> tuple[int, str]:
-    """Sort key of a source's ids: numeric ids by value ("10" after "9"), others as text."""
-    return (len(value), value) if value.isdigit() else (0, value)
 
 
 def in_values(

@@ -40,14 +40,8 @@ from domain.permissions import Actor
 from domain.privacy import mask_text
 from tasks.audit import actor_of, record_refusal
 from tasks.common import chunks, run_logger
-from tasks.http import fetch_all
-from tasks.leads.common import (
-    LeadsError,
-    advance_cursor,
-    after_cursor,
-    optional_system,
-    source_cursor,
-)
+from tasks.feeds import advance_cursor, fetch_after, optional_system, source_cursor
+from tasks.leads.common import LeadsError
 
 
 class DealRefused(LeadsError):
@@ -365,7 +359,7 @@ def fetch_deal_items(
     *, system: ExternalSystem, cursor: str | None, transport: Any = None
 ) -> list[dict[str, Any]]:
     """Every record the dealer system's paged API has after `cursor`."""
-    return fetch_all(system, "/deals", params=after_cursor(cursor), transport=transport)
+    return fetch_after(system, "/deals", cursor=cursor, transport=transport)
 
 
 def apply_fetched_deals(

@@ -49,16 +49,12 @@ from domain.privacy import mask_text
 from domain.tabular import TableError, content_hash, parse_column_map
 from tasks.audit import record_refusal, retry_unless_refused
 from tasks.common import chunks, data_task, run_logger
-from tasks.http import fetch_all
+from tasks.feeds import advance_cursor, fetch_after, optional_system, source_cursor
 from tasks.leads.assignment import agents_on_duty
 from tasks.leads.common import (
-    advance_cursor,
-    after_cursor,
     export_dir,
     in_values,
-    optional_system,
     paused_gc,
-    source_cursor,
 )
 from tasks.leads.roster import service_hours
 
@@ -472,7 +468,7 @@ def fetch_source_leads(
     *, system: ExternalSystem, cursor: str | None, transport: Any = None
 ) -> list[dict[str, Any]]:
     """Every item the paged source has after `cursor` (its own ids, ascending)."""
-    return fetch_all(system, "/leads", params=after_cursor(cursor), transport=transport)
+    return fetch_after(system, "/leads", cursor=cursor, transport=transport)
 
 
 @paused_gc()

@@ -39,8 +39,7 @@ from domain.models_leads import LeadReject
 from domain.privacy import mask_text
 from domain.tabular import content_hash
 from tasks.common import chunks, run_logger
-from tasks.http import fetch_all
-from tasks.leads.common import advance_cursor, after_cursor, optional_system, source_cursor
+from tasks.feeds import advance_cursor, fetch_after, optional_system, source_cursor
 
 
 @dataclass
@@ -250,7 +249,7 @@ def fetch_outcome_items(
     *, system: ExternalSystem, cursor: str | None, transport: Any = None
 ) -> list[dict[str, Any]]:
     """Every outcome the call centre's paged API has after `cursor`."""
-    return fetch_all(system, "/outcomes", params=after_cursor(cursor), transport=transport)
+    return fetch_after(system, "/outcomes", cursor=cursor, transport=transport)
 
 
 def apply_fetched_outcomes(

@@ -17,6 +17,7 @@ from domain.models import Member, UTCDateTime
 from domain.models_members import MemberInteraction
 from tasks.common import chunks, data_task
 from tasks.members.ledger import recompute_members
+from tasks.members.online_points import grant_online_points
 
 
 @dataclass
@@ -89,7 +90,11 @@ def record_interactions(
         ),
         [{"mid": m, "visits": services[m], "at": at} for m, at in latest.items()],
     )
-    recompute_members(session=session, member_ids=list(services), now=now, settings=settings)
+    # Online interactions and service reviews earn their small points within the daily cap.
+    credited = grant_online_points(session=session, interaction_ids=new_ids, settings=settings)
+    recompute_members(
+        session=session, member_ids=sorted(set(services) | credited), now=now, settings=settings
+    )
     return report
 
 

@@ -94,6 +94,9 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "members-voucher-expiry",
         "members-segmentation",
         "members-tier-review",
+        "members-points-digest",
+        "members-points-budget",
+        "members-transaction-feed",
     ):
         start(name, {"now": NOW})
     start("leads-daily-statistics", {"day": "2026-05-31"})

@@ -16,12 +16,14 @@ from domain.calendar import business_date
 from domain.members import TIER_ZH, RegistrationInput
 from domain.models import Activity, Club, Member, PointsEntry, Registration, Role
 from domain.phones import PhoneError, normalise_phone
+from domain.points_earn import REASON_ZH as POINTS_REASON_ZH
 from domain.privacy import mask_phone, mask_text
 from tasks.members.registration import register_members
 
 router = APIRouter()
 
 REASON_ZH = {
+    **POINTS_REASON_ZH,  # spending and online interactions (docs/points.md)
     "activity": "参加活动",
     "organiser": "组织活动",
     "referral": "推荐会员",

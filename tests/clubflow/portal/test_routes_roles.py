@@ -120,6 +120,10 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in HQ else 403
     if route == "/vouchers/writeoff":
         return 200 if role == "dealer" else 403
+    if route == "/points/budget":
+        return 200 if role in ("campaign_manager", "finance") else 403
+    if route == "/me/points":
+        return 200 if role == "member" else 303
     return None
 
 
