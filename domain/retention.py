@@ -106,3 +106,20 @@ def offer_refusal(
     if len(recent) >= cap:
         return f"{len(recent)} offers within {window_months} months (cap {cap})"
     return None
+
+
+def callback_refusal(actor, *, username: str, assigned_to: str | None) -> str | None:
+    """Only the agent the call-back is assigned to, or a call supervisor, records its calls."""
+    from domain.permissions import role_refusal
+
+    problem = role_refusal(
+        actor,
+        username=username,
+        roles=("call_agent", "call_supervisor"),
+        action="recording a member call-back",
+    )
+    if problem:
+        return problem
+    if actor.role == "call_agent" and actor.username != assigned_to:
+        return f"call-back is assigned to {assigned_to or 'nobody'}, not {actor.username}"
+    return None

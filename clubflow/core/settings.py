@@ -245,6 +245,15 @@ class Settings(BaseSettings):
     evidence_s3_secret_key: SecretStr = SecretStr("")
     evidence_s3_region: str = "us-east-1"
 
+    # --- retention and consent (issue 15)
+    # Lost members' call-backs an agent takes per service day (beside their leads) (ours).
+    retention_callbacks_per_agent_day: int = Field(20, ge=1)
+    # Sleeping members' offers: at most this many per member within this many months (ours).
+    retention_offer_cap: int = Field(3, ge=1)
+    retention_offer_window_months: int = Field(6, ge=1)
+    # The month's offer text (ours; the marketing team changes it each month).
+    retention_offer_text: str = "本月到店保养享工时费八折"
+
     @field_validator("points_by_class")
     @classmethod
     def _all_classes(cls, value: dict[str, int]) -> dict[str, int]:
