@@ -25,6 +25,7 @@ from clubflow.portal.routes import (
     materials,
     members,
     planning,
+    retention,
     returns,
     revisits,
     roster,
@@ -50,6 +51,7 @@ ROUTERS = (
     materials,
     competitors,
     campaigns,
+    retention,
 )
 
 

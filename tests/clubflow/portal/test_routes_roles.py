@@ -113,6 +113,11 @@ def expected(route: str, role: str) -> int | None:
     if route == "/campaigns/{code}/live":
         # {code} names an activity, no campaign: those who see campaigns find none.
         return 404 if role in HQ | {"agency", "regional_specialist", "other_specialist"} else 403
+    # Retention: the call centre's member call-backs; a member's own contact consent.
+    if route == "/callbacks":
+        return 200 if role in ("call_agent", "call_supervisor") else 403
+    if route == "/me/consent":
+        return 200 if role == "member" else 403
     return None
 
 
