@@ -15,6 +15,7 @@ from sqlmodel import Session
 from clubflow.core.db import insert_ignoring_conflicts
 from clubflow.core.settings import Settings
 from domain.calendar import business_date
+from domain.consent import Purpose
 from domain.members import MemberStatus, Segment, recipient, segment_for, sleeping_since, zh_date
 from domain.models import Activity, Club, Member, Region, Registration
 from domain.models_members import MemberInteraction, ReactivationInvitation, SegmentSnapshot
@@ -64,6 +65,7 @@ class InvitationReport:
     invited: list[str] = field(default_factory=list)
     to_activity: int = 0
     generic: int = 0
+    no_consent: int = 0  # sleeping members not invited: no marketing consent
 
 
 def last_interactions(
@@ -302,12 +304,28 @@ def invite_sleeping_members(
                 template="member_reactivation",
                 context=context,
                 idem_key=f"member:{no}:reactivation:{since.isoformat()}",
+                purpose=Purpose.marketing,
             )
         )
+    # Marketing: a member without consent is not invited (and is asked again next week).
+    queued = queue_notifications(session=session, requests=requests, now=now, settings=settings)
+    refused = {r.recipient for r in requests if r.idem_key in queued.refused}
+    if refused:
+        kept = [r.recipient not in refused for r in requests]
+        invitations = [i for i, keep in zip(invitations, kept, strict=True) if keep]
+        report.invited = [no for no, keep in zip(report.invited, kept, strict=True) if keep]
+        report.to_activity -= sum(
+            1 for r, keep in zip(requests, kept, strict=True) if not keep and r.context["activity"]
+        )
+        report.generic -= sum(
+            1
+            for r, keep in zip(requests, kept, strict=True)
+            if not keep and not r.context["activity"]
+        )
+        report.no_consent = len(refused)
     insert_ignoring_conflicts(
         session, ReactivationInvitation, invitations, on=["member_id", "sleeping_since"]
     )
-    queue_notifications(session=session, requests=requests, now=now, settings=settings)
     return report
 
 
@@ -375,7 +393,8 @@ def publish_segments(as_of: date, report: SegmentReport, invitations: Invitation
             f"### Member segments by region, {as_of.isoformat()}\n\n"
             + "\n".join(lines)
             + f"\n\nReactivation invitations sent: {len(invitations.invited)} "
-            f"({invitations.to_activity} to a planned activity, {invitations.generic} generic)."
+            f"({invitations.to_activity} to a planned activity, {invitations.generic} generic); "
+            f"{invitations.no_consent} not invited without marketing consent."
         ),
         description="Active / sleeping / lost members by region",
     )
