@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
 
 from flows.naming import clock, daily_run_name, run_day
 from tasks.outbox import deliver_notifications_task
-from tasks.retention.offers import offer_sleeping_members_task
+from tasks.retention.offers import offer_sleeping_members_task, publish_offers
 
 
 @flow(
@@ -22,15 +21,7 @@ def offer_sleeping_members(now: datetime | None = None) -> dict[str, int]:
     now = clock(now)
     report = offer_sleeping_members_task(as_of=run_day(now), now=now)
     deliver_notifications_task(now)
-    create_markdown_artifact(
-        key="member-offers",
-        markdown=(
-            f"### Sleeping members' offers, {report.month:%Y-%m}\n\n"
-            f"Offered: {len(report.offered)}; capped: {report.capped}; "
-            f"without marketing consent: {report.no_consent}."
-        ),
-        description="Monthly offers to sleeping members",
-    )
+    publish_offers(report)
     return {
         "offered": len(report.offered),
         "capped": report.capped,

@@ -13,6 +13,7 @@ from domain.consent import (
     CONSENT_STAFF_ROLES,
     ContactChannel,
     Purpose,
+    consent_refusal,
     registration_consents,
 )
 from domain.models import Member
@@ -141,8 +142,6 @@ def set_consent(
 
 def consent_table(*, session: Session, member_no: str) -> list[dict]:
     """Every (channel, purpose) of a member with the answer in force (defaults included)."""
-    from domain.consent import consent_refusal
-
     consents = member_consents(session=session, member_nos={member_no})[member_no]
     rows = {
         (r.channel, r.purpose): r

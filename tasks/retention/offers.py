@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -91,6 +93,19 @@ def offer_sleeping_members(
         report.no_consent,
     )
     return report
+
+
+@task(name="publish-member-offers")
+def publish_offers(report: OfferReport) -> None:
+    create_markdown_artifact(
+        key="member-offers",
+        markdown=(
+            f"### Sleeping members' offers, {report.month:%Y-%m}\n\n"
+            f"Offered: {len(report.offered)}; capped: {report.capped}; "
+            f"without marketing consent: {report.no_consent}."
+        ),
+        description="Monthly offers to sleeping members",
+    )
 
 
 offer_sleeping_members_task = data_task(offer_sleeping_members, retries=2, retry_delay_seconds=5)
