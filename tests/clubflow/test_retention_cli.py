@@ -155,3 +155,27 @@ def test_staff_change_a_members_consent_with_who_and_when(world, db_url):
         "refused:",
         "changing a member's consent is for",
     )
+
+
+def test_an_import_reads_the_marketing_consent_column(world, db_url, tmp_path):
+    from tasks.retention.consent import member_consents
+
+    sheet = tmp_path / "members.csv"
+    sheet.write_text(
+        "姓名,手机,俱乐部,营销同意\n赵一,13700000011,C-CH001,是\n钱二,13700000012,C-CH001,\n",
+        encoding="utf-8",
+    )
+    result = _members("import", str(sheet), *AT)
+    assert result.exit_code == 0, result.output
+    assert "2 new" in result.output
+    with session_scope(db_url) as session:
+        numbers = dict(
+            session.execute(
+                select(Member.phone, Member.member_no).where(
+                    Member.phone.in_(["+8613700000011", "+8613700000012"])
+                )
+            ).all()
+        )
+        consents = member_consents(session=session, member_nos=set(numbers.values()))
+    assert consents[numbers["+8613700000011"]][("sms", "marketing")] is True
+    assert consents[numbers["+8613700000012"]][("sms", "marketing")] is False
