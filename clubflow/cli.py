@@ -226,6 +226,7 @@ from clubflow.cli_members import app as members_app  # noqa: E402
 
 app.add_typer(members_app, name="members")
 import clubflow.cli_points  # noqa: E402, F401 - its commands join `clubflow members`
+import clubflow.cli_retention  # noqa: E402, F401 - its commands join `clubflow members`
 from clubflow.cli_activities import app as activity_app  # noqa: E402
 
 app.add_typer(activity_app, name="activity")

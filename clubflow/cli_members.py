@@ -29,7 +29,10 @@ COLUMNS = {
     "dealer_code": ("dealer", "dealer_code", "经销商"),
     "birthday": ("birthday", "生日"),
     "referral_code": ("referral_code", "推荐码"),
+    "marketing_consent": ("marketing_consent", "营销同意"),
 }
+# Yes answers of the marketing consent column; anything else (or empty) is no.
+CONSENT_YES = {"yes", "y", "true", "1", "是", "同意"}
 
 
 def read_registrations(file: Path, column_map: list[str] | None = None) -> tuple[list, list[str]]:
@@ -53,6 +56,9 @@ def read_registrations(file: Path, column_map: list[str] | None = None) -> tuple
                     values["birthday"] = date.fromisoformat(values["birthday"])
                 except ValueError as exc:
                     raise ValueError(f"birthday {values['birthday']!r}: {exc}") from exc
+            if "marketing_consent" in values:
+                answer = (values["marketing_consent"] or "").strip().lower()
+                values["marketing_consent"] = answer in CONSENT_YES
             rows.append(RegistrationInput(**{k: v for k, v in values.items() if v is not None}))
         except ValidationError as exc:
             reason = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())

@@ -13,6 +13,7 @@ from clubflow.core.db import insert_ignoring_conflicts
 from domain.calendar import business_date
 from domain.models import Club, ClubGrade, Dealer, Lead, Member, Person, Region, Role
 from domain.regions import REGIONS
+from tasks.retention.consent import record_registration_consent
 
 # Three dealer cities per region for the demo world.
 CITIES: dict[str, tuple[str, ...]] = {
@@ -217,7 +218,11 @@ def _seed_members(
         }
         for n in range(size.members)
     ]
-    return len(insert_ignoring_conflicts(session, Member, members, on=["member_no"]))
+    ids = insert_ignoring_conflicts(session, Member, members, on=["member_no"])
+    # The demo world's members said yes to marketing at registration (retention offers).
+    for member_id in ids:
+        record_registration_consent(session=session, member_id=member_id, marketing=True, now=now)
+    return len(ids)
 
 
 def _seed_leads(*, session: Session, size: WorldSize, rng: random.Random, now: datetime) -> int:

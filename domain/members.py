@@ -60,6 +60,9 @@ class RegistrationInput(BaseModel):
     )
     birthday: date | None = None
     referral_code: str | None = Field(default=None, description="推荐人的推荐码")
+    # Contact consent asked at registration: service messages are allowed; marketing (offers,
+    # invitations) only with this explicit yes (domain/consent.py).
+    marketing_consent: bool = Field(default=False, description="同意接收营销推广短信和电话")
 
 
 class InteractionInput(BaseModel):

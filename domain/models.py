@@ -557,6 +557,8 @@ class NotificationStatus(StrEnum):
     sending = "sending"
     sent = "sent"
     dead = "dead"
+    # Not sent: the member withdrew consent after it was queued (never sent later).
+    withheld = "withheld"
 
 
 class Notification(SQLModel, table=True):
@@ -586,6 +588,8 @@ class Notification(SQLModel, table=True):
     # Sends repeated after an unknown outcome (a timeout, or a sender that crashed holding the
     # lease): a receiver that cannot deduplicate by key may have seen the message twice.
     resends: int = 0
+    # service / marketing (domain/consent.py): marketing to a member needs their consent.
+    purpose: str = Field(default="service", max_length=16)
 
 
 # ---------------------------------------------------------------- run recovery

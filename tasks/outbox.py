@@ -28,6 +28,7 @@ from blocks.channels import NotificationChannels, UnknownRecipientError
 from clubflow.core.db import insert_ignoring_conflicts, session_scope
 from clubflow.core.settings import Settings, get_settings
 from domain.calendar import BUSINESS_TZ
+from domain.consent import OUTBOX_MEMBER_CHANNEL, Purpose, consent_refusal, purpose_of
 from domain.models import (
     Dealer,
     Member,
@@ -42,6 +43,7 @@ from domain.quiet_hours import release_time
 from domain.regions import REGION_CODES
 from tasks.common import chunks, data_task, run_logger
 from tasks.render import render_message
+from tasks.retention.consent import member_consents
 
 CHANNELS_BLOCK = "default"
 # Roles that exist only as notification recipients (no Person carries them).
@@ -58,6 +60,9 @@ class NotificationRequest(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
     idem_key: str = Field(max_length=200)
     urgent: bool = False
+    # service / marketing: marketing to a member needs their consent (domain/consent.py; the
+    # marketing templates are marketing whatever the request says).
+    purpose: Purpose = Purpose.service
 
 
 class RecipientError(ValueError):
@@ -69,6 +74,8 @@ class QueueResult:
     queued: int = 0
     duplicates: int = 0
     ids: list[int] = field(default_factory=list)
+    # idem_key → why it was not queued (the member's consent); nothing was stored for it.
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +88,8 @@ class DeliveryReport:
     waiting: int = 0
     alerts: int = 0
     errors: list[str] = field(default_factory=list)
+    # Rows not sent because the member withdrew consent after they were queued.
+    withheld: list[int] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- data functions
@@ -139,8 +148,11 @@ def queue_notifications(
     if channels is not None:
         for recipient in sorted(r for r in recipients if not r.startswith("member:")):
             channels.urls_for(recipient)  # raises UnknownRecipientError naming it
+    refused = consent_refusals(session=session, requests=requests)
     rows = []
     for req in requests:
+        if req.idem_key in refused:
+            continue
         title, body = render_message(req.template, req.context)
         rows.append(
             {
@@ -151,6 +163,7 @@ def queue_notifications(
                 "title": title,
                 "body": body,
                 "urgent": req.urgent,
+                "purpose": purpose_of(req.template, req.purpose).value,
                 "status": NotificationStatus.pending,
                 "attempts": 0,
                 "delivered_channels": [],
@@ -164,8 +177,32 @@ def queue_notifications(
                 ),
             }
         )
-    ids = insert_ignoring_conflicts(session, Notification, rows, on=["idem_key"])
-    return QueueResult(queued=len(ids), duplicates=len(rows) - len(ids), ids=ids)
+    ids = insert_ignoring_conflicts(session, Notification, rows, on=["idem_key"]) if rows else []
+    return QueueResult(queued=len(ids), duplicates=len(rows) - len(ids), ids=ids, refused=refused)
+
+
+def consent_refusals(*, session: Session, requests: list[NotificationRequest]) -> dict[str, str]:
+    """idem_key → reason, for each request to a member whose consent does not allow it
+    (marketing without an explicit yes, or any purpose the member opted out of); logged."""
+    to_members = [r for r in requests if r.recipient.startswith("member:")]
+    if not to_members:
+        return {}
+    consents = member_consents(
+        session=session, member_nos={r.recipient.split(":", 1)[1] for r in to_members}
+    )
+    refused = {}
+    for req in to_members:
+        reason = consent_refusal(
+            consents[req.recipient.split(":", 1)[1]],
+            channel=OUTBOX_MEMBER_CHANNEL,
+            purpose=purpose_of(req.template, req.purpose),
+        )
+        if reason:
+            refused[req.idem_key] = f"not queued: {reason}"
+            run_logger("outbox").warning(
+                "refused %s to %s: %s", req.template, mask_text(req.recipient), reason
+            )
+    return refused
 
 
 def queue_checked_notifications(
@@ -201,6 +238,42 @@ def member_phones(*, session: Session, notifications: list[Notification]) -> dic
         )
         phones.update(rows.all())
     return phones
+
+
+def withhold_without_consent(*, session: Session, notifications: list[Notification]) -> list[int]:
+    """Mark `withheld` the due rows to members whose consent no longer allows them (checked
+    right before sending: an opt-out after queueing wins); their ids. A withheld row is final:
+    it is never sent, later or twice."""
+    to_members = [n for n in notifications if n.recipient.startswith("member:")]
+    if not to_members:
+        return []
+    consents = member_consents(
+        session=session, member_nos={n.recipient.split(":", 1)[1] for n in to_members}
+    )
+    withheld = []
+    for n in to_members:
+        reason = consent_refusal(
+            consents[n.recipient.split(":", 1)[1]],
+            channel=OUTBOX_MEMBER_CHANNEL,
+            purpose=n.purpose or Purpose.service,
+        )
+        if reason is None:
+            continue
+        result = session.execute(
+            update(Notification)
+            .where(
+                Notification.id == n.id,
+                Notification.status == NotificationStatus.pending,
+            )
+            .values(status=NotificationStatus.withheld, last_error=f"withheld: {reason}")
+        )
+        if result.rowcount == 1:
+            withheld.append(n.id)
+            run_logger("outbox").warning(
+                "withheld #%s %s to %s: %s", n.id, n.template, mask_text(n.recipient), reason
+            )
+    session.commit()
+    return withheld
 
 
 def outbox_counts(*, session: Session) -> dict[str, int]:
@@ -535,6 +608,8 @@ def deliver_due(
     run = _Run(url=url, now=now, settings=settings, started=started or time_module.monotonic())
     with session_scope(url) as session:
         batch = candidates(session=session, now=now, limit=settings.outbox_batch_size)
+        report.withheld = withhold_without_consent(session=session, notifications=batch)
+        batch = [n for n in batch if n.id not in report.withheld]
         phones = member_phones(session=session, notifications=batch)
     urls: dict[int, list[str]] = {}
     problems: dict[int, str] = {}
@@ -705,7 +780,10 @@ def queue_notifications_task(
             session=session, requests=requests, now=now, settings=settings, channels=channels
         )
     run_logger("outbox").info(
-        "queued %s notifications (%s already queued)", result.queued, result.duplicates
+        "queued %s notifications (%s already queued, %s refused by consent)",
+        result.queued,
+        result.duplicates,
+        len(result.refused),
     )
     return result
 
@@ -731,6 +809,7 @@ def deliver_notifications_task(
         for name in ("claimed", "sent", "retried", "deferred", "dead", "alerts"):
             setattr(total, name, getattr(total, name) + getattr(report, name))
         total.errors += report.errors
+        total.withheld += report.withheld
         total.waiting = report.waiting
         # A full batch may have more behind it; alerts just queued are due now.
         if not report.claimed or (

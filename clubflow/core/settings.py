@@ -272,6 +272,14 @@ class Settings(BaseSettings):
     points_budget_notify: str = "role:campaign_manager"
     points_anomaly_threshold: int = Field(5_000, ge=1)  # points in one business day (ours)
     points_anomaly_notify: str = "role:campaign_manager"
+    # --- retention and consent (issue 15)
+    # Lost members' call-backs an agent takes per service day (beside their leads) (ours).
+    retention_callbacks_per_agent_day: int = Field(20, ge=1)
+    # Sleeping members' offers: at most this many per member within this many months (ours).
+    retention_offer_cap: int = Field(3, ge=1)
+    retention_offer_window_months: int = Field(6, ge=1)
+    # The month's offer text (ours; the marketing team changes it each month).
+    retention_offer_text: str = "本月到店保养享工时费八折"
 
     @field_validator("points_by_class")
     @classmethod

@@ -26,6 +26,7 @@ from clubflow.portal.routes import (
     members,
     planning,
     points,
+    retention,
     returns,
     revisits,
     rewards,
@@ -54,6 +55,7 @@ ROUTERS = (
     campaigns,
     rewards,
     points,
+    retention,
 )
 
 

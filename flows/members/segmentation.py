@@ -1,5 +1,6 @@
 """Weekly: segment members (active / sleeping / lost), report the segments per club and
-region, and invite newly sleeping members to their club's next activity."""
+region (with the churn reasons of call-backs), invite newly sleeping members to their club's
+next activity, and open a call-back for each newly lost member."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tasks.members.segments import (
     segment_members_task,
 )
 from tasks.outbox import deliver_notifications_task
+from tasks.retention.callbacks import open_callbacks_task, publish_callbacks
 
 
 @flow(
@@ -26,10 +28,13 @@ def segment_members(now: datetime | None = None) -> dict[str, int]:
     as_of = run_day(now)
     report = segment_members_task(as_of=as_of, now=now)
     invitations = invite_sleeping_members_task(as_of=as_of, now=now)
+    callbacks = open_callbacks_task(now=now)
     deliver_notifications_task(now)
     publish_segments(as_of, report, invitations)
+    publish_callbacks(callbacks)
     return {
         "changed": report.changed,
         "invited": len(invitations.invited),
         "reactivated": report.reactivated,
+        "callbacks": len(callbacks.opened),
     }

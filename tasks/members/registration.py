@@ -33,6 +33,7 @@ from domain.phones import PhoneError, normalise_phone
 from domain.privacy import mask_phone, mask_text
 from tasks.common import chunks, data_task, run_logger
 from tasks.outbox import NotificationRequest, queue_notifications
+from tasks.retention.consent import record_registration_consent
 
 
 class ActivationError(ValueError):
@@ -146,8 +147,10 @@ def _resolve_rows(
                 "club_id": None,
                 "birthday": None,
                 "referred_by_id": None,
+                "marketing_consent": False,
             },
         )
+        entry["marketing_consent"] = entry["marketing_consent"] or reg.marketing_consent
         for key, value in (
             ("club_id", club_id),
             ("birthday", reg.birthday),
@@ -205,6 +208,13 @@ def register_members(
     reopen = _merge_into_existing(wanted, existing, set(lapsed), result)
     created = _create_members(session, wanted, existing, now)
     result.created = [m.member_no for m in created]
+    for member in created:
+        record_registration_consent(
+            session=session,
+            member_id=member.id,
+            marketing=wanted[member.phone]["marketing_consent"],
+            now=now,
+        )
     requests = _start_activation_rounds(
         session, created + reopen, wanted, reopen, today=today, now=now, settings=settings
     )

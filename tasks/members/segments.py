@@ -15,9 +15,12 @@ from sqlmodel import Session
 from clubflow.core.db import insert_ignoring_conflicts
 from clubflow.core.settings import Settings
 from domain.calendar import business_date
+from domain.consent import Purpose
 from domain.members import MemberStatus, Segment, recipient, segment_for, sleeping_since, zh_date
 from domain.models import Activity, Club, Member, Region, Registration
 from domain.models_members import MemberInteraction, ReactivationInvitation, SegmentSnapshot
+from domain.models_retention import MemberCallback
+from domain.retention import CHURN_LABELS, ChurnReason
 from tasks.common import chunks, data_task
 from tasks.outbox import NotificationRequest, queue_notifications
 
@@ -34,6 +37,9 @@ class ClubSegments:
     counts: dict[str, int] = field(default_factory=dict)
     reactivated: int = 0
     newly_sleeping: int = 0
+    # Lost members called back who came back (counted in `reactivated` too).
+    reactivated_after_callback: int = 0
+    churn: dict[str, int] = field(default_factory=dict)  # churn reason → call-backs
 
 
 @dataclass
@@ -49,6 +55,8 @@ class SegmentReport:
             out[club.region].update(club.counts)
             out[club.region]["newly_sleeping"] += club.newly_sleeping
             out[club.region]["reactivated"] += club.reactivated
+            for reason, n in club.churn.items():
+                out[club.region][f"churn:{reason}"] += n
         return {region: dict(counts) for region, counts in sorted(out.items())}
 
 
@@ -57,6 +65,7 @@ class InvitationReport:
     invited: list[str] = field(default_factory=list)
     to_activity: int = 0
     generic: int = 0
+    no_consent: int = 0  # sleeping members not invited: no marketing consent
 
 
 def last_interactions(
@@ -137,6 +146,7 @@ def segment_members(
         session.execute(update(Member), batch)
 
     reactivated: Counter = Counter()
+    after_callback: Counter = Counter()
     for member_id, day in came_back.items():
         result = session.execute(
             update(ReactivationInvitation)
@@ -149,12 +159,24 @@ def segment_members(
         ).all()
         for (club_id,) in result:
             reactivated[club_id] += 1
+        # A lost member called back who interacts again is reactivated too (once per episode).
+        called_back = session.execute(
+            update(MemberCallback)
+            .where(MemberCallback.member_id == member_id, MemberCallback.reactivated_on.is_(None))
+            .values(reactivated_on=day)
+            .returning(MemberCallback.club_id)
+        ).all()
+        if called_back and not result:
+            reactivated[called_back[0][0]] += 1
+        for (club_id,) in called_back[:1]:
+            after_callback[club_id] += 1
 
+    churn = churn_reasons_by_club(session=session)
     clubs = {c.id: c for c in session.execute(select(Club.id, Club.name, Club.region_code)).all()}
     regions = dict(session.execute(select(Region.code, Region.name_zh)).all())
     report = SegmentReport(as_of=as_of, changed=len(updates), reactivated=sum(reactivated.values()))
     snapshots = []
-    for club_id in sorted(counts, key=lambda c: (c is None, c or 0)):
+    for club_id in sorted(set(counts) | set(churn), key=lambda c: (c is None, c or 0)):
         club = clubs.get(club_id)
         region_code = club.region_code if club else None
         entry = ClubSegments(
@@ -165,6 +187,8 @@ def segment_members(
             counts={s.value: counts[club_id][s] for s in Segment},
             reactivated=reactivated[club_id],
             newly_sleeping=newly_sleeping[club_id],
+            reactivated_after_callback=after_callback[club_id],
+            churn=dict(churn.get(club_id, {})),
         )
         report.clubs.append(entry)
         for segment in Segment:
@@ -184,6 +208,19 @@ def segment_members(
         session, SegmentSnapshot, snapshots, on=["as_of", "club_id", "segment"]
     )
     return report
+
+
+def churn_reasons_by_club(*, session: Session) -> dict[int | None, Counter]:
+    """club id → Counter of the churn reasons (labels, e.g. 价格) recorded on call-backs."""
+    out: dict[int | None, Counter] = defaultdict(Counter)
+    rows = session.execute(
+        select(MemberCallback.club_id, MemberCallback.churn_reason, func.count())
+        .where(MemberCallback.churn_reason.is_not(None))
+        .group_by(MemberCallback.club_id, MemberCallback.churn_reason)
+    ).all()
+    for club_id, reason, n in rows:
+        out[club_id][CHURN_LABELS[ChurnReason(reason)]] += n
+    return out
 
 
 def next_activities(*, session: Session, club_ids: set[int], after: date) -> dict[int, Activity]:
@@ -267,12 +304,28 @@ def invite_sleeping_members(
                 template="member_reactivation",
                 context=context,
                 idem_key=f"member:{no}:reactivation:{since.isoformat()}",
+                purpose=Purpose.marketing,
             )
         )
+    # Marketing: a member without consent is not invited (and is asked again next week).
+    queued = queue_notifications(session=session, requests=requests, now=now, settings=settings)
+    refused = {r.recipient for r in requests if r.idem_key in queued.refused}
+    if refused:
+        kept = [r.recipient not in refused for r in requests]
+        invitations = [i for i, keep in zip(invitations, kept, strict=True) if keep]
+        report.invited = [no for no, keep in zip(report.invited, kept, strict=True) if keep]
+        report.to_activity -= sum(
+            1 for r, keep in zip(requests, kept, strict=True) if not keep and r.context["activity"]
+        )
+        report.generic -= sum(
+            1
+            for r, keep in zip(requests, kept, strict=True)
+            if not keep and not r.context["activity"]
+        )
+        report.no_consent = len(refused)
     insert_ignoring_conflicts(
         session, ReactivationInvitation, invitations, on=["member_id", "sleeping_since"]
     )
-    queue_notifications(session=session, requests=requests, now=now, settings=settings)
     return report
 
 
@@ -303,6 +356,9 @@ def publish_segments(as_of: date, report: SegmentReport, invitations: Invitation
                     "lost": c.counts["lost"],
                     "newly sleeping": c.newly_sleeping,
                     "reactivated": c.reactivated,
+                    "reactivated after call-back": c.reactivated_after_callback,
+                    "churn reasons": ", ".join(f"{k} {v}" for k, v in sorted(c.churn.items()))
+                    or "—",
                 }
                 for c in report.clubs
                 if c.region_code == region_code
@@ -319,13 +375,26 @@ def publish_segments(as_of: date, report: SegmentReport, invitations: Invitation
             f"{counts.get('lost', 0)} | {counts.get('newly_sleeping', 0)} | "
             f"{counts.get('reactivated', 0)} |"
         )
+    reasons = [CHURN_LABELS[r] for r in ChurnReason]
+    lines += [
+        "",
+        "Churn reasons of lost members called back (流失原因):",
+        "",
+        "| region | " + " | ".join(reasons) + " |",
+        "|---|" + "---:|" * len(reasons),
+    ]
+    for region, counts in report.by_region().items():
+        lines.append(
+            f"| {region} | " + " | ".join(str(counts.get(f"churn:{r}", 0)) for r in reasons) + " |"
+        )
     create_markdown_artifact(
         key="member-segments",
         markdown=(
             f"### Member segments by region, {as_of.isoformat()}\n\n"
             + "\n".join(lines)
             + f"\n\nReactivation invitations sent: {len(invitations.invited)} "
-            f"({invitations.to_activity} to a planned activity, {invitations.generic} generic)."
+            f"({invitations.to_activity} to a planned activity, {invitations.generic} generic); "
+            f"{invitations.no_consent} not invited without marketing consent."
         ),
         description="Active / sleeping / lost members by region",
     )

@@ -97,6 +97,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "members-points-digest",
         "members-points-budget",
         "members-transaction-feed",
+        "members-monthly-offers",
     ):
         start(name, {"now": NOW})
     start("leads-daily-statistics", {"day": "2026-05-31"})

@@ -84,6 +84,7 @@ def new_member(
     _may_register(request, session, viewer)
     p = portal(request)
     values = {k: str(form.get(k, "")).strip() for k in ("name", "phone", "birthday")}
+    values["marketing_consent"] = str(form.get("marketing_consent", "")) == "yes"
     errors = _field_errors(values, today=business_date(p.now()))
     if errors:
         audit(
@@ -100,6 +101,7 @@ def new_member(
         name=values["name"],
         phone=values["phone"],
         birthday=date.fromisoformat(values["birthday"]) if values["birthday"] else None,
+        marketing_consent=values["marketing_consent"],
         # At the counter the dealer's code files the member under its club, as the import does.
         **(
             {"dealer_code": viewer.dealer_code}

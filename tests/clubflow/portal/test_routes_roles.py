@@ -124,6 +124,11 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in ("campaign_manager", "finance") else 403
     if route == "/me/points":
         return 200 if role == "member" else 303
+    # Retention: the call centre's member call-backs; a member's own contact consent.
+    if route == "/callbacks":
+        return 200 if role in ("call_agent", "call_supervisor") else 403
+    if route == "/me/consent":
+        return 200 if role == "member" else 403
     return None
 
 

@@ -81,8 +81,9 @@ def test_weekly_segmentation_reports_by_club_and_region_and_invites_once(members
     week = at(2026, 12, 7, 8)
     first = segment_members(now=week)
     again = segment_members(now=week)
-    assert first == {"changed": 3, "invited": 1, "reactivated": 0}
-    assert again == {"changed": 0, "invited": 0, "reactivated": 0}
+    # The lost member (G2) gets one call-back, the week's re-run none.
+    assert first == {"changed": 3, "invited": 1, "reactivated": 0, "callbacks": 1}
+    assert again == {"changed": 0, "invited": 0, "reactivated": 0, "callbacks": 0}
     [invitation] = sink.to("sms/13600000301")
     assert invitation.title == "沈阳卫·沈阳车友会想念您了"
     assert "诚邀您参加「长白山冰雪挑战」，2026年12月19日在长白山相聚" in invitation.body
@@ -93,6 +94,9 @@ def test_weekly_segmentation_reports_by_club_and_region_and_invites_once(members
     [row] = [r for r in table if r["club"] == club.name]
     assert (row["active"], row["sleeping"], row["lost"]) == (1, 1, 1)
     assert "| 沈阳卫 | 1 | 1 | 1 |" in artifacts["member-segments"].data
+    assert "| region | 价格 | 服务 | 距离 | 换车 | 搬迁 | 活动少 | 其他 |" in (
+        artifacts["member-segments"].data
+    )
 
     segment_members(now=week + timedelta(days=7))
     assert len(sink.messages) == 1

@@ -34,6 +34,7 @@ from tasks.members.segments import (
     reactivated_in_month,
     segment_members,
 )
+from tasks.retention.consent import record_registration_consent
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -54,9 +55,13 @@ def member(session, no: str) -> Member:
 
 
 def add_member(session, no: str, phone: str, **values) -> Member:
+    """A member who said yes to marketing at registration (reactivation invitations)."""
     row = Member(member_no=no, name=values.pop("name", f"车主{no}"), phone=phone, **values)
     session.add(row)
     session.flush()
+    record_registration_consent(
+        session=session, member_id=row.id, marketing=True, now=at(2024, 1, 1)
+    )
     return row
 
 
