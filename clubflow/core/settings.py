@@ -245,6 +245,11 @@ class Settings(BaseSettings):
     evidence_s3_secret_key: SecretStr = SecretStr("")
     evidence_s3_region: str = "us-east-1"
 
+    # --- disputes and emergencies (issue 16)
+    dispute_ack_working_days: int = 1  # 受理 within this many working days of filing (ours)
+    dispute_resolve_working_days: int = 20  # settled or in litigation after 受理 (ours)
+    dispute_escalate_after_working_days: int = 2  # overdue by this many more: level 2 (ours)
+
     @field_validator("points_by_class")
     @classmethod
     def _all_classes(cls, value: dict[str, int]) -> dict[str, int]:
