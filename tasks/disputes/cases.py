@@ -136,7 +136,12 @@ def record_mediation(
     )
     session.add(step)
     _audit(
-        session=session, actor=username, action=f"dispute.{kind}", subject=code, now=now, detail=what
+        session=session,
+        actor=username,
+        action=f"dispute.{kind}",
+        subject=code,
+        now=now,
+        detail=what,
     )
     session.flush()
     return step
@@ -182,8 +187,12 @@ def litigate_dispute(
             NotificationRequest(
                 recipient="role:legal",
                 template="dispute_litigation",
-                context={**_context(dispute), "court": court, "case_number": case_number,
-                         "filed_on": str(filed_on)},
+                context={
+                    **_context(dispute),
+                    "court": court,
+                    "case_number": case_number,
+                    "filed_on": str(filed_on),
+                },
                 idem_key=f"dispute:{dispute.id}:litigation",
                 urgent=True,
             )

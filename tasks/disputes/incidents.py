@@ -97,7 +97,9 @@ def report_incident(
     )
     session.add(incident)
     session.flush()
-    session.add(PortalAudit(at=now, actor=username, action="incident.report", subject=incident.code))
+    session.add(
+        PortalAudit(at=now, actor=username, action="incident.report", subject=incident.code)
+    )
     context = {
         "code": incident.code,
         "kind": kind,

@@ -75,7 +75,11 @@ def test_filed_masked_acknowledged_mediated_settled(world, db_url):
             "hq.manager",
         )
         step = session.execute(select(DisputeStep)).scalar_one()
-        assert (step.kind, step.recorded_by, step.what) == ("meeting", "legal.counsel", "双方到店面谈")
+        assert (step.kind, step.recorded_by, step.what) == (
+            "meeting",
+            "legal.counsel",
+            "双方到店面谈",
+        )
         actions = session.execute(select(PortalAudit.action).order_by(PortalAudit.id)).scalars()
         assert list(actions) == [
             "dispute.file",
