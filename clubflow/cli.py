@@ -231,7 +231,8 @@ app.add_typer(activity_app, name="activity")
 from clubflow.cli_outbox import app as outbox_app  # noqa: E402
 
 app.add_typer(outbox_app, name="outbox")
-from clubflow.cli_disputes import app as disputes_app, incidents_app  # noqa: E402
+from clubflow.cli_disputes import app as disputes_app  # noqa: E402
+from clubflow.cli_disputes import incidents_app  # noqa: E402
 
 app.add_typer(disputes_app, name="disputes")
 app.add_typer(incidents_app, name="incidents")

@@ -19,6 +19,7 @@ from clubflow.portal.routes import (
     checkin,
     competitors,
     deals,
+    disputes,
     gates,
     home,
     leads,
@@ -50,6 +51,7 @@ ROUTERS = (
     materials,
     competitors,
     campaigns,
+    disputes,
 )
 
 
