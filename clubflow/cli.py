@@ -236,3 +236,8 @@ app.add_typer(outbox_app, name="outbox")
 from clubflow.cli_rewards import app as rewards_app  # noqa: E402
 
 app.add_typer(rewards_app, name="rewards")
+from clubflow.cli_disputes import app as disputes_app  # noqa: E402
+from clubflow.cli_disputes import incidents_app  # noqa: E402
+
+app.add_typer(disputes_app, name="disputes")
+app.add_typer(incidents_app, name="incidents")

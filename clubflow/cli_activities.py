@@ -81,6 +81,20 @@ def _dry_run_proposal(proposal, now: datetime) -> str:
     return activity.code
 
 
+def _warn_safety(proposal) -> None:
+    """The review will refuse an approval without the safety plan (B/C) or support vehicle."""
+    from domain.safety import safety_problems
+
+    for field, reason in safety_problems(
+        klass=str(proposal.activity_class),
+        theme=proposal.theme,
+        title=proposal.title,
+        safety_plan=proposal.safety_plan,
+        support_vehicle=proposal.support_vehicle,
+    ):
+        console.print(f"[yellow]warning[/yellow] {field}: {reason}", soft_wrap=True)
+
+
 @app.command()
 def propose(
     file: Path = typer.Argument(..., help="The proposal (JSON or YAML): title, class, ..."),
@@ -97,6 +111,7 @@ def propose(
         {"proposal": proposal.model_dump(mode="json"), "now": _run_now(now, moment)},
     )
     console.print(f"activity {code}: lifecycle run {run.id} started")
+    _warn_safety(proposal)
     chain = review_chain(proposal.activity_class, proposal.region)
     if chain:
         step = chain[0]

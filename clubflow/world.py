@@ -133,6 +133,7 @@ def _seed_dealers_and_clubs(*, session: Session, clubs: list[_DemoClub]) -> tupl
 HQ_PEOPLE = [
     {"username": "hq.manager", "name": "周经理", "role": Role.campaign_manager},
     {"username": "hq.manager2", "name": "吴经理", "role": Role.campaign_manager},
+    {"username": "legal.counsel", "name": "郑律师", "role": Role.legal},
     {"username": "agency.lead", "name": "代理公司-林", "role": Role.agency},
     {"username": "it.lead", "name": "IT-郭", "role": Role.it},
     {"username": "finance", "name": "财务-何", "role": Role.finance},

@@ -97,6 +97,11 @@ class ActivityProposal(BaseModel):
         False,
         description="Too late for the warm-up window: ask the reviewer to accept it anyway",
     )
+    safety_plan: str = Field(
+        "",
+        description="Class B/C: safety plan (text or link) for fire, earthquake, storm, power loss",
+    )
+    support_vehicle: str = Field("", description="A crossing: its support vehicle")
 
     @field_validator("title", "region", "proposed_by")
     @classmethod

@@ -127,6 +127,7 @@ class Role(StrEnum):
     call_supervisor = "call_supervisor"
     finance = "finance"
     dealer = "dealer"  # a dealer's staff: signs in to the portal for the dealer's leads
+    legal = "legal"
 
 
 class Person(SQLModel, table=True):
@@ -370,6 +371,10 @@ class Activity(SQLModel, table=True):
     cancelled_reason: str | None = None
     archived_at: datetime | None = ts_field()
     review_round: int = 1  # a proposal sent back and submitted again is reviewed in round 2
+    # Before approval (B/C): one safety plan (text or link) for fire, earthquake, storm and
+    # power loss; a crossing also names its support vehicle (domain/safety.py).
+    safety_plan: str = ""
+    support_vehicle: str = ""
 
 
 class Registration(SQLModel, table=True):

@@ -280,6 +280,10 @@ class Settings(BaseSettings):
     retention_offer_window_months: int = Field(6, ge=1)
     # The month's offer text (ours; the marketing team changes it each month).
     retention_offer_text: str = "本月到店保养享工时费八折"
+    # --- disputes and emergencies (issue 16)
+    dispute_ack_working_days: int = 1  # 受理 within this many working days of filing (ours)
+    dispute_resolve_working_days: int = 20  # settled or in litigation after 受理 (ours)
+    dispute_escalate_after_working_days: int = 2  # overdue by this many more: level 2 (ours)
 
     @field_validator("points_by_class")
     @classmethod

@@ -19,6 +19,7 @@ from clubflow.portal.routes import (
     checkin,
     competitors,
     deals,
+    disputes,
     gates,
     home,
     leads,
@@ -56,6 +57,7 @@ ROUTERS = (
     rewards,
     points,
     retention,
+    disputes,
 )
 
 

@@ -12,6 +12,7 @@ from clubflow.core.settings import get_settings
 from domain import calendar
 from domain.activities import ActivityProposal, review_chain
 from domain.gates import GateSpec
+from domain.safety import approval_refusal
 from flows.activities.naming import proposal_run_name
 from flows.gates import ApprovalInput, current_flow_run_id, wait_for_decision
 from flows.naming import clock
@@ -55,6 +56,22 @@ def review_description(activity: ActivityView, step_title: str) -> str:
     )
 
 
+def safety_check(activity: ActivityView):
+    """An approval without the safety plan (B/C) or a crossing's support vehicle is refused."""
+
+    def check(answer) -> str | None:
+        return approval_refusal(
+            outcome=str(answer.outcome),
+            klass=str(activity.klass),
+            theme=activity.theme,
+            title=activity.title,
+            safety_plan=activity.safety_plan,
+            support_vehicle=activity.support_vehicle,
+        )
+
+    return check
+
+
 @flow(
     name="activity-lifecycle",
     flow_run_name=proposal_run_name("proposal"),
@@ -90,6 +107,7 @@ def activity_lifecycle(proposal: ActivityProposal, now: datetime | None = None) 
             run_label=activity.run_label,
             tags=activity.tags,
             on_open=review_requests(activity, step_key=step.key, settings=settings, now=now),
+            check=safety_check(activity),
             now=now,
         )
         if review.void:

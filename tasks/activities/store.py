@@ -84,6 +84,8 @@ class ActivityView(BaseModel):
     approved_at: datetime | None
     points_issued_at: datetime | None
     cancelled_reason: str | None
+    safety_plan: str = ""
+    support_vehicle: str = ""
 
     @classmethod
     def of(cls, activity: Activity) -> ActivityView:
@@ -208,6 +210,8 @@ def register_proposal(
         "invited_regions": list(proposal.invited_regions),
         "late": proposal.late,
         "proposed_by": proposal.proposed_by,
+        "safety_plan": proposal.safety_plan,
+        "support_vehicle": proposal.support_vehicle,
         "proposal": snapshot,
     }
     if existing is None:

@@ -81,6 +81,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "leads-outcomes",
         "leads-sweep",
         "leads-deal-feed",
+        "disputes-sweep",
         "leads-weekly-revisit",
         "gate-sweep",
         "remind-monthly-plans",

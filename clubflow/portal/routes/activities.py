@@ -62,6 +62,8 @@ FIELD_ZH = {
     "invited_regions": "邀请区域",
     "proposed_by": "提报人",
     "late": "迟报",
+    "safety_plan": "安全预案",
+    "support_vehicle": "保障车辆",
 }
 
 
@@ -227,6 +229,8 @@ def proposal_data(form: dict, viewer: Viewer, region: str) -> dict[str, Any]:
         "invited_regions": [r for r in invited.split(",") if r.strip()],
         "proposed_by": viewer.username,
         "late": form.get("late") in ("on", "true", "1"),
+        "safety_plan": str(form.get("safety_plan", "")).strip(),
+        "support_vehicle": str(form.get("support_vehicle", "")).strip(),
     }
 
 

@@ -129,6 +129,14 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in ("call_agent", "call_supervisor") else 403
     if route == "/me/consent":
         return 200 if role == "member" else 403
+    # Disputes and incidents (docs/disputes.md): who files, who reports.
+    if route == "/disputes/new":
+        return (
+            200 if role in {"campaign_manager", "call_supervisor", "call_agent", "dealer"} else 403
+        )
+    if route == "/incidents/new":
+        reporters = {"campaign_manager", "call_agent", "regional_specialist", "other_specialist"}
+        return 200 if role in reporters | chengdu_club else 403
     return None
 
 

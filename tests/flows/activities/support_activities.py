@@ -29,5 +29,8 @@ def proposal(**overrides) -> dict:
         "budget": [{"item": "场地费", "amount": 1500}],
         "subsidy_requested": 4500,
         "proposed_by": "admin.ch001",
+        # Approval needs them (domain/safety.py); tests of the refusal override them empty.
+        "safety_plan": "https://docs.example/safety/CH001-20261011 (火灾/地震/暴雨/断电)",
+        "support_vehicle": "川A·救援01 保障车",
     }
     return {**values, **overrides}
