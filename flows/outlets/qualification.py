@@ -155,10 +155,15 @@ def _review(view: OutletView, review: str, renewal: int, now: datetime) -> str:
         round_no += 1
 
 
+def _outlet_of(request) -> str:
+    """The run's outlet code, whether the parameter came as JSON or as the model."""
+    return request["outlet"] if isinstance(request, dict) else request.outlet
+
+
 @flow(
     name="outlet-qualification",
     version="1",
-    flow_run_name=lambda: f"outlet {parameter('request')['outlet']}",
+    flow_run_name=lambda: f"outlet {_outlet_of(parameter('request'))}",
     description="A second-tier outlet's qualification, risk and contract reviews (gates).",
     log_prints=False,
 )
