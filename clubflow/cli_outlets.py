@@ -163,8 +163,12 @@ def renew(
     try:
         with session_scope(get_settings().database_url) as session:
             view = renew_document(
-                session=session, code=code, document=document, by=as_user,
-                today=business_date(moment), now=moment,
+                session=session,
+                code=code,
+                document=document,
+                by=as_user,
+                today=business_date(moment),
+                now=moment,
             )
     except Refused as exc:
         fail(f"refused: {exc}")
@@ -173,3 +177,41 @@ def renew(
     _print(view)
     if start:
         console.print(f"outlet {view.code}: renewal run {_start(view.code, view.renewals)}")
+
+
+@app.command("risk")
+def risk(
+    code: str = typer.Argument(..., help="The outlet's code"),
+    score: list[str] = typer.Option(..., "--score", help="ITEM=0-100, e.g. credit=80 (repeat)"),
+    as_user: str = typer.Option(..., "--as", help="Your username (HQ finance)"),
+    comment: str = typer.Option("", "--comment", "-m"),
+    now: str | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Approve the risk assessment with the checklist's scores (a low score is refused)."""
+    from domain.gates import OutcomeError
+    from tasks.gates.decisions import DecisionRefused, GateRunError, decide
+
+    scores: dict[str, float] = {}
+    for value in score:
+        item, sep, number = value.partition("=")
+        try:
+            scores[item.strip()] = float(number)
+        except ValueError:
+            fail(f"--score {value!r}: write ITEM=NUMBER, e.g. credit=80")
+        if not sep:
+            fail(f"--score {value!r}: write ITEM=NUMBER, e.g. credit=80")
+    try:
+        decide(
+            f"outlet:{code}",
+            "risk",
+            decider=as_user,
+            outcome="approve",
+            comment=comment,
+            extra={"scores": scores},
+            now=parse_now(now),
+        )
+    except (DecisionRefused, GateRunError, LookupError, OutcomeError) as exc:
+        fail(str(exc))
+    console.print(
+        f"outlet {code}: risk scores sent ({', '.join(f'{k}={v:g}' for k, v in scores.items())})"
+    )

@@ -91,9 +91,7 @@ def expired(expires_on: date, *, today: date) -> bool:
     return today > expires_on
 
 
-def status_after(
-    passed: set[str], *, any_expired: bool, current: OutletStatus
-) -> OutletStatus:
+def status_after(passed: set[str], *, any_expired: bool, current: OutletStatus) -> OutletStatus:
     """Active only when all three reviews passed and no document expired."""
     if current == OutletStatus.rejected:
         return current

@@ -21,7 +21,5 @@ from tasks.outlets.documents import sweep_outlet_documents_task
 )
 def outlets_documents(now: datetime | None = None) -> dict:
     now = clock(now)
-    result = sweep_outlet_documents_task(
-        today=business_date(now), now=now, settings=get_settings()
-    )
+    result = sweep_outlet_documents_task(today=business_date(now), now=now, settings=get_settings())
     return {"reminded": result.reminded, "suspended": result.suspended}

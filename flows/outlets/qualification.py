@@ -36,7 +36,8 @@ class RiskInput(ApprovalInput):
     """HQ finance's risk checklist: a 0-100 score per item (the items are a setting)."""
 
     scores: dict[str, float] = Field(
-        default_factory=dict, description='Scores 0-100, e.g. {"credit": 80, "finance": 70, "business": 65}'
+        default_factory=dict,
+        description='Scores 0-100, e.g. {"credit": 80, "finance": 70, "business": 65}',
     )
 
 
@@ -136,7 +137,10 @@ def _review(view: OutletView, review: str, renewal: int, now: datetime) -> str:
             queue_notifications_task(
                 [
                     messages.rejected(
-                        view, review=review, key=key, decider=decision.decider,
+                        view,
+                        review=review,
+                        key=key,
+                        decider=decision.decider,
                         reason=decision.comment,
                     )
                 ],
@@ -146,7 +150,11 @@ def _review(view: OutletView, review: str, renewal: int, now: datetime) -> str:
         queue_notifications_task(
             [
                 messages.review_returned(
-                    view, review=review, key=key, round_no=round_no, decider=decision.decider,
+                    view,
+                    review=review,
+                    key=key,
+                    round_no=round_no,
+                    decider=decision.decider,
                     reason=decision.comment,
                 )
             ],

@@ -67,7 +67,10 @@ def sweep_outlet_documents(
             result.suspended.append(outlet.code)
             context = {**base, "today": today.isoformat()}
             key = f"outlet:{outlet.code}:{doc.kind}:{doc.expires_on}:suspended"
-            for recipient in (f"dealer:{dealer.code}", f"role:regional_specialist:{dealer.region_code}"):
+            for recipient in (
+                f"dealer:{dealer.code}",
+                f"role:regional_specialist:{dealer.region_code}",
+            ):
                 requests.append(
                     NotificationRequest(
                         recipient=recipient,

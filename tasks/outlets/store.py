@@ -80,9 +80,9 @@ class OutletView(BaseModel):
 def _view(session: Session, outlet: Outlet) -> OutletView:
     dealer = session.get(Dealer, outlet.dealer_id)
     docs = session.execute(
-        select(OutletDocument).where(OutletDocument.outlet_id == outlet.id).order_by(
-            OutletDocument.kind
-        )
+        select(OutletDocument)
+        .where(OutletDocument.outlet_id == outlet.id)
+        .order_by(OutletDocument.kind)
     ).scalars()
     return OutletView(
         id=outlet.id,
@@ -115,9 +115,7 @@ def _outlet(session: Session, code: str) -> Outlet:
     return outlet
 
 
-def register_outlet(
-    *, session: Session, outlet: OutletIn, by: str, now: datetime
-) -> OutletView:
+def register_outlet(*, session: Session, outlet: OutletIn, by: str, now: datetime) -> OutletView:
     """Register `outlet` under the dealer `by` works for; a second registration of the same
     code by the same dealer returns the stored one unchanged."""
     actor = actor_of(session=session, username=by)
@@ -136,7 +134,9 @@ def register_outlet(
         )
         session.commit()  # the refusal's record outlives the refused change
         raise Refused(reason)
-    existing = session.execute(select(Outlet).where(Outlet.code == outlet.code)).scalar_one_or_none()
+    existing = session.execute(
+        select(Outlet).where(Outlet.code == outlet.code)
+    ).scalar_one_or_none()
     if existing is not None:
         if existing.dealer_id != dealer_id:
             raise OutletError(f"code: outlet {outlet.code!r} belongs to another dealer")
@@ -194,7 +194,12 @@ def _refresh_status(session: Session, outlet: Outlet, *, today: date, now: datet
 
 
 def record_review_passed(
-    *, session: Session, code: str, review: str, today: date, now: datetime,
+    *,
+    session: Session,
+    code: str,
+    review: str,
+    today: date,
+    now: datetime,
     risk_score: float | None = None,
 ) -> OutletView:
     """Mark `review` passed (once) and recompute the outlet's status."""
@@ -228,8 +233,12 @@ def renew_document(
     reason = register_refusal(actor, username=by, dealer_id=outlet.dealer_id)
     if reason is not None:
         record_refusal(
-            session=session, action="outlet.renew", subject=f"outlet:{code}", actor=by,
-            reason=reason, now=now,
+            session=session,
+            action="outlet.renew",
+            subject=f"outlet:{code}",
+            actor=by,
+            reason=reason,
+            now=now,
         )
         session.commit()  # the refusal's record outlives the refused change
         raise Refused(reason)
@@ -238,7 +247,11 @@ def renew_document(
             OutletDocument.outlet_id == outlet.id, OutletDocument.kind == document.kind
         )
     ).scalar_one()
-    row.number, row.link, row.expires_on = document.number.strip(), document.link, document.expires_on
+    row.number, row.link, row.expires_on = (
+        document.number.strip(),
+        document.link,
+        document.expires_on,
+    )
     row.reminded_for = None
     session.add(row)
     # A renewed paper is reviewed again: qualification is no longer passed.

@@ -35,7 +35,9 @@ def test_only_the_parent_dealers_staff_register():
 
 
 def test_risk_score_is_weighted_and_needs_every_item():
-    passed = risk_result({"credit": 80, "finance": 70, "business": 65}, weights=WEIGHTS, pass_mark=60)
+    passed = risk_result(
+        {"credit": 80, "finance": 70, "business": 65}, weights=WEIGHTS, pass_mark=60
+    )
     assert (passed.score, passed.passed, passed.problem) == (72.8, True, None)
     low = risk_result({"credit": 40, "finance": 50, "business": 50}, weights=WEIGHTS, pass_mark=60)
     assert (low.score, low.passed) == (46.0, False)

@@ -13,7 +13,7 @@ from gate_runner import GateRunner
 from sqlalchemy import select
 
 from clubflow.core.db import session_scope
-from domain.models import Decision, Dealer, Gate, Lead, LeadStatus
+from domain.models import Dealer, Decision, Gate, Lead, LeadStatus
 from domain.models_outlets import Outlet
 from flows.notifications import deliver_notifications
 from tasks.gates.decisions import DecisionRefused, decide
@@ -39,7 +39,9 @@ def runner(_outlet_runner, channels) -> GateRunner:
 
 def _register(db_url) -> str:
     documents = [
-        DocumentIn(kind=k, number=n, link=f"https://files.example/{k}.pdf", expires_on=date(2028, 6, 30))
+        DocumentIn(
+            kind=k, number=n, link=f"https://files.example/{k}.pdf", expires_on=date(2028, 6, 30)
+        )
         for k, n in (
             ("business_licence", "91110105MA01ABCD2X"),
             ("tax_registration", "110105123456789"),
@@ -112,9 +114,11 @@ def test_three_reviews_make_the_outlet_active_and_its_city_leads_go_to_the_paren
     with session_scope(db_url) as session:
         outlet = session.execute(select(Outlet).where(Outlet.code == CODE)).scalar_one()
         gates = session.execute(select(Gate.key, Gate.round, Gate.outcome).order_by(Gate.id)).all()
-        refused = session.execute(
-            select(Decision.refusal_reason).where(Decision.accepted.is_(False))
-        ).scalars().all()
+        refused = (
+            session.execute(select(Decision.refusal_reason).where(Decision.accepted.is_(False)))
+            .scalars()
+            .all()
+        )
         assert (outlet.status, sorted(outlet.passed), outlet.risk_score) == (
             "active",
             ["contract", "qualification", "risk"],

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
-from domain.models_audit import Refusal
 from domain.models import Notification
+from domain.models_audit import Refusal
 from tasks.audit import Refused
 from tasks.outlets.documents import sweep_outlet_documents
 from tasks.outlets.store import (
@@ -36,7 +36,9 @@ def _outlet(expires: date) -> OutletIn:
         cities=["廊坊"],
         contact_phone="13912345678",
         documents=[
-            DocumentIn(kind=k, number=f"NO{i}12345678", expires_on=expires if i == 0 else date(2030, 1, 1))
+            DocumentIn(
+                kind=k, number=f"NO{i}12345678", expires_on=expires if i == 0 else date(2030, 1, 1)
+            )
             for i, k in enumerate(KINDS)
         ],
     )
@@ -81,14 +83,24 @@ def test_a_document_is_reminded_once_then_suspends_the_outlet(db_url, world):
         view = renew_document(
             session=session,
             code="O-BE001-01",
-            document=DocumentIn(kind="business_licence", number="NEW87654321", expires_on=date(2032, 6, 30)),
+            document=DocumentIn(
+                kind="business_licence", number="NEW87654321", expires_on=date(2032, 6, 30)
+            ),
             by="dealer.be001",
             today=date(2027, 7, 2),
             now=NOW,
         )
-        assert (view.status, view.renewals, "qualification" in view.passed) == ("suspended", 1, False)
+        assert (view.status, view.renewals, "qualification" in view.passed) == (
+            "suspended",
+            1,
+            False,
+        )
         view = record_review_passed(
-            session=session, code="O-BE001-01", review="qualification", today=date(2027, 7, 3), now=NOW
+            session=session,
+            code="O-BE001-01",
+            review="qualification",
+            today=date(2027, 7, 3),
+            now=NOW,
         )
     assert view.status == "active"
 
@@ -96,7 +108,9 @@ def test_a_document_is_reminded_once_then_suspends_the_outlet(db_url, world):
 def test_another_dealers_staff_may_not_register_and_the_refusal_stays(db_url, world):
     with pytest.raises(Refused, match="registering an outlet is for dealer staff"):
         with session_scope(db_url) as session:
-            register_outlet(session=session, outlet=_outlet(date(2030, 1, 1)), by="finance", now=NOW)
+            register_outlet(
+                session=session, outlet=_outlet(date(2030, 1, 1)), by="finance", now=NOW
+            )
     with session_scope(db_url) as session:
         [refusal] = session.execute(select(Refusal)).scalars().all()
     assert (refusal.action, refusal.subject, refusal.actor) == (
