@@ -241,3 +241,6 @@ from clubflow.cli_disputes import incidents_app  # noqa: E402
 
 app.add_typer(disputes_app, name="disputes")
 app.add_typer(incidents_app, name="incidents")
+from clubflow.cli_outlets import app as outlets_app  # noqa: E402
+
+app.add_typer(outlets_app, name="outlets")

@@ -137,6 +137,7 @@ HQ_PEOPLE = [
     {"username": "agency.lead", "name": "代理公司-林", "role": Role.agency},
     {"username": "it.lead", "name": "IT-郭", "role": Role.it},
     {"username": "finance", "name": "财务-何", "role": Role.finance},
+    {"username": "legal", "name": "法务-钱", "role": Role.legal},
     {"username": "call.supervisor", "name": "客服主管-高", "role": Role.call_supervisor},
 ]
 CALL_AGENTS = 6

@@ -127,7 +127,7 @@ class Role(StrEnum):
     call_supervisor = "call_supervisor"
     finance = "finance"
     dealer = "dealer"  # a dealer's staff: signs in to the portal for the dealer's leads
-    legal = "legal"
+    legal = "legal"  # HQ legal: approves the contract clauses of second-tier outlets
 
 
 class Person(SQLModel, table=True):
@@ -523,6 +523,8 @@ class Lead(SQLModel, table=True):
     appointment_at: datetime | None = ts_field()
     dealer_id: int | None = Field(default=None, foreign_key="dealer.id")
     handed_off_at: datetime | None = ts_field()
+    # The second-tier outlet covering the lead's city, named to its parent dealer (issue 16).
+    outlet_code: str | None = None
     handoff_due_on: date | None = None
     accepted_at: datetime | None = ts_field()
     closed_at: datetime | None = ts_field()

@@ -284,6 +284,17 @@ class Settings(BaseSettings):
     dispute_ack_working_days: int = 1  # 受理 within this many working days of filing (ours)
     dispute_resolve_working_days: int = 20  # settled or in litigation after 受理 (ours)
     dispute_escalate_after_working_days: int = 2  # overdue by this many more: level 2 (ours)
+    # --- second-tier outlets (issue 16)
+    # A document's expiry reminder goes this many days before it expires.
+    outlet_document_reminder_days: int = Field(30, ge=1)
+    # Working days each outlet review (qualification, risk, contract) may take.
+    outlet_review_working_days: int = Field(5, ge=1)
+    # The risk checklist: item → weight (the weights sum to 1); each item scored 0-100.
+    outlet_risk_weights: dict[str, float] = Field(
+        default_factory=lambda: {"credit": 0.4, "finance": 0.35, "business": 0.25}
+    )
+    # The weighted score an outlet needs to pass the risk assessment.
+    outlet_risk_pass_mark: float = Field(60, ge=0, le=100)
 
     @field_validator("points_by_class")
     @classmethod

@@ -21,10 +21,12 @@ from domain.calendar import BUSINESS_TZ
 from domain.leads_plan import handoff_deadline, next_dealer
 from domain.models import Dealer, Lead, LeadStatus
 from domain.models_leads import DealerRotation, LeadHandoff
+from domain.outlets import OutletCover, outlet_for_city
 from domain.privacy import mask_phone, mask_text
 from tasks.common import data_task, run_logger
 from tasks.leads.common import LeadsError
 from tasks.outbox import NotificationRequest, queue_notifications
+from tasks.outlets.store import active_covers
 
 
 @dataclass
@@ -61,12 +63,18 @@ def _give(
     now: datetime,
     settings: Settings,
     result: HandoffResult,
+    outlet: OutletCover | None = None,
 ) -> NotificationRequest:
     """Create the lead's next hand-off round and the message announcing it."""
     cursor = rotation.get(lead.city)
-    code = next_dealer(
-        list(dealers), last=cursor.last_dealer_code if cursor else None, exclude=tried
-    )
+    if outlet is not None:
+        # The city is an active outlet's: its parent dealer gets the lead, outlet named, and
+        # forwards it (the city's round robin is not moved).
+        code = outlet.dealer_code
+    else:
+        code = next_dealer(
+            list(dealers), last=cursor.last_dealer_code if cursor else None, exclude=tried
+        )
     context = {
         "lead_id": lead.id,
         "name": lead.name or "—",
@@ -75,6 +83,7 @@ def _give(
         "city": lead.city,
         "source": lead.source,
         "round": round_no,
+        "outlet": f"{outlet.name}（{outlet.code}）" if outlet else "",
         # The signed deep link to the lead's page: the dealer accepts or returns it there.
         "link": portal_link(f"/leads/{lead.id}", settings=settings, now=now),
     }
@@ -82,10 +91,12 @@ def _give(
         dealer = dealers[code]
         due_at = handoff_deadline(now, working_days=settings.handoff_accept_working_days)
         recipient = f"dealer:{code}"
-        if cursor is None:
-            cursor = rotation[lead.city] = DealerRotation(city=lead.city)
-            session.add(cursor)
-        cursor.last_dealer_code = code
+        if outlet is None:
+            if cursor is None:
+                cursor = rotation[lead.city] = DealerRotation(city=lead.city)
+                session.add(cursor)
+            cursor.last_dealer_code = code
+        lead.outlet_code = outlet.code if outlet else None
         handoff = LeadHandoff(
             lead_id=lead.id,
             round=round_no,
@@ -152,20 +163,32 @@ def hand_off_valid_leads(
     cities = {lead.city for lead in leads}
     dealers = _dealers_by_city(session, cities)
     rotation = _rotation(session, cities)
-    requests = [
-        _give(
-            session=session,
-            lead=lead,
-            round_no=1,
-            dealers=dealers.get(lead.city, {}),
-            rotation=rotation,
-            tried=set(),
-            now=now,
-            settings=settings,
-            result=result,
+    covers = active_covers(session=session, cities=cities)
+    parents = {
+        d.code: d
+        for d in session.execute(
+            select(Dealer).where(Dealer.code.in_({c.dealer_code for c in covers}))
+        ).scalars()
+    }
+    requests = []
+    for lead in leads:
+        outlet = outlet_for_city(lead.city, covers)
+        requests.append(
+            _give(
+                session=session,
+                lead=lead,
+                round_no=1,
+                dealers={outlet.dealer_code: parents[outlet.dealer_code]}
+                if outlet
+                else dealers.get(lead.city, {}),
+                rotation=rotation,
+                tried=set(),
+                now=now,
+                settings=settings,
+                result=result,
+                outlet=outlet,
+            )
         )
-        for lead in leads
-    ]
     result.handed = len(leads)
     session.flush()
     queue_notifications(

@@ -74,6 +74,22 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "activity-lifecycle", known_lifecycles, until_settled=False
     ).id
 
+    # A dealer registers a second-tier outlet: its qualification run waits at the first review.
+    known_outlets = {r.id for r in stack.runs_of("outlet-qualification")}
+    docs = [
+        f"{kind}:NO{i}20260001:2030-12-31"
+        for i, kind in enumerate(("business_licence", "tax_registration", "organisation_code"))
+    ]
+    registered = stack.cli(
+        "outlets", "register", "--code", "O-BE001-SYS", "--name", "系统测试二网",
+        "--city", "廊坊", *[a for d in docs for a in ("--doc", d)],
+        "--as", "dealer.be001", "--now", NOW,
+    )  # fmt: skip
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+    started["outlet-qualification"] = stack.wait_for_run_of(
+        "outlet-qualification", known_outlets, until_settled=False
+    ).id
+
     # -- 1. everything that needs nothing before it, at once (the serve process runs them)
     for name in (
         "deliver-notifications",
@@ -99,6 +115,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "members-points-budget",
         "members-transaction-feed",
         "members-monthly-offers",
+        "outlets-documents",
     ):
         start(name, {"now": NOW})
     start("leads-daily-statistics", {"day": "2026-05-31"})
@@ -134,7 +151,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         zip(started, stack.wait(list(started.values()), timeout=BATCH_TIMEOUT), strict=True)
     )
     states = {name: run.state_name for name, run in runs.items()}
-    suspended = {"campaign-pipeline", "activity-lifecycle", "plan-quarter"}
+    suspended = {"campaign-pipeline", "activity-lifecycle", "plan-quarter", "outlet-qualification"}
     assert {n: s for n, s in states.items() if n not in suspended} == {
         n: "Completed" for n in states if n not in suspended
     }

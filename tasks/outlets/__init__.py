@@ -1,0 +1,1 @@
+"""Second-tier outlets: registration, the three reviews, document expiry."""
