@@ -370,6 +370,8 @@ class Activity(SQLModel, table=True):
     cancelled_reason: str | None = None
     archived_at: datetime | None = ts_field()
     review_round: int = 1  # a proposal sent back and submitted again is reviewed in round 2
+    # Tier-only activity: the tiers allowed to register (empty: every member).
+    tiers: list[str] = json_field(list)
 
 
 class Registration(SQLModel, table=True):

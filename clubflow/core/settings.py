@@ -245,6 +245,19 @@ class Settings(BaseSettings):
     evidence_s3_secret_key: SecretStr = SecretStr("")
     evidence_s3_region: str = "us-east-1"
 
+    # --- tiers (issue 15)
+    # Purchases within a year (365 days up to the day) that reach silver / gold, in yuan.
+    silver_purchase_yuan: float = 50_000
+    gold_purchase_yuan: float = 150_000
+    tier_points_multiplier: dict[str, float] = {"ordinary": 1.0, "silver": 1.2, "gold": 1.5}
+    # Birthday-month points per tier, granted once a year, and the reminder lead (days).
+    birthday_points_by_tier: dict[str, int] = {"ordinary": 0, "silver": 200, "gold": 500}
+    birthday_reminder_days: int = 7
+    # Points renewal: which tiers may renew, by how many months, how soon before expiry.
+    points_renewal_tiers: list[str] = ["silver", "gold"]
+    points_renewal_months: int = 6
+    points_renewal_window_days: int = 60
+
     @field_validator("points_by_class")
     @classmethod
     def _all_classes(cls, value: dict[str, int]) -> dict[str, int]:
