@@ -97,6 +97,17 @@ class ActivityProposal(BaseModel):
         False,
         description="Too late for the warm-up window: ask the reviewer to accept it anyway",
     )
+    tiers: list[str] = Field(
+        default_factory=list,
+        description="Tier-only activity: the tiers allowed to register (empty: every member)",
+    )
+
+    @field_validator("tiers")
+    @classmethod
+    def _known_tiers(cls, value: list[str]) -> list[str]:
+        from domain.tiers import parse_tiers  # domain.tiers imports the permissions rules
+
+        return parse_tiers(value)
 
     @field_validator("title", "region", "proposed_by")
     @classmethod
