@@ -22,10 +22,10 @@ from domain.permissions import club_refusal
 from domain.phones import phone_key
 from domain.privacy import mask_phone
 from domain.tabular import TableError, parse_column_map, read_table
+from domain.tiers import tier_refusal
 from tasks.activities.refusals import RETRY, ActivityError, CheckinError
 from tasks.activities.store import get_activity
 from tasks.audit import actor_of, club_owners, record_refusal
-from domain.tiers import tier_refusal
 from tasks.common import data_task, run_logger
 
 OPEN_FOR_CHECKIN = ("approved", "announced")
