@@ -74,3 +74,29 @@ def set_cmd(
     except TierError as exc:
         _refused("members.privileges.set", f"privilege:{tier}:{code}", as_user, exc, moment)
     console.print(f"{tier} {code}: {value} (set by {as_user})")
+
+
+def renew_points_cmd(
+    member_no: str = typer.Argument(..., help="The member number, e.g. M000001"),
+    as_user: str = typer.Option(..., "--as", help="HQ's username, or member:<MEMBER_NO>"),
+    now: str | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Renew the member's points expiring soon (tiers and months by policy; once a grant)."""
+    from domain.tiers import TierError
+    from tasks.members.renewal import renew_points
+
+    moment = parse_now(now)
+    settings = get_settings()
+    try:
+        with session_scope(settings.database_url) as session:
+            report = renew_points(
+                session=session, member_no=member_no, by=as_user, now=moment, settings=settings
+            )
+    except TierError as exc:
+        _refused("members.renew-points", f"member:{member_no}", as_user, exc, moment)
+    if not report.renewed:
+        console.print(f"{member_no}: no points to renew")
+    for r in report.renewed:
+        console.print(
+            f"{member_no}: {r.amount} points expiring {r.expires_on} now expire {r.new_expires_on}"
+        )

@@ -8,10 +8,13 @@ shown read-only beside the others.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from domain.members import TIER_ZH
 from domain.models import MemberTier, Role
 from domain.permissions import Actor, role_refusal
+from domain.points import GrantLeft
 
 TIERS: tuple[str, ...] = tuple(t.value for t in MemberTier)
 MULTIPLIER_CODE = "points_multiplier"
@@ -69,3 +72,63 @@ def privilege_refusal(actor: Actor | None, *, username: str) -> str | None:
     return role_refusal(
         actor, username=username, roles=PRIVILEGE_ROLES, action="editing tier privileges"
     )
+
+
+# ---------------------------------------------------------------- points renewal
+
+RENEWAL_REASON = "points renewal of #"
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """What is left of grant `entry_id` moves to a new grant expiring `new_expires_on`."""
+
+    entry_id: int
+    amount: int
+    expires_on: date
+    new_expires_on: date
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def renewal_refusal(
+    tier: MemberTier | str, allowed_tiers: Iterable[str], *, actor_is_hq: bool, is_member: bool
+) -> str | None:
+    """The member themselves or HQ may renew, and only for a tier the policy allows."""
+    if not (actor_is_hq or is_member):
+        return "renewing points is for the member or HQ (campaign_manager)"
+    tier = MemberTier(tier)
+    allowed = list(allowed_tiers)
+    if tier.value not in allowed:
+        names = "、".join(TIER_ZH[MemberTier(t)] for t in allowed) or "no tier"
+        return f"the member is {TIER_ZH[tier]}({tier.value}); points renewal is for {names}"
+    return None
+
+
+def renewals(
+    left: Iterable[GrantLeft],
+    *,
+    today: date,
+    window_days: int,
+    months: int,
+    renewable: set[int],
+) -> list[Renewal]:
+    """Grants expiring after today and within `window_days` that are still renewable (a grant
+    renews once: a renewal's own grant is not in `renewable`)."""
+    last = today + timedelta(days=window_days)
+    return [
+        Renewal(g.entry_id, g.left, g.expires_on, add_months(g.expires_on, months))
+        for g in left
+        if g.left > 0 and today < g.expires_on <= last and g.entry_id in renewable
+    ]
