@@ -29,6 +29,7 @@ from clubflow.portal.routes import (
     revisits,
     roster,
     signin,
+    tiers,
 )
 from clubflow.portal.web import BadForm, Forbidden, NeedSignIn, Portal, render
 
@@ -50,6 +51,7 @@ ROUTERS = (
     materials,
     competitors,
     campaigns,
+    tiers,
 )
 
 
