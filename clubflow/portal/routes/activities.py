@@ -62,6 +62,7 @@ FIELD_ZH = {
     "invited_regions": "邀请区域",
     "proposed_by": "提报人",
     "late": "迟报",
+    "tiers": "限定等级",
 }
 
 
@@ -227,6 +228,8 @@ def proposal_data(form: dict, viewer: Viewer, region: str) -> dict[str, Any]:
         "invited_regions": [r for r in invited.split(",") if r.strip()],
         "proposed_by": viewer.username,
         "late": form.get("late") in ("on", "true", "1"),
+        # Tier-only activity: the ticked tiers (none ticked: every member may register).
+        "tiers": [t for t in ("ordinary", "silver", "gold") if form.get(f"tier-{t}") == "on"],
     }
 
 
