@@ -227,6 +227,10 @@ from clubflow.cli_members import app as members_app  # noqa: E402
 app.add_typer(members_app, name="members")
 import clubflow.cli_points  # noqa: E402, F401 - its commands join `clubflow members`
 import clubflow.cli_retention  # noqa: E402, F401 - its commands join `clubflow members`
+from clubflow.cli_tiers import privileges_app, renew_points_cmd  # noqa: E402
+
+members_app.add_typer(privileges_app, name="privileges")
+members_app.command("renew-points")(renew_points_cmd)
 from clubflow.cli_activities import app as activity_app  # noqa: E402
 
 app.add_typer(activity_app, name="activity")

@@ -99,11 +99,17 @@ def _warn_safety(proposal) -> None:
 def propose(
     file: Path = typer.Argument(..., help="The proposal (JSON or YAML): title, class, ..."),
     now: str = typer.Option("", help=NOW_HELP),
+    tiers: str = typer.Option(
+        "", "--tiers", help="Tier-only: allowed tiers, e.g. silver,gold (default: every member)"
+    ),
 ) -> None:
     """Propose an activity; B and C wait for their reviewers, D and E are registered."""
     from domain.activities import ActivityProposal, review_chain
 
-    proposal = _model(ActivityProposal, _read_data(file), file)
+    data = _read_data(file)
+    if tiers and isinstance(data, dict):
+        data = {**data, "tiers": tiers.split(",")}
+    proposal = _model(ActivityProposal, data, file)
     moment = parse_now(now)
     code = _dry_run_proposal(proposal, moment)
     run = _start_deployment(
@@ -141,11 +147,14 @@ def register(
     # Refused here (unknown member, registration closed), before a run could fail on it.
     from clubflow.core.db import get_engine
     from clubflow.core.settings import get_settings
-    from tasks.activities.checkin import register_members
+    from tasks.activities.checkin import TierRefusedError, register_members
 
     with Session(get_engine(get_settings().database_url)) as session:
         try:
             register_members(session=session, code=code, member_nos=members, now=moment)
+        except TierRefusedError as exc:
+            session.rollback()
+            _record_tier_refusal(code, user, exc, moment)
         except (CheckinError, ActivityError, LookupError) as exc:
             fail(str(exc))
         finally:
@@ -290,6 +299,24 @@ def _authorize(action: str, code: str, user: str, rule, now: datetime) -> None:
         )
     if reason is not None:
         fail(f"{subject}: {action.split('.')[-1]} refused: {reason}")
+
+
+def _record_tier_refusal(code: str, user: str, exc: Exception, now: datetime) -> None:
+    """A member of another tier is refused: recorded and committed, then one line."""
+    from clubflow.core.db import session_scope
+    from clubflow.core.settings import get_settings
+    from tasks.audit import record_refusal
+
+    with session_scope(get_settings().database_url) as session:
+        record_refusal(
+            session=session,
+            action="activity.register",
+            subject=f"activity:{code}",
+            actor=user,
+            reason=str(exc),
+            now=now,
+        )
+    fail(str(exc))
 
 
 def _parse_line(value: str) -> dict[str, Any]:

@@ -102,6 +102,17 @@ class ActivityProposal(BaseModel):
         description="Class B/C: safety plan (text or link) for fire, earthquake, storm, power loss",
     )
     support_vehicle: str = Field("", description="A crossing: its support vehicle")
+    tiers: list[str] = Field(
+        default_factory=list,
+        description="Tier-only activity: the tiers allowed to register (empty: every member)",
+    )
+
+    @field_validator("tiers")
+    @classmethod
+    def _known_tiers(cls, value: list[str]) -> list[str]:
+        from domain.tiers import parse_tiers  # domain.tiers imports the permissions rules
+
+        return parse_tiers(value)
 
     @field_validator("title", "region", "proposed_by")
     @classmethod

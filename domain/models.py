@@ -375,6 +375,8 @@ class Activity(SQLModel, table=True):
     # power loss; a crossing also names its support vehicle (domain/safety.py).
     safety_plan: str = ""
     support_vehicle: str = ""
+    # Tier-only activity: the tiers allowed to register (empty: every member).
+    tiers: list[str] = json_field(list)
 
 
 class Registration(SQLModel, table=True):

@@ -72,15 +72,58 @@ class TierPolicy:
     silver_points: int
     silver_services: int
     gold_points: int
+    # Purchases within a year (yuan); 0 turns the purchase route off.
+    silver_purchase_yuan: float = 0
+    gold_purchase_yuan: float = 0
 
 
-def earned_tier(points: int, services: int, policy: TierPolicy) -> MemberTier:
-    """The tier the numbers earn today: gold by points, silver by points or service visits."""
-    if points >= policy.gold_points:
+def _reached(value: float, threshold: float) -> bool:
+    return threshold > 0 and value >= threshold
+
+
+def earned_tier(
+    points: int, services: int, policy: TierPolicy, purchases_yuan: float = 0
+) -> MemberTier:
+    """The tier the numbers earn today: gold by points or a year's purchases, silver by
+    points, service visits or a year's purchases."""
+    if points >= policy.gold_points or _reached(purchases_yuan, policy.gold_purchase_yuan):
         return MemberTier.gold
-    if points >= policy.silver_points or services >= policy.silver_services:
+    if (
+        points >= policy.silver_points
+        or services >= policy.silver_services
+        or _reached(purchases_yuan, policy.silver_purchase_yuan)
+    ):
         return MemberTier.silver
     return MemberTier.ordinary
+
+
+def tier_order(tier: MemberTier | str) -> int:
+    return _TIER_ORDER[MemberTier(tier)]
+
+
+def next_tier_missing(
+    points: int,
+    services: int,
+    purchases_yuan: float,
+    current: MemberTier | str,
+    policy: TierPolicy,
+) -> tuple[MemberTier, dict[str, float]] | None:
+    """The next tier above `current` and what is missing on each route to it (None at gold)."""
+    current = MemberTier(current)
+    if current == MemberTier.gold:
+        return None
+    if current == MemberTier.ordinary:
+        missing = {
+            "points": max(policy.silver_points - points, 0),
+            "services": max(policy.silver_services - services, 0),
+            "purchases_yuan": max(policy.silver_purchase_yuan - purchases_yuan, 0),
+        }
+        return MemberTier.silver, missing
+    missing = {
+        "points": max(policy.gold_points - points, 0),
+        "purchases_yuan": max(policy.gold_purchase_yuan - purchases_yuan, 0),
+    }
+    return MemberTier.gold, missing
 
 
 def tier_for(
@@ -90,10 +133,11 @@ def tier_for(
     policy: TierPolicy,
     *,
     review: bool = False,
+    purchases_yuan: float = 0,
 ) -> MemberTier:
     """The member's tier after a ledger change: it only rises, except at the yearly review,
     where it is set to what the numbers earn (so it may fall)."""
-    earned = earned_tier(points, services, policy)
+    earned = earned_tier(points, services, policy, purchases_yuan)
     if review:
         return earned
     current = MemberTier(current)

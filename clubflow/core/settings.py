@@ -295,6 +295,17 @@ class Settings(BaseSettings):
     )
     # The weighted score an outlet needs to pass the risk assessment.
     outlet_risk_pass_mark: float = Field(60, ge=0, le=100)
+    # --- tiers (issue 15)
+    # Purchases within a year (365 days up to the day) that reach silver / gold, in yuan.
+    silver_purchase_yuan: float = 50_000
+    gold_purchase_yuan: float = 150_000
+    # Birthday-month points per tier, granted once a year, and the reminder lead (days).
+    birthday_points_by_tier: dict[str, int] = {"ordinary": 0, "silver": 200, "gold": 500}
+    birthday_reminder_days: int = 7
+    # Points renewal: which tiers may renew, by how many months, how soon before expiry.
+    points_renewal_tiers: list[str] = ["silver", "gold"]
+    points_renewal_months: int = 6
+    points_renewal_window_days: int = 60
 
     @field_validator("points_by_class")
     @classmethod

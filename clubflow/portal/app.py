@@ -33,6 +33,7 @@ from clubflow.portal.routes import (
     rewards,
     roster,
     signin,
+    tiers,
 )
 from clubflow.portal.web import BadForm, Forbidden, NeedSignIn, Portal, render
 
@@ -58,6 +59,7 @@ ROUTERS = (
     points,
     retention,
     disputes,
+    tiers,
 )
 
 

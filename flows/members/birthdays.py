@@ -1,4 +1,5 @@
-"""Daily at 09:00: the birthday greeting with the birthday-month benefit, once a year each."""
+"""Daily at 09:00: the birthday greeting with the birthday-month benefit and the tier's
+birthday points, and the reminder a week before; each once a year."""
 
 from __future__ import annotations
 
@@ -18,4 +19,9 @@ def send_birthday_greetings(now: datetime | None = None) -> dict[str, int]:
     now = clock(now)
     report = queue_birthday_greetings_task(day=run_day(now), now=now)
     deliver_notifications_task(now)
-    return {"greeted": len(report.greeted), "queued": report.queued}
+    return {
+        "greeted": len(report.greeted),
+        "reminded": len(report.reminded),
+        "points_granted": report.points_granted,
+        "queued": report.queued,
+    }

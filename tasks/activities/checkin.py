@@ -22,6 +22,7 @@ from domain.permissions import club_refusal
 from domain.phones import phone_key
 from domain.privacy import mask_phone
 from domain.tabular import TableError, parse_column_map, read_table
+from domain.tiers import tier_refusal
 from tasks.activities.refusals import RETRY, ActivityError, CheckinError
 from tasks.activities.store import get_activity
 from tasks.audit import actor_of, club_owners, record_refusal
@@ -162,6 +163,24 @@ def checkin_refusal(
     return reason
 
 
+class TierRefusedError(ActivityError):
+    """A tier-only activity refuses a member of another tier (the caller records it)."""
+
+
+def _refuse_other_tiers(*, session: Session, activity, member_ids) -> None:
+    """Nobody is registered when one member's tier is not allowed: the reason names the
+    member, their tier and the allowed tiers."""
+    rows = session.execute(
+        select(Member.member_no, Member.tier)
+        .where(Member.id.in_(sorted(set(member_ids))))
+        .order_by(Member.member_no)
+    ).all()
+    for member_no, tier in rows:
+        reason = tier_refusal(tier, activity.tiers)
+        if reason is not None:
+            raise TierRefusedError(f"activity {activity.code}: member {member_no}: {reason}")
+
+
 def register_members(*, session: Session, code: str, member_nos: list[str], now: datetime) -> int:
     """报名: register members for an activity; returns how many were new."""
     activity = get_activity(session=session, code=code)
@@ -169,6 +188,8 @@ def register_members(*, session: Session, code: str, member_nos: list[str], now:
         raise ActivityError(f"activity {code} is {activity.status}; registration is closed")
     rows = [CheckinRow(member_no=no) for no in member_nos]
     members = _resolve_members(session=session, rows=rows)
+    if activity.tiers:
+        _refuse_other_tiers(session=session, activity=activity, member_ids=members.values())
     new = insert_ignoring_conflicts(
         session,
         Registration,

@@ -73,6 +73,7 @@ class ActivityView(BaseModel):
     budget: list[dict[str, Any]] = []  # [{"item", "amount"}]: what the reviewer weighs
     subsidy_requested: float = 0
     invited_regions: list[str]
+    tiers: list[str] = []
     status: str
     late: bool
     proposed_by: str
@@ -140,7 +141,10 @@ def club_code(*, session: Session, club_id: int | None) -> str | None:
 
 
 def _proposal_snapshot(proposal: ActivityProposal) -> dict[str, Any]:
-    return proposal.model_dump(mode="json")
+    snapshot = proposal.model_dump(mode="json")
+    if not snapshot["tiers"]:  # an open activity's snapshot is what it was before tiers
+        snapshot.pop("tiers")
+    return snapshot
 
 
 def register_proposal(
@@ -208,6 +212,7 @@ def register_proposal(
         "budget": [line.model_dump() for line in proposal.budget],
         "subsidy_requested": proposal.subsidy_requested,
         "invited_regions": list(proposal.invited_regions),
+        "tiers": list(proposal.tiers),
         "late": proposal.late,
         "proposed_by": proposal.proposed_by,
         "safety_plan": proposal.safety_plan,

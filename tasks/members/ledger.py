@@ -23,6 +23,7 @@ from domain.models import Member, MemberTier, PointsEntry
 from domain.points import TierPolicy, expiry_date, next_rank, rank_for, rank_index, tier_for
 from domain.points import tier_rose as _tier_rose
 from tasks.common import chunks
+from tasks.members.purchases import purchases_within_year
 from tasks.outbox import NotificationRequest, queue_notifications
 
 
@@ -31,6 +32,8 @@ def tier_policy(settings: Settings) -> TierPolicy:
         silver_points=settings.silver_points,
         silver_services=settings.silver_services,
         gold_points=settings.gold_points,
+        silver_purchase_yuan=settings.silver_purchase_yuan,
+        gold_purchase_yuan=settings.gold_purchase_yuan,
     )
 
 
@@ -127,10 +130,20 @@ def recompute_members(
 
     changes: list[MemberChange] = []
     for rows in batches:
+        spent = purchases_within_year(
+            session=session, member_ids=[row[0] for row in rows], as_of=now
+        )
         for member_id, no, name, points, rank, tier, services, total in rows:
             total = int(total)
             new_rank = rank_for(total)
-            new_tier = tier_for(total, services, tier, policy, review=review)
+            new_tier = tier_for(
+                total,
+                services,
+                tier,
+                policy,
+                review=review,
+                purchases_yuan=spent.get(member_id, 0.0),
+            )
             if (total, new_rank, new_tier) != (points, rank, MemberTier(tier)):
                 changes.append(
                     MemberChange(

@@ -64,6 +64,7 @@ FIELD_ZH = {
     "late": "迟报",
     "safety_plan": "安全预案",
     "support_vehicle": "保障车辆",
+    "tiers": "限定等级",
 }
 
 
@@ -231,6 +232,8 @@ def proposal_data(form: dict, viewer: Viewer, region: str) -> dict[str, Any]:
         "late": form.get("late") in ("on", "true", "1"),
         "safety_plan": str(form.get("safety_plan", "")).strip(),
         "support_vehicle": str(form.get("support_vehicle", "")).strip(),
+        # Tier-only activity: the ticked tiers (none ticked: every member may register).
+        "tiers": [t for t in ("ordinary", "silver", "gold") if form.get(f"tier-{t}") == "on"],
     }
 
 

@@ -60,6 +60,8 @@ def expected(route: str, role: str) -> int | None:
     if route == "/go/{token}":
         return 303  # a good link to / : straight there
     chengdu_club = {"club_admin", "dealer"}  # C-CH001's admin and its dealer's staff
+    if route == "/tiers":
+        return 200 if role in HQ | {"member"} else 403  # a member's own tier; HQ every tier
     if route == "/activities":
         return 403 if role == "member" else 200  # each sees their own scope
     if route == "/activities/new":

@@ -6,7 +6,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from members_support import add_member, at
+from members_support import add_member, at, member
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import select
@@ -32,10 +32,46 @@ def test_a_29_february_birthday_is_greeted_on_28_february_once(members_world, si
         send_birthday_greetings(now=at(2027, 2, day, 9))
     send_birthday_greetings(now=at(2027, 3, 1, 9))
 
-    [greeting] = sink.to("sms/13600000201")
+    # The reminder went out on the first run within the week before, once; then the greeting.
+    reminder, greeting = sink.to("sms/13600000201")
+    assert reminder.title == "羽林车友俱乐部生日月权益提醒"
+    assert "您的生日（2月28日）即将到来" in reminder.body
     assert greeting.title == "羽林车友俱乐部祝您生日快乐"
     assert "周敏，您好" in greeting.body and "2月生日月专属权益" in greeting.body
-    assert len(sink.messages) == 1
+    assert "积分" not in greeting.body  # an ordinary member's birthday points are 0
+    assert len(sink.messages) == 2
+
+
+def test_a_gold_member_gets_the_birthday_points_once_and_is_told(members_world, sink):
+    from sqlalchemy import select as _select
+
+    from domain.models import PointsEntry
+
+    member_id = add_member(
+        members_world,
+        "B2",
+        "+8613600000202",
+        status="active",
+        name="李强",
+        tier="gold",
+        birthday=date(1988, 3, 10),
+    )
+    for day in (3, 10, 10):
+        send_birthday_greetings(now=at(2027, 3, day, 9))
+
+    reminder, rank_up, greeting = sink.to("sms/13600000202")
+    assert "昭武校尉" in rank_up.body  # the 500 points lift the rank, announced as usual
+    assert "您的生日（3月10日）即将到来" in reminder.body
+    assert "作为金卡会员，生日当天将获赠500积分" in reminder.body
+    assert "金卡会员生日积分500分已到账" in greeting.body
+    with session_scope(members_world) as session:
+        rows = session.execute(
+            _select(PointsEntry.amount, PointsEntry.idem_key).where(
+                PointsEntry.member_id == member_id
+            )
+        ).all()
+    assert rows == [(500, "birthday-points:B2:2027")]
+    assert member(members_world, "B2").points == 500
 
 
 def _artifacts(keys):
