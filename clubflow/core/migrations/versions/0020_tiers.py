@@ -1,5 +1,4 @@
 """Tiers: the tier privileges as data, and tier-only activities (activity.tiers).
-as data, and tier-only activities.
 
 Revision ID: 0020
 Revises: 0024
