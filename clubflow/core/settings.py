@@ -276,7 +276,7 @@ class Settings(BaseSettings):
             "member_growth": 2.0,
             "referral_share": 50.0,
             "aftersales_share": 30.0,
-            "wechat_followers": 0.1,
+            "wechat_members": 0.1,
         }
     )
     # Yearly awards: announced in this month for the previous year, top N national / per region.
