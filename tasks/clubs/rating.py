@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -17,8 +20,11 @@ from clubflow.core.db import insert_ignoring_conflicts
 from clubflow.core.settings import Settings
 from domain.club_rating import ClubFigures, awards, rank
 from domain.club_report import Kpis, club_kpis
-from domain.models import Club
+from domain.models import Club, Dealer
 from domain.models_clubs import ClubAward, ClubScore
+from domain.regions import REGIONS
+from tasks.common import data_task
+from tasks.outbox import NotificationRequest
 from tasks.planning.club_report import gather_club_facts
 
 
@@ -90,3 +96,65 @@ def award_year(*, session: Session, year: int, settings: Settings) -> int:
         )
     ]
     return len(insert_ignoring_conflicts(session, ClubAward, rows, on=["year", "scope", "place"]))
+
+
+def place_requests(*, session: Session, month: date) -> list[NotificationRequest]:
+    """Each scored club's dealer is told the club's places, once per month."""
+    rows = ranking(session=session, month=month)
+    dealers = dict(session.execute(select(Dealer.id, Dealer.code)).all())
+    zh = {r.code: r.name_zh for r in REGIONS}
+    return [
+        NotificationRequest(
+            recipient=f"dealer:{dealers[c.dealer_id]}",
+            template="club_rating_place",
+            context={
+                "club": c.name,
+                "month": f"{month:%Y-%m}",
+                "score": f"{s.score:g}",
+                "national_place": s.national_place,
+                "national_count": len(rows),
+                "region": zh.get(c.region_code, c.region_code),
+                "region_place": s.region_place,
+            },
+            idem_key=f"club-rating:{month:%Y-%m}:{c.code}",
+        )
+        for s, c in rows
+        if c.dealer_id in dealers
+    ]
+
+
+def ranking_markdown(*, session: Session, month: date) -> str:
+    """The national ranking, then one table per region."""
+    rows = ranking(session=session, month=month)
+    lines = [
+        f"# 俱乐部评级 {month:%Y-%m}",
+        "",
+        "## 全国",
+        "",
+        "| 名次 | 俱乐部 | 大区 | 评分 |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {s.national_place} | {c.name} | {c.region_code} | {s.score:g} |" for s, c in rows]
+    for region in sorted({c.region_code for _, c in rows}):
+        lines += ["", f"## {region}", "", "| 名次 | 俱乐部 | 评分 |", "|---|---|---|"]
+        lines += [
+            f"| {s.region_place} | {c.name} | {s.score:g} |"
+            for s, c in sorted(rows, key=lambda r: r[0].region_place)
+            if c.region_code == region
+        ]
+    return "\n".join(lines) + "\n"
+
+
+score_month_task = data_task(score_month)
+award_year_task = data_task(award_year)
+place_requests_task = data_task(place_requests)
+ranking_markdown_task = data_task(ranking_markdown)
+
+
+@task(name="publish-club-ranking", cache_policy=NO_CACHE)
+def publish_club_ranking_task(markdown: str, month: date) -> None:
+    create_markdown_artifact(
+        key=f"club-ranking-{month:%Y-%m}",
+        markdown=markdown,
+        description=f"Club ranking {month:%Y-%m}",
+    )
