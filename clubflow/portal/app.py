@@ -17,6 +17,7 @@ from clubflow.portal.routes import (
     audit,
     campaigns,
     checkin,
+    clubs,
     competitors,
     deals,
     gates,
@@ -50,6 +51,7 @@ ROUTERS = (
     materials,
     competitors,
     campaigns,
+    clubs,
 )
 
 
