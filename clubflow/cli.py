@@ -248,3 +248,6 @@ app.add_typer(incidents_app, name="incidents")
 from clubflow.cli_outlets import app as outlets_app  # noqa: E402
 
 app.add_typer(outlets_app, name="outlets")
+from clubflow.cli_clubs import app as clubs_app  # noqa: E402
+
+app.add_typer(clubs_app, name="clubs")

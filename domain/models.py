@@ -115,6 +115,9 @@ class Club(SQLModel, table=True):
     grade: ClubGrade = enum_field(ClubGrade, ClubGrade.city)
     # One club per dealer (the alliance's structure).
     dealer_id: int | None = Field(default=None, foreign_key="dealer.id", unique=True)
+    # Onboarding status (issue 16): clubs seeded before onboarding existed are active.
+    status: str = Field(default="active", max_length=16)
+    registered_at: datetime | None = ts_field()
 
 
 class Role(StrEnum):

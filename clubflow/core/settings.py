@@ -306,6 +306,44 @@ class Settings(BaseSettings):
     points_renewal_tiers: list[str] = ["silver", "gold"]
     points_renewal_months: int = 6
     points_renewal_window_days: int = 60
+    # --- club onboarding and rating (issue 16)
+    # The club name standard: parts joined by this separator, and the alliance label.
+    club_name_separator: str = "·"
+    club_name_parts: int = Field(5, ge=2)
+    club_alliance_label: str = "羽林"
+    # Qualification checklist: items that must pass before a club is active, and optional ones.
+    club_required_items: list[str] = Field(
+        default_factory=lambda: [
+            "name",
+            "logo",
+            "car_stickers",
+            "team_flag",
+            "offroad_venue",
+            "wechat_group",
+            "forum_id",
+        ]
+    )
+    club_optional_items: list[str] = Field(default_factory=lambda: ["official_account"])
+    # The specialist reviews a submission within this many working days; then reminded,
+    # escalated to the campaign manager after as many again.
+    club_review_working_days: int = Field(3, ge=1)
+    # The official account is due this many days after registration (not needed to activate).
+    club_official_account_days: int = Field(30, ge=1)
+    # Monthly score weights per KPI (score = sum of weight x figure).
+    club_score_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "activity_participants": 1.0,
+            "content_pieces": 5.0,
+            "member_growth": 2.0,
+            "referral_share": 50.0,
+            "aftersales_share": 30.0,
+            "wechat_members": 0.1,
+        }
+    )
+    # Yearly awards: announced in this month for the previous year, top N national / per region.
+    club_awards_month: int = Field(1, ge=1, le=12)
+    club_awards_national: int = Field(3, ge=1)
+    club_awards_regional: int = Field(1, ge=1)
 
     @field_validator("points_by_class")
     @classmethod

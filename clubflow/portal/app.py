@@ -17,6 +17,7 @@ from clubflow.portal.routes import (
     audit,
     campaigns,
     checkin,
+    clubs,
     competitors,
     deals,
     disputes,
@@ -60,6 +61,7 @@ ROUTERS = (
     retention,
     disputes,
     tiers,
+    clubs,
 )
 
 

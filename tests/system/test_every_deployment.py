@@ -102,6 +102,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "gate-sweep",
         "remind-monthly-plans",
         "club-report",
+        "club-rating",
         "dealer-monthly-return",
         "feedback-reminder",
         "members-activation-sweep",

@@ -139,6 +139,17 @@ def expected(route: str, role: str) -> int | None:
     if route == "/incidents/new":
         reporters = {"campaign_manager", "call_agent", "regional_specialist", "other_specialist"}
         return 200 if role in reporters | chengdu_club else 403
+    specialists = {"regional_specialist", "other_specialist"}
+    if route == "/clubs":
+        # HQ all, a specialist their region, a dealer's staff and a club's admin their own.
+        return 200 if role in HQ | specialists | chengdu_club else 403
+    if route == "/clubs/new":
+        return 200 if role == "dealer" else 403  # a dealer's staff register their club
+    if route == "/clubs/ranking":
+        return 403 if role == "member" else 200  # every staff member reads it
+    if route == "/clubs/{code}":
+        # {code} names an activity, no club: staff find none, a member is refused first.
+        return 403 if role == "member" else 404
     return None
 
 

@@ -1,0 +1,1 @@
+"""Club onboarding and rating (issue 16)."""
