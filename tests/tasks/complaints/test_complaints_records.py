@@ -3,7 +3,7 @@ escalates a late stage once per level and auto-closes; the satisfaction sample i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
-from domain.models import Activity, Notification, Registration
+from domain.models import Activity, Club, Member, Notification, Registration
 from domain.models_audit import Refusal
 from domain.models_complaints import Complaint, ComplaintEscalation, SatisfactionCall
 from tasks.complaints.records import (
@@ -22,7 +22,7 @@ from tasks.complaints.records import (
     receive_complaint,
     record_action,
 )
-from tasks.complaints.satisfaction import record_score, sample_satisfaction
+from tasks.complaints.satisfaction import ended_activities, record_score, sample_satisfaction
 from tasks.complaints.sweep import sweep_complaints
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -126,20 +126,24 @@ def test_the_sweep_escalates_once_per_level_and_auto_closes(world, db_url):
 def test_the_satisfaction_sample_is_the_same_on_a_rerun_and_scores_are_stored(world, db_url):
     s = get_settings()
     with session_scope(db_url) as session:
-        activity = session.execute(select(Activity).order_by(Activity.id)).scalars().first()
-        if activity is None:
-            pytest.skip("the world has no activity")
-        regs = session.execute(
-            select(Registration).where(Registration.activity_id == activity.id)
-        ).scalars().all()
-        if not regs:
-            pytest.skip("the world's first activity has no registrations")
-        session.execute(update(Registration).where(Registration.activity_id == activity.id)
-                        .values(checked_in_at=NOW))
+        club = session.execute(select(Club).order_by(Club.id)).scalars().first()
+        activity = Activity(code="SAT-1", title="雨林穿越", klass="C", region_code=club.region_code,
+                            club_id=club.id, starts_on=date(2026, 11, 28),
+                            ends_on=date(2026, 11, 29), status="announced", proposed_by="x")
+        session.add(activity)
+        session.flush()
+        members = session.execute(select(Member.id).order_by(Member.id).limit(30)).scalars().all()
+        for i, mid in enumerate(members):
+            session.add(Registration(activity_id=activity.id, member_id=mid,
+                                     checked_in_at=NOW if i < 25 else None))
         session.commit()
+        assert ended_activities(session=session, today=date(2026, 12, 1), settings=s) == ["SAT-1"]
         first = sample_satisfaction(session=session, activity_code=activity.code, now=NOW, settings=s)
         again = sample_satisfaction(session=session, activity_code=activity.code, now=NOW, settings=s)
-        assert first.sampled == again.sampled and again.new == 0
+        assert (first.checked_in, first.sampled, first.new) == (25, 5, 5)
+        assert again.sampled == 5 and again.new == 0
+        assert ended_activities(session=session, today=date(2026, 12, 1), settings=s) == []
+        assert len(_messages(session, "satisfaction_survey")) == 5
         calls = session.execute(select(SatisfactionCall)).scalars().all()
         assert len(calls) == first.sampled
         call = calls[0]
