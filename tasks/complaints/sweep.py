@@ -38,7 +38,7 @@ def sweep_complaints(*, session: Session, now: datetime, settings: Settings) -> 
     today = business_date(now)
     summary = SweepSummary()
     open_ = session.execute(
-        select(Complaint).where(Complaint.status.in_(list(STAGE_OF)))
+        select(Complaint).where(Complaint.status.in_(list(STAGE_OF))).order_by(Complaint.id)
     ).scalars().all()
     requests: list[NotificationRequest] = []
     for complaint in open_:
