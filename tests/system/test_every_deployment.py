@@ -81,6 +81,8 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "leads-outcomes",
         "leads-sweep",
         "leads-deal-feed",
+        "complaints-sweep",
+        "complaints-monthly",
         "leads-weekly-revisit",
         "gate-sweep",
         "remind-monthly-plans",
