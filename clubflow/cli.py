@@ -231,3 +231,6 @@ app.add_typer(activity_app, name="activity")
 from clubflow.cli_outbox import app as outbox_app  # noqa: E402
 
 app.add_typer(outbox_app, name="outbox")
+from clubflow.cli_complaints import app as complaints_app  # noqa: E402
+
+app.add_typer(complaints_app, name="complaints")
