@@ -10,7 +10,9 @@ from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
 
-app = typer.Typer(help="Complaints (受理 → 处理 → 反馈) and satisfaction calls.", no_args_is_help=True)
+app = typer.Typer(
+    help="Complaints (受理 → 处理 → 反馈) and satisfaction calls.", no_args_is_help=True
+)
 
 AS = typer.Option(..., "--as", "--actor", help="Your username (or dealer:<code>)")
 
@@ -39,9 +41,18 @@ def file(
     from tasks.complaints.records import file_complaint
 
     moment = parse_now(now)
-    c = _run(lambda s, st: file_complaint(session=s, source=source, member_no=member,
-                                          subject=subject, body=body, actor=as_user,
-                                          now=moment, settings=st))
+    c = _run(
+        lambda s, st: file_complaint(
+            session=s,
+            source=source,
+            member_no=member,
+            subject=subject,
+            body=body,
+            actor=as_user,
+            now=moment,
+            settings=st,
+        )
+    )
     console.print(f"complaint #{c.id}: filed, receive by {c.receive_due}, answer by {c.answer_due}")
 
 
@@ -58,10 +69,18 @@ def receive(
     from tasks.complaints.records import receive_complaint
 
     moment = parse_now(now)
-    c = _run(lambda s, st: receive_complaint(session=s, complaint_id=complaint_id,
-                                             category=category, severity=severity,
-                                             handler=handler, actor=as_user, now=moment,
-                                             settings=st))
+    c = _run(
+        lambda s, st: receive_complaint(
+            session=s,
+            complaint_id=complaint_id,
+            category=category,
+            severity=severity,
+            handler=handler,
+            actor=as_user,
+            now=moment,
+            settings=st,
+        )
+    )
     console.print(f"complaint #{c.id}: received ({c.category}/{c.severity}) → {c.handler}")
 
 
@@ -77,8 +96,11 @@ def act(
     from tasks.complaints.records import record_action
 
     moment = parse_now(now)
-    c = _run(lambda s, st: record_action(session=s, complaint_id=complaint_id, note=note,
-                                         done=done, actor=as_user, now=moment))
+    c = _run(
+        lambda s, st: record_action(
+            session=s, complaint_id=complaint_id, note=note, done=done, actor=as_user, now=moment
+        )
+    )
     console.print(f"complaint #{c.id}: {c.status}")
 
 
@@ -93,8 +115,16 @@ def answer(
     from tasks.complaints.records import answer_complaint
 
     moment = parse_now(now)
-    c = _run(lambda s, st: answer_complaint(session=s, complaint_id=complaint_id, answer=text,
-                                            actor=as_user, now=moment, settings=st))
+    c = _run(
+        lambda s, st: answer_complaint(
+            session=s,
+            complaint_id=complaint_id,
+            answer=text,
+            actor=as_user,
+            now=moment,
+            settings=st,
+        )
+    )
     console.print(f"complaint #{c.id}: answered")
 
 
@@ -110,6 +140,9 @@ def score(
     from tasks.complaints.satisfaction import record_score
 
     moment = parse_now(now)
-    call = _run(lambda s, st: record_score(session=s, call_id=call_id, score=value,
-                                           comment=comment, actor=as_user, now=moment))
+    call = _run(
+        lambda s, st: record_score(
+            session=s, call_id=call_id, score=value, comment=comment, actor=as_user, now=moment
+        )
+    )
     console.print(f"satisfaction call #{call.id}: {call.score}")

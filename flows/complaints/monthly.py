@@ -30,5 +30,7 @@ def complaints_monthly(now: datetime | None = None, force: bool = False) -> dict
     if not force and not is_first_working_day_of_month(today):
         run_logger("complaints").info("%s is not the first working day: nothing to do", today)
         return {"skipped": True}
-    return {"skipped": False, **summarise_complaints_task(month=report_month(today), now=now,
-                                                          settings=settings)}
+    return {
+        "skipped": False,
+        **summarise_complaints_task(month=report_month(today), now=now, settings=settings),
+    }

@@ -52,7 +52,9 @@ def _refuse(session: Session, *, action: str, subject: str, actor: str, reason: 
 
 
 def _member(session: Session, member_no: str) -> Member:
-    member = session.execute(select(Member).where(Member.member_no == member_no)).scalar_one_or_none()
+    member = session.execute(
+        select(Member).where(Member.member_no == member_no)
+    ).scalar_one_or_none()
     if member is None:
         raise ComplaintError(f"member: no member {member_no!r}")
     return member
@@ -83,16 +85,28 @@ def file_complaint(
     dealer_id = None
     if source == "member":
         if actor != f"member:{member_no}":
-            _refuse(session, action="complaints.file", subject=f"member:{member_no}", actor=actor,
-                    reason=f"{actor} may not file as member {member_no}", now=now)
+            _refuse(
+                session,
+                action="complaints.file",
+                subject=f"member:{member_no}",
+                actor=actor,
+                reason=f"{actor} may not file as member {member_no}",
+                now=now,
+            )
     else:
         who = actor_of(session=session, username=actor)
         problem = role_refusal(who, username=actor, roles=ROLES["file"], action="file")
         if problem is None and source == "dealer" and who.role != "dealer" and not who.dealer_id:
             problem = f"user {actor!r} is not a dealer's staff; source dealer needs one"
         if problem:
-            _refuse(session, action="complaints.file", subject=f"member:{member_no}",
-                    actor=actor, reason=problem, now=now)
+            _refuse(
+                session,
+                action="complaints.file",
+                subject=f"member:{member_no}",
+                actor=actor,
+                reason=problem,
+                now=now,
+            )
         dealer_id = who.dealer_id
     region = None
     if dealer_id is not None:
@@ -138,8 +152,14 @@ def _check(session, complaint, *, action, actor, now):
         handler=complaint.handler,
     )
     if problem:
-        _refuse(session, action=f"complaints.{action}", subject=f"complaint:{complaint.id}",
-                actor=actor, reason=problem, now=now)
+        _refuse(
+            session,
+            action=f"complaints.{action}",
+            subject=f"complaint:{complaint.id}",
+            actor=actor,
+            reason=problem,
+            now=now,
+        )
 
 
 def _late(complaint: Complaint, stage: str, now: datetime) -> bool:
@@ -228,7 +248,13 @@ def record_action(
 
 
 def answer_complaint(
-    *, session: Session, complaint_id: int, answer: str, actor: str, now: datetime, settings: Settings
+    *,
+    session: Session,
+    complaint_id: int,
+    answer: str,
+    actor: str,
+    now: datetime,
+    settings: Settings,
 ) -> Complaint:
     """反馈: the answer goes to the member through the outbox; the member confirms it."""
     complaint = _complaint(session, complaint_id)
@@ -247,8 +273,11 @@ def answer_complaint(
             NotificationRequest(
                 recipient=f"member:{member.member_no}",
                 template="complaint_answer",
-                context={**_context(complaint), "answer": complaint.answer,
-                         "link": f"/me/complaints/{complaint.id}"},
+                context={
+                    **_context(complaint),
+                    "answer": complaint.answer,
+                    "link": f"/me/complaints/{complaint.id}",
+                },
                 idem_key=f"complaint:{complaint.id}:answer",
             )
         ],
@@ -266,12 +295,19 @@ def confirm_complaint(
     complaint = _complaint(session, complaint_id)
     member = session.get(Member, complaint.member_id)
     problem = confirm_refusal(
-        member_no=member_no, complainant=member.member_no if member else None,
+        member_no=member_no,
+        complainant=member.member_no if member else None,
         status=str(complaint.status),
     )
     if problem:
-        _refuse(session, action="complaints.confirm", subject=f"complaint:{complaint_id}",
-                actor=f"member:{member_no}", reason=problem, now=now)
+        _refuse(
+            session,
+            action="complaints.confirm",
+            subject=f"complaint:{complaint_id}",
+            actor=f"member:{member_no}",
+            reason=problem,
+            now=now,
+        )
     complaint.status = ComplaintStatus.closed
     complaint.closed_at, complaint.closed_by = now, f"member:{member_no}"
     _log(session, complaint, "confirm", f"member:{member_no}", now, note)

@@ -43,14 +43,21 @@ def sample_satisfaction(
     ).scalar_one_or_none()
     if activity is None:
         raise ComplaintError(f"activity: no activity {activity_code!r}")
-    checked = session.execute(
-        select(Registration.member_id).where(
-            Registration.activity_id == activity.id, Registration.checked_in_at.is_not(None)
+    checked = (
+        session.execute(
+            select(Registration.member_id).where(
+                Registration.activity_id == activity.id, Registration.checked_in_at.is_not(None)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     picked = satisfaction_sample(
-        activity.code, list(checked), share=settings.satisfaction_share,
-        minimum=settings.satisfaction_min, maximum=settings.satisfaction_max,
+        activity.code,
+        list(checked),
+        share=settings.satisfaction_share,
+        minimum=settings.satisfaction_min,
+        maximum=settings.satisfaction_max,
     )
     members = {
         m.id: m for m in session.execute(select(Member).where(Member.id.in_(picked))).scalars()
@@ -66,7 +73,9 @@ def sample_satisfaction(
         }
         for mid in picked
     ]
-    new = insert_ignoring_conflicts(session, SatisfactionCall, rows, on=["activity_id", "member_id"])
+    new = insert_ignoring_conflicts(
+        session, SatisfactionCall, rows, on=["activity_id", "member_id"]
+    )
     queue_notifications(
         session=session,
         requests=[
@@ -90,11 +99,13 @@ def ended_activities(*, session: Session, today, settings: Settings) -> list[str
     sampled = select(SatisfactionCall.activity_id)
     return list(
         session.execute(
-            select(Activity.code).where(
+            select(Activity.code)
+            .where(
                 Activity.ends_on < today,
                 Activity.status.in_(("announced", "archived")),
                 Activity.id.not_in(sampled),
-            ).order_by(Activity.code)
+            )
+            .order_by(Activity.code)
         ).scalars()
     )
 
@@ -121,17 +132,29 @@ def record_score(
         raise ComplaintError("survey: unknown call or link")
     if token is None:
         problem = role_refusal(
-            actor_of(session=session, username=actor), username=actor,
-            roles=("call_agent", "call_supervisor"), action="satisfaction",
+            actor_of(session=session, username=actor),
+            username=actor,
+            roles=("call_agent", "call_supervisor"),
+            action="satisfaction",
         )
     else:
         member = session.get(Member, call.member_id)
-        problem = None if actor == f"member:{member.member_no}" else f"{actor} is not this survey's member"
+        problem = (
+            None
+            if actor == f"member:{member.member_no}"
+            else f"{actor} is not this survey's member"
+        )
     if problem is None and call.score is not None:
         problem = f"satisfaction call #{call.id} is already answered"
     if problem:
-        record_refusal(session=session, action="satisfaction.score", subject=f"satisfaction:{call.id}",
-                       actor=actor, reason=problem, now=now)
+        record_refusal(
+            session=session,
+            action="satisfaction.score",
+            subject=f"satisfaction:{call.id}",
+            actor=actor,
+            reason=problem,
+            now=now,
+        )
         session.commit()
         raise ComplaintError(problem)
     if (bad := score_refusal(score)) is not None:

@@ -20,22 +20,36 @@ from tasks.outbox import NotificationRequest, queue_notifications
 
 def _month_bounds(month: date) -> tuple[datetime, datetime]:
     nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    return (datetime.combine(month, time(0), tzinfo=BUSINESS_TZ),
-            datetime.combine(nxt, time(0), tzinfo=BUSINESS_TZ))
+    return (
+        datetime.combine(month, time(0), tzinfo=BUSINESS_TZ),
+        datetime.combine(nxt, time(0), tzinfo=BUSINESS_TZ),
+    )
 
 
 def _line(counter: Counter) -> str:
     return "，".join(f"{k} {v}" for k, v in sorted(counter.items())) or "无"
 
 
-def summarise_complaints(*, session: Session, month: date, now: datetime, settings: Settings) -> dict:
+def summarise_complaints(
+    *, session: Session, month: date, now: datetime, settings: Settings
+) -> dict:
     start, end = _month_bounds(month)
-    rows = session.execute(
-        select(Complaint).where(Complaint.filed_at >= start, Complaint.filed_at < end)
-    ).scalars().all()
-    open_ = session.execute(
-        select(Complaint.id).where(Complaint.status != ComplaintStatus.closed, Complaint.filed_at < end)
-    ).scalars().all()
+    rows = (
+        session.execute(
+            select(Complaint).where(Complaint.filed_at >= start, Complaint.filed_at < end)
+        )
+        .scalars()
+        .all()
+    )
+    open_ = (
+        session.execute(
+            select(Complaint.id).where(
+                Complaint.status != ComplaintStatus.closed, Complaint.filed_at < end
+            )
+        )
+        .scalars()
+        .all()
+    )
     total = len(rows)
     done = [c for c in rows if c.status in (ComplaintStatus.answered, ComplaintStatus.closed)]
     on_time = sum(1 for c in done if not c.late)
@@ -65,10 +79,15 @@ def summarise_complaints(*, session: Session, month: date, now: datetime, settin
             NotificationRequest(
                 recipient="role:campaign_manager",
                 template="complaints_monthly",
-                context={"month": f"{month:%Y-%m}", "total": total, "closed": sum(
-                    1 for c in rows if c.status == ComplaintStatus.closed),
-                    "open": len(open_), "on_time_rate": rate,
-                    "by_category": _line(by_category), "report": key},
+                context={
+                    "month": f"{month:%Y-%m}",
+                    "total": total,
+                    "closed": sum(1 for c in rows if c.status == ComplaintStatus.closed),
+                    "open": len(open_),
+                    "on_time_rate": rate,
+                    "by_category": _line(by_category),
+                    "report": key,
+                },
                 idem_key=f"complaints:monthly:{month:%Y-%m}",
             )
         ],
@@ -76,6 +95,12 @@ def summarise_complaints(*, session: Session, month: date, now: datetime, settin
         settings=settings,
     )
     session.commit()
-    return {"month": f"{month:%Y-%m}", "total": total, "open": len(open_), "on_time": on_time,
-            "by_category": dict(by_category), "by_source": dict(by_source),
-            "by_region": dict(by_region)}
+    return {
+        "month": f"{month:%Y-%m}",
+        "total": total,
+        "open": len(open_),
+        "on_time": on_time,
+        "by_category": dict(by_category),
+        "by_source": dict(by_source),
+        "by_region": dict(by_region),
+    }

@@ -37,9 +37,13 @@ def _recipients(complaint: Complaint, stage: str, level: int) -> list[str]:
 def sweep_complaints(*, session: Session, now: datetime, settings: Settings) -> SweepSummary:
     today = business_date(now)
     summary = SweepSummary()
-    open_ = session.execute(
-        select(Complaint).where(Complaint.status.in_(list(STAGE_OF))).order_by(Complaint.id)
-    ).scalars().all()
+    open_ = (
+        session.execute(
+            select(Complaint).where(Complaint.status.in_(list(STAGE_OF))).order_by(Complaint.id)
+        )
+        .scalars()
+        .all()
+    )
     requests: list[NotificationRequest] = []
     for complaint in open_:
         stage = STAGE_OF[ComplaintStatus(complaint.status)]
@@ -75,16 +79,23 @@ def sweep_complaints(*, session: Session, now: datetime, settings: Settings) -> 
                         idem_key=f"complaint:{complaint.id}:late:{stage}:{lv}:{recipient}",
                     )
                 )
-    answered = session.execute(
-        select(Complaint).where(Complaint.status == ComplaintStatus.answered)
-    ).scalars().all()
+    answered = (
+        session.execute(select(Complaint).where(Complaint.status == ComplaintStatus.answered))
+        .scalars()
+        .all()
+    )
     for complaint in answered:
         if today >= auto_close_due(complaint.answered_at, settings.complaint_auto_close_days):
             complaint.status = ComplaintStatus.closed
             complaint.closed_at, complaint.closed_by = now, "auto"
             session.add(
-                ComplaintAction(complaint_id=complaint.id, kind="close", by="auto", at=now,
-                                note="no reply from the member")
+                ComplaintAction(
+                    complaint_id=complaint.id,
+                    kind="close",
+                    by="auto",
+                    at=now,
+                    note="no reply from the member",
+                )
             )
             summary.closed += 1
     if requests:

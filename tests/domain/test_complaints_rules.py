@@ -51,13 +51,23 @@ def test_transition_refusals():
     sup = Actor("sue", "call_supervisor")
     finance = Actor("fin", "finance")
     assert transition_refusal(agent, username="ann", action="receive", status="filed") is None
-    assert "finance" in transition_refusal(finance, username="fin", action="receive", status="filed")
-    assert "needs filed" in transition_refusal(agent, username="ann", action="receive", status="received")
-    assert transition_refusal(other, username="bob", action="handle", status="received", handler="ann") == (
-        "complaint is assigned to ann, not bob"
+    assert "finance" in transition_refusal(
+        finance, username="fin", action="receive", status="filed"
     )
-    assert transition_refusal(sup, username="sue", action="handle", status="received", handler="ann") is None
-    assert transition_refusal(None, username="zed", action="answer", status="handled") == "unknown user 'zed'"
+    assert "needs filed" in transition_refusal(
+        agent, username="ann", action="receive", status="received"
+    )
+    assert transition_refusal(
+        other, username="bob", action="handle", status="received", handler="ann"
+    ) == ("complaint is assigned to ann, not bob")
+    assert (
+        transition_refusal(sup, username="sue", action="handle", status="received", handler="ann")
+        is None
+    )
+    assert (
+        transition_refusal(None, username="zed", action="answer", status="handled")
+        == "unknown user 'zed'"
+    )
 
 
 def test_confirm_only_by_the_complainant_when_answered():

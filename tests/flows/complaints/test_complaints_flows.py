@@ -27,19 +27,48 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SH)  # Tuesday
 def _seed(db_url) -> int:
     s = get_settings()
     with session_scope(db_url) as session:
-        cid = file_complaint(session=session, source="call", member_no="M000001",
-                             subject="活动退款未到", body="", actor="agent1", now=NOW,
-                             settings=s).id
-        file_complaint(session=session, source="member", member_no="M000002",
-                       subject="APP 积分显示错误", body="", actor="member:M000002", now=NOW,
-                       settings=s)
-        receive_complaint(session=session, complaint_id=cid, category="activity",
-                          severity="medium", handler="agent1", actor="agent1", now=NOW,
-                          settings=s)
+        cid = file_complaint(
+            session=session,
+            source="call",
+            member_no="M000001",
+            subject="活动退款未到",
+            body="",
+            actor="agent1",
+            now=NOW,
+            settings=s,
+        ).id
+        file_complaint(
+            session=session,
+            source="member",
+            member_no="M000002",
+            subject="APP 积分显示错误",
+            body="",
+            actor="member:M000002",
+            now=NOW,
+            settings=s,
+        )
+        receive_complaint(
+            session=session,
+            complaint_id=cid,
+            category="activity",
+            severity="medium",
+            handler="agent1",
+            actor="agent1",
+            now=NOW,
+            settings=s,
+        )
         club = session.execute(select(Club).order_by(Club.id)).scalars().first()
-        act = Activity(code="SAT-FLOW", title="冬季营地", klass="C", region_code=club.region_code,
-                       club_id=club.id, starts_on=date(2026, 11, 28), ends_on=date(2026, 11, 29),
-                       status="announced", proposed_by="x")
+        act = Activity(
+            code="SAT-FLOW",
+            title="冬季营地",
+            klass="C",
+            region_code=club.region_code,
+            club_id=club.id,
+            starts_on=date(2026, 11, 28),
+            ends_on=date(2026, 11, 29),
+            status="announced",
+            proposed_by="x",
+        )
         session.add(act)
         session.flush()
         for mid in session.execute(select(Member.id).order_by(Member.id).limit(10)).scalars():
@@ -60,11 +89,17 @@ def test_the_sweep_escalates_once_and_samples_once(channels, sink, db_url):
     assert complaints_sweep(now=NOW + timedelta(days=8))["escalated"] == 1
     with session_scope(db_url) as session:
         levels = session.execute(
-            select(ComplaintEscalation.complaint_id, ComplaintEscalation.stage,
-                   ComplaintEscalation.level).order_by(ComplaintEscalation.id)
+            select(
+                ComplaintEscalation.complaint_id,
+                ComplaintEscalation.stage,
+                ComplaintEscalation.level,
+            ).order_by(ComplaintEscalation.id)
         ).all()
         assert [tuple(r) for r in levels] == [
-            (cid, "handle", 1), (cid + 1, "receive", 1), (cid + 1, "receive", 2), (cid, "handle", 2)
+            (cid, "handle", 1),
+            (cid + 1, "receive", 1),
+            (cid + 1, "receive", 2),
+            (cid, "handle", 2),
         ]
         assert session.execute(select(func.count()).select_from(SatisfactionCall)).scalar_one() == 3
     deliver_notifications(now=NOW + timedelta(days=8))
