@@ -93,9 +93,9 @@ def transition_refusal(
         return problem
     if status != want:
         return f"complaint is {status}; {action} needs {want}"
-    if action == "handle" and handler and actor.username != handler:
-        if actor.role not in ("call_supervisor", "campaign_manager"):
-            return f"complaint is assigned to {handler}, not {actor.username}"
+    supervises = actor.role in ("call_supervisor", "campaign_manager")
+    if action == "handle" and handler and actor.username != handler and not supervises:
+        return f"complaint is assigned to {handler}, not {actor.username}"
     return None
 
 
