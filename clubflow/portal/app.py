@@ -18,6 +18,7 @@ from clubflow.portal.routes import (
     campaigns,
     checkin,
     competitors,
+    complaints,
     deals,
     gates,
     home,
@@ -50,6 +51,7 @@ ROUTERS = (
     materials,
     competitors,
     campaigns,
+    complaints,
 )
 
 
