@@ -251,3 +251,6 @@ app.add_typer(outlets_app, name="outlets")
 from clubflow.cli_clubs import app as clubs_app  # noqa: E402
 
 app.add_typer(clubs_app, name="clubs")
+from clubflow.cli_complaints import app as complaints_app  # noqa: E402
+
+app.add_typer(complaints_app, name="complaints")

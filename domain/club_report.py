@@ -69,6 +69,9 @@ class ClubFacts:
     self_media: int = 0  # self-media articles read at least the threshold
     reposts: int = 0
     event_registrations: int = 0
+    # Satisfaction surveys answered in the month about the club's activities (complaints).
+    satisfaction_responses: int = 0
+    satisfaction_total: int = 0  # the sum of their 1-5 scores
 
 
 def share(part: float | None, whole: float | None) -> float | None:
@@ -100,6 +103,13 @@ class Kpis:
     self_media: int = 0
     reposts: int = 0
     event_registrations: int = 0
+    satisfaction_responses: int = 0
+    satisfaction_total: int = 0
+
+    @property
+    def satisfaction(self) -> float | None:
+        """The average score, pooled over every response (not an average of clubs' averages)."""
+        return share(self.satisfaction_total, self.satisfaction_responses)
 
     @property
     def participants_per_activity(self) -> float | None:
@@ -137,6 +147,8 @@ def club_kpis(facts: Iterable[ClubFacts]) -> list[Kpis]:
             self_media=f.self_media,
             reposts=f.reposts,
             event_registrations=f.event_registrations,
+            satisfaction_responses=f.satisfaction_responses,
+            satisfaction_total=f.satisfaction_total,
         )
         for f in sorted(facts, key=lambda f: (f.region_code, f.club_code))
     ]
@@ -185,6 +197,8 @@ def region_kpis(facts: Iterable[ClubFacts], region_names: Mapping[str, str]) -> 
             self_media=sum(f.self_media for f in rows),
             reposts=sum(f.reposts for f in rows),
             event_registrations=sum(f.event_registrations for f in rows),
+            satisfaction_responses=sum(f.satisfaction_responses for f in rows),
+            satisfaction_total=sum(f.satisfaction_total for f in rows),
         )
         for code, rows in sorted(by_region.items())
     ]
@@ -192,6 +206,11 @@ def region_kpis(facts: Iterable[ClubFacts], region_names: Mapping[str, str]) -> 
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def score(value: float | None) -> str:
+    """An average satisfaction score, one decimal; "—" when nobody answered."""
+    return "—" if value is None else f"{value:.1f}"
 
 
 NOT_ANSWERED = "— 未提交"

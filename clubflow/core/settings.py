@@ -344,6 +344,22 @@ class Settings(BaseSettings):
     club_awards_month: int = Field(1, ge=1, le=12)
     club_awards_national: int = Field(3, ge=1)
     club_awards_regional: int = Field(1, ge=1)
+    # --- complaints and satisfaction (issue 15)
+    # Working days after the arrival's business date for each stage (0 = the same day);
+    # after-sales issues are contacted (received) the same day (DOMAIN 12).
+    complaint_receive_days: int = Field(1, ge=0)
+    complaint_after_sales_contact_days: int = Field(0, ge=0)
+    complaint_handle_days: int = Field(3, ge=0)
+    complaint_answer_days: int = Field(5, ge=0)
+    # A late stage goes to the handler/desk at once, to the supervisor and HQ this many
+    # working days later.
+    complaint_second_escalation_days: int = Field(2, ge=0)
+    # An answered complaint without the member's reply closes after this many working days.
+    complaint_auto_close_days: int = Field(7, ge=1)
+    # Satisfaction calls after an activity: share of checked-in participants, min and max.
+    satisfaction_share: float = Field(0.2, gt=0, le=1)
+    satisfaction_min: int = Field(3, ge=0)
+    satisfaction_max: int = Field(30, ge=1)
 
     @field_validator("points_by_class")
     @classmethod

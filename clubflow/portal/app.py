@@ -19,6 +19,7 @@ from clubflow.portal.routes import (
     checkin,
     clubs,
     competitors,
+    complaints,
     deals,
     disputes,
     gates,
@@ -62,6 +63,7 @@ ROUTERS = (
     disputes,
     tiers,
     clubs,
+    complaints,
 )
 
 

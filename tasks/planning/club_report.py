@@ -25,8 +25,10 @@ from domain.club_report import (
     feedback_due,
     percent,
     region_kpis,
+    score,
 )
 from domain.models import Activity, Club, Dealer, Member, Recap, Registration
+from domain.models_complaints import SatisfactionCall
 from domain.models_planning import ClubContent, DealerFeedback
 from domain.monthly_return import content_counts
 from domain.planning import next_month
@@ -125,6 +127,22 @@ def gather_club_facts(*, session: Session, month: date, settings: Settings) -> l
         .scalars()
         .all()
     }
+    satisfaction = {
+        club_id: (responses, total)
+        for club_id, responses, total in session.execute(
+            select(
+                SatisfactionCall.club_id,
+                func.count(SatisfactionCall.id),
+                func.coalesce(func.sum(SatisfactionCall.score), 0),
+            )
+            .where(
+                SatisfactionCall.score.is_not(None),
+                SatisfactionCall.answered_at >= month_start,
+                SatisfactionCall.answered_at < month_end,
+            )
+            .group_by(SatisfactionCall.club_id)
+        ).all()
+    }
     reactivated = reactivated_in_month(session=session, year=start.year, month=start.month)
     dealer_ids = dict(session.execute(select(Dealer.code, Dealer.id)).all())
     facts = []
@@ -134,6 +152,7 @@ def gather_club_facts(*, session: Session, month: date, settings: Settings) -> l
         at_start, new = members.get(c.id, (0, 0))
         ret = returns.get(dealer_ids.get(c.dealer)) if c.dealer else None
         kinds = counted.get(c.id, {})
+        responses, total = satisfaction.get(c.id, (0, 0))
         facts.append(
             ClubFacts(
                 club_id=c.id,
@@ -159,6 +178,8 @@ def gather_club_facts(*, session: Session, month: date, settings: Settings) -> l
                 self_media=kinds.get("self_media", 0),
                 reposts=kinds.get("reposts", 0),
                 event_registrations=kinds.get("event_registrations", 0),
+                satisfaction_responses=responses,
+                satisfaction_total=total,
             )
         )
     return facts
@@ -184,6 +205,8 @@ def kpi_row(k: Kpis, label: str) -> dict[str, Any]:
             k.after_sales_share, answered=k.answered > 0, whole="售后产值"
         ),
         "wechat members": _wechat(k),
+        "satisfaction": score(k.satisfaction),
+        "satisfaction responses": k.satisfaction_responses,
     }
 
 
@@ -231,6 +254,8 @@ def dealer_report_requests(
                     "after_sales_share": bonus_share(
                         k.after_sales_share, answered=f.answered, whole="售后产值"
                     ),
+                    "satisfaction": score(k.satisfaction),
+                    "satisfaction_responses": k.satisfaction_responses,
                     "feedback_due": due.isoformat(),
                 },
                 idem_key=f"club-report:{month:%Y-%m}:dealer:{f.dealer_code}",

@@ -98,6 +98,8 @@ def test_every_deployment_runs_once_on_the_stack(stack):
         "leads-sweep",
         "leads-deal-feed",
         "disputes-sweep",
+        "complaints-sweep",
+        "complaints-monthly",
         "leads-weekly-revisit",
         "gate-sweep",
         "remind-monthly-plans",

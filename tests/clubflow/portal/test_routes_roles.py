@@ -150,6 +150,25 @@ def expected(route: str, role: str) -> int | None:
     if route == "/clubs/{code}":
         # {code} names an activity, no club: staff find none, a member is refused first.
         return 403 if role == "member" else 404
+    if route in ("/me/complaints", "/me/complaints/new"):
+        return 200 if role == "member" else 303  # staff are sent to /complaints
+    if route in ("/me/survey/{token}", "/me/complaints/{complaint_id}"):
+        # {token} is a sign-in link's, no survey's; no complaint #1 in the walk's world.
+        return 404 if role == "member" else 303
+    complaint_staff = HQ | {
+        "call_agent",
+        "call_supervisor",
+        "regional_specialist",
+        "other_specialist",
+        "dealer",
+    }
+    if route == "/complaints":
+        return 303 if role == "member" else 200 if role in complaint_staff else 403
+    if route == "/complaints/new":
+        filers = {"campaign_manager", "call_agent", "call_supervisor", "dealer"}
+        return 303 if role == "member" else 200 if role in filers else 403
+    if route == "/complaints/{complaint_id}":
+        return 303 if role == "member" else 404 if role in complaint_staff else 403
     return None
 
 

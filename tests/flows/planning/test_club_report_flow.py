@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from clubflow.core.db import session_scope
 from domain.models import Activity, Club, Dealer, Member, Recap, Registration
+from domain.models_complaints import SatisfactionCall
 from domain.models_members import ReactivationInvitation
 from domain.models_planning import ClubContent, DealerFeedback
 from flows.notifications import deliver_notifications
@@ -31,7 +32,9 @@ def _seed_october(db_url) -> None:
     - members: 3 joined in September; 2 in October plus one at 23:30 on 31 Oct (Shanghai);
       one at 00:30 on 1 Nov Shanghai (still 31 Oct in UTC) is November's → 3 at start, 3 new;
     - the dealer's return: 8 sales of which 2 referred, service ¥50,000 of which members
-      ¥10,000 → referral 25.0 %, after-sales 20.0 %.
+      ¥10,000 → referral 25.0 %, after-sales 20.0 %;
+    - satisfaction about A1: scores 4 and 5 answered in October, one not answered, a 1 answered
+      in November → 4.5 from 2 responses.
     """
     with session_scope(db_url) as session:
         club = session.execute(select(Club).where(Club.code == "C-CH001")).scalar_one()
@@ -110,6 +113,25 @@ def _seed_october(db_url) -> None:
                     reactivated_on=back,
                 )
             )
+        for n, (m, points, at) in enumerate(
+            [
+                (sept[0], 4, datetime(2026, 10, 12, 9, tzinfo=SH)),
+                (sept[1], 5, datetime(2026, 10, 31, 23, 30, tzinfo=SH)),
+                (sept[2], None, None),
+                (october[0], 1, datetime(2026, 11, 1, 0, 30, tzinfo=SH)),
+            ]
+        ):
+            session.add(
+                SatisfactionCall(
+                    activity_id=a1.id,
+                    member_id=m.id,
+                    club_id=club.id,
+                    token=f"t-sat-{n}",
+                    created_at=checked,
+                    score=points,
+                    answered_at=at,
+                )
+            )
         session.add(
             DealerFeedback(
                 dealer_id=dealer.id,
@@ -157,6 +179,8 @@ def test_the_monthly_report_matches_the_hand_computed_world(channels, sink, db_u
         "referral share": "25.0%",
         "after-sales share": "20.0%",
         "wechat members": "未填",
+        "satisfaction": "4.5",
+        "satisfaction responses": 2,
     }
     assert clubs["C-CH002"]["activities"] == 0 and clubs["C-CH002"]["growth"] == "—"
     assert clubs["C-CH002"]["referral share"] == "— 未提交"
@@ -171,6 +195,7 @@ def test_the_monthly_report_matches_the_hand_computed_world(channels, sink, db_u
     assert "新增会员 3 人（月初 3 人，增长 100.0%），唤醒沉睡会员 1 人" in mine.body
     assert "转介绍销售占比 25.0%；售后产值占比 20.0%" in mine.body
     assert "请于 2026-11-10 前提交本月反馈" in mine.body
+    assert "活动满意度 4.5 分（2 份回答）" in mine.body
     assert len(sink.messages) == 14  # one per dealer, each with its own numbers only
 
     club_report(now=NOV_2, force=True)  # a re-run by hand sends nothing twice

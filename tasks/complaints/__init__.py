@@ -1,0 +1,1 @@
+"""Complaints and satisfaction: the I/O steps."""
