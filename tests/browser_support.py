@@ -228,6 +228,9 @@ def class_c_proposal() -> dict:
         "budget": [{"item": "场地费", "amount": 1500}],
         "subsidy_requested": 4500,
         "proposed_by": "admin.ch001",
+        # Class C needs a safety plan before approval; a crossing names its support vehicle.
+        "safety_plan": "https://docs.example/safety/CH001-20261220（火灾、地震、暴雨、断电）",
+        "support_vehicle": "川A·救援01",
     }
 
 

@@ -31,6 +31,8 @@ def beijing_proposal(**overrides) -> dict:
         "budget": [{"item": "场地费", "amount": 1000}],
         "subsidy_requested": 900,
         "proposed_by": "admin.be001",
+        "safety_plan": "https://docs.example/safety/BE001-20260621（火灾、地震、暴雨、断电）",
+        "support_vehicle": "京A·救援01",
     }
     return {**values, **overrides}
 

@@ -48,6 +48,8 @@ PROPOSAL = {
     "budget": [{"item": "场地费", "amount": 1500}],
     "subsidy_requested": 4500,
     "proposed_by": "admin.ch001",
+    "safety_plan": "https://docs.example/safety/CH001-20261011（火灾、地震、暴雨、断电）",
+    "support_vehicle": "川A·救援01",
 }
 PROPOSED = "2026-09-21T10:00:00+08:00"  # a Monday, three weeks ahead
 

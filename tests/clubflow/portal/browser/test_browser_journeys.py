@@ -95,6 +95,10 @@ def test_a_club_admin_proposes_and_the_specialist_approves_in_a_second_session(
     admin.fill("[name=item-2]", "保险")
     admin.fill("[name=amount-2]", "300")
     admin.fill("[name=subsidy_requested]", "4500")
+    admin.fill(
+        "[name=safety_plan]", "https://docs.example/safety/CH001-20261220（火灾、地震、暴雨、断电）"
+    )
+    admin.fill("[name=support_vehicle]", "川A·救援01")
     admin.get_by_role("button", name="的身份提报").click()
     admin.wait_for_load_state()
     assert "C-CH001-20261220" in admin.content()
