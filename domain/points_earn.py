@@ -162,8 +162,23 @@ REASON_ZH = {
     "online:post": "论坛发帖",
     "online:share": "分享",
     "online:review": "服务评价",
+    "expiry": "积分过期",
+    "adjustment": "调整",
+}
+# Reasons that carry a key after their prefix: the label names it.
+PREFIX_ZH = {
+    "redeem:": "积分兑换",
+    "voucher-refund:": "兑换券过期退回",
+    "points renewal of #": "积分续期",
+    "birthday ": "生日月积分",
 }
 
 
 def reason_label(reason: str) -> str:
-    return REASON_ZH.get(reason, reason)
+    """A ledger row's reason as members read it (the one table for every page and message)."""
+    if reason in REASON_ZH:
+        return REASON_ZH[reason]
+    for prefix, label in PREFIX_ZH.items():
+        if reason.startswith(prefix):
+            return f"{label}（{reason[len(prefix) :]}）"
+    return reason

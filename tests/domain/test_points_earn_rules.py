@@ -70,3 +70,14 @@ def test_a_dealer_system_record_is_checked_field_by_field():
         "occurred_at",
         "'yesterday' is not an ISO time",
     )
+
+
+def test_every_ledger_reason_reads_as_a_member_would_say_it():
+    from domain.points_earn import reason_label
+
+    assert reason_label("spend:service") == "售后消费"
+    assert reason_label("redeem:WASH-1") == "积分兑换（WASH-1）"
+    assert reason_label("voucher-refund:WASH-1") == "兑换券过期退回（WASH-1）"
+    assert reason_label("points renewal of #12") == "积分续期（12）"
+    assert reason_label("birthday 2026 (gold)") == "生日月积分（2026 (gold)）"
+    assert reason_label("expiry") == "积分过期"

@@ -16,20 +16,11 @@ from domain.calendar import business_date
 from domain.members import TIER_ZH, RegistrationInput
 from domain.models import Activity, Club, Member, PointsEntry, Registration, Role
 from domain.phones import PhoneError, normalise_phone
-from domain.points_earn import REASON_ZH as POINTS_REASON_ZH
+from domain.points_earn import reason_label
 from domain.privacy import mask_phone, mask_text
 from tasks.members.registration import register_members
 
 router = APIRouter()
-
-REASON_ZH = {
-    **POINTS_REASON_ZH,  # spending and online interactions (docs/points.md)
-    "activity": "参加活动",
-    "organiser": "组织活动",
-    "referral": "推荐会员",
-    "expiry": "积分过期",
-    "adjustment": "调整",
-}
 
 
 def _member_page(request: Request, session: Session, member: Member, *, own: bool):
@@ -54,7 +45,7 @@ def _member_page(request: Request, session: Session, member: Member, *, own: boo
         own=own,
         tier=TIER_ZH.get(member.tier, str(member.tier)),
         ledger=ledger,
-        reasons=REASON_ZH,
+        reason_label=reason_label,
         activities=activities,
     )
 

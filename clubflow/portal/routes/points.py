@@ -27,7 +27,6 @@ from tasks.members.points_budget import (
 
 router = APIRouter()
 BUDGET_ROLES = (Role.campaign_manager, Role.finance)
-EXTRA_REASONS = {"expiry": "积分过期", "adjustment": "调整", "redeem": "积分兑换"}
 
 
 def _may_see_budget(request: Request, session: Session, viewer: Viewer) -> None:
@@ -105,7 +104,7 @@ def my_points(request: Request, viewer: Viewer = Depends(signed_in), session: Se
     lines, balance = [], 0
     for at, reason, amount in entries:
         balance += amount
-        label = EXTRA_REASONS.get(reason) or reason_label(reason)
+        label = reason_label(reason)
         lines.append({"at": at, "reason": label, "amount": amount, "balance": balance})
     audit(request, session, viewer, "member.points", f"member:{member.member_no}")
     return render(request, "my_points.html", member=member, lines=list(reversed(lines)))

@@ -37,7 +37,7 @@ def _seed(portal, db_url, member_no):
                 {
                     "member_id": mid,
                     "amount": -500,
-                    "reason": "redeem",
+                    "reason": "redeem:WASH-1",
                     "idem_key": "redeem:P-1",
                     "occurred_at": now - timedelta(minutes=30),
                 },
@@ -85,4 +85,4 @@ def test_a_member_reads_their_ledger_with_the_balance_after_each_line(portal, db
     page = client.get("/me/points")
     assert page.status_code == 200
     assert "<td>购车消费</td><td>+8000</td><td>8000</td>" in page.text
-    assert "<td>积分兑换</td><td>-500</td><td>7500</td>" in page.text
+    assert "<td>积分兑换（WASH-1）</td><td>-500</td><td>7500</td>" in page.text
