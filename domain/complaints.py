@@ -29,6 +29,16 @@ class ComplaintStatus(StrEnum):
 SOURCES = ("member", "call", "dealer")
 CATEGORIES = ("after_sales", "product", "activity", "points", "service", "other")
 SEVERITIES = ("low", "medium", "high")
+CATEGORY_ZH = {
+    "after_sales": "售后",
+    "product": "产品",
+    "activity": "活动",
+    "points": "积分",
+    "service": "服务",
+    "other": "其他",
+}
+SEVERITY_ZH = {"low": "一般", "medium": "较重", "high": "严重"}
+SOURCE_ZH = {"member": "会员", "call": "来电", "dealer": "经销商"}
 
 # The stage that is due while a complaint is in a status, and the status it moves to.
 STAGE_OF = {

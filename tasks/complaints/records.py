@@ -9,11 +9,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from clubflow.core.links import portal_link
 from clubflow.core.settings import Settings
 from domain.calendar import business_date
 from domain.complaints import (
+    CATEGORY_ZH,
     NEXT,
     ROLES,
+    SEVERITY_ZH,
+    SOURCE_ZH,
     SOURCES,
     ComplaintError,
     ComplaintStatus,
@@ -197,7 +201,7 @@ def receive_complaint(
         NotificationRequest(
             recipient=f"person:{handler}",
             template="complaint_assigned",
-            context=_context(complaint),
+            context=_context(complaint, settings=settings, now=now),
             idem_key=f"complaint:{complaint.id}:assigned",
         )
     ]
@@ -206,7 +210,7 @@ def receive_complaint(
             NotificationRequest(
                 recipient="role:campaign_manager",
                 template="complaint_serious",
-                context=_context(complaint),
+                context=_context(complaint, settings=settings, now=now),
                 idem_key=f"complaint:{complaint.id}:serious",
                 urgent=True,
             )
@@ -216,17 +220,18 @@ def receive_complaint(
     return complaint
 
 
-def _context(complaint: Complaint) -> dict:
+def _context(complaint: Complaint, *, settings: Settings, now: datetime) -> dict:
+    """What the staff messages say; labels in Chinese, the link signed to the portal page."""
     return {
         "id": complaint.id,
         "subject": complaint.subject,
-        "category": complaint.category or "",
-        "severity": complaint.severity or "",
+        "category": CATEGORY_ZH.get(complaint.category or "", complaint.category or ""),
+        "severity": SEVERITY_ZH.get(complaint.severity or "", complaint.severity or ""),
         "handler": complaint.handler or "",
-        "source": complaint.source,
+        "source": SOURCE_ZH.get(complaint.source, complaint.source),
         "handle_due": complaint.handle_due.isoformat(),
         "answer_due": complaint.answer_due.isoformat(),
-        "link": f"/complaints/{complaint.id}",
+        "link": portal_link(f"/complaints/{complaint.id}", settings=settings, now=now),
     }
 
 
@@ -274,9 +279,11 @@ def answer_complaint(
                 recipient=f"member:{member.member_no}",
                 template="complaint_answer",
                 context={
-                    **_context(complaint),
+                    **_context(complaint, settings=settings, now=now),
                     "answer": complaint.answer,
-                    "link": f"/me/complaints/{complaint.id}",
+                    "link": portal_link(
+                        f"/me/complaints/{complaint.id}", settings=settings, now=now
+                    ),
                 },
                 idem_key=f"complaint:{complaint.id}:answer",
             )

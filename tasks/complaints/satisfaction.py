@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from clubflow.core.db import insert_ignoring_conflicts
+from clubflow.core.links import portal_link
 from clubflow.core.settings import Settings
 from domain.complaints import ComplaintError, satisfaction_sample, score_refusal
 from domain.models import Activity, Member, Registration
@@ -82,7 +83,10 @@ def sample_satisfaction(
             NotificationRequest(
                 recipient=f"member:{members[r['member_id']].member_no}",
                 template="satisfaction_survey",
-                context={"activity": activity.title, "link": f"/me/survey/{r['token']}"},
+                context={
+                    "activity": activity.title,
+                    "link": portal_link(f"/me/survey/{r['token']}", settings=settings, now=now),
+                },
                 idem_key=f"survey:{activity.code}:{members[r['member_id']].member_no}",
             )
             for r in rows

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from clubflow.core.db import insert_ignoring_conflicts
+from clubflow.core.links import portal_link
 from clubflow.core.settings import Settings
 from domain.calendar import business_date
 from domain.complaints import STAGE_OF, ComplaintStatus, auto_close_due, escalation_level
@@ -74,7 +75,9 @@ def sweep_complaints(*, session: Session, now: datetime, settings: Settings) -> 
                             "stage": STAGE_LABELS[stage],
                             "level": lv,
                             "due_on": due_on.isoformat(),
-                            "link": f"/complaints/{complaint.id}",
+                            "link": portal_link(
+                                f"/complaints/{complaint.id}", settings=settings, now=now
+                            ),
                         },
                         idem_key=f"complaint:{complaint.id}:late:{stage}:{lv}:{recipient}",
                     )

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from clubflow.core.db import session_scope
+from clubflow.core.links import read_link
 from clubflow.core.settings import get_settings
 from domain.models import Activity, Club, Member, Notification, Registration
 from domain.models_audit import Refusal
@@ -125,13 +126,15 @@ def test_a_member_complaint_is_received_handled_answered_and_confirmed(world, db
             now=NOW + timedelta(days=2),
         )
         assert (c.status, c.closed_by, c.late) == ("closed", "member:M000001", False)
-        assert _messages(session, "complaint_answer") == [
-            (
-                "member:M000001",
-                f"您的投诉 #{cid} 已有答复",
-                f"关于「保养等待太久」，我们的答复：已安排免费保养一次\n如您认可，请在此确认关闭：/me/complaints/{cid}",
-            ),
-        ]
+        [(to, title, body)] = _messages(session, "complaint_answer")
+        assert (to, title) == ("member:M000001", f"您的投诉 #{cid} 已有答复")
+        text, link = body.rsplit("：", 1)
+        answer = "关于「保养等待太久」，我们的答复：已安排免费保养一次"
+        assert text == answer + "\n如您认可，请在此确认关闭"
+        # The link is signed to the member's own complaint page on the portal.
+        assert link.startswith(s.portal_url.rstrip("/") + "/go/")
+        token = link.rsplit("/", 1)[1]
+        assert read_link(token, settings=s, now=NOW) == (f"/me/complaints/{cid}", "")
         serious = _messages(session, "complaint_serious")
         assert [(r, t) for r, t, _ in serious] == [
             ("role:campaign_manager", f"严重投诉 #{cid}：保养等待太久")
