@@ -25,6 +25,14 @@ TIMELESS = {
     "leads columns",  # saves a source's column mapping: configuration
     "deploy",
     "worker",
+    # Listings of stored rows, with no date in their question.
+    "clubs list",
+    "members callbacks",
+    "members points anomalies",
+    "members privileges list",
+    "outlets list",
+    "outlets show",
+    "rewards list",
 }
 
 
