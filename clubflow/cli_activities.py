@@ -17,16 +17,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from clubflow.cli_common import NOW_HELP, fail, parse_now
+from clubflow.cli_common import NOW_HELP, fail, parse_now, run_now
 
 app = typer.Typer(no_args_is_help=True, help="The activity lifecycle: proposal to archive.")
 console = Console(soft_wrap=True)  # commands printed whole, for copy and paste
-
-
-def _run_now(value: str, moment: datetime) -> str | None:
-    """`now` for a deployment run: the parsed time when given (so a zoneless time means
-    Shanghai there too), else None: the run reads the clock each time it replays."""
-    return moment.isoformat() if value else None
 
 
 def _read_data(path: Path) -> Any:
@@ -114,7 +108,7 @@ def propose(
     code = _dry_run_proposal(proposal, moment)
     run = _start_deployment(
         "activity-lifecycle",
-        {"proposal": proposal.model_dump(mode="json"), "now": _run_now(now, moment)},
+        {"proposal": proposal.model_dump(mode="json"), "now": run_now(now, moment)},
     )
     console.print(f"activity {code}: lifecycle run {run.id} started")
     _warn_safety(proposal)
@@ -249,7 +243,7 @@ def claim(
         console.print(f"[yellow]note:[/yellow] unknown categories {unknown} will be rejected")
     run = _start_deployment(
         "activity-claim",
-        {"code": code, "claim": data.model_dump(mode="json"), "now": _run_now(now, moment)},
+        {"code": code, "claim": data.model_dump(mode="json"), "now": run_now(now, moment)},
     )
     console.print(
         f"{code}: claim run {run.id} started; the specialist decides with "

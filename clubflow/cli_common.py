@@ -108,6 +108,12 @@ def require_migrated(url: str) -> None:
 NOW_HELP = "Act as of this time (ISO; default: now; without a zone: Asia/Shanghai)"
 
 
+def run_now(value: str | None, moment: datetime) -> str | None:
+    """`now` for a deployment run: the parsed time when given (so a zoneless time means
+    Shanghai there too), else None: the run reads the clock each time it replays."""
+    return moment.isoformat() if value else None
+
+
 def parse_now(value: str | None) -> datetime:
     """`--now`/`--at` options: ISO time; a time without zone is business time (Shanghai)."""
     if not value:

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from clubflow.cli_common import NOW_HELP, console, fail, parse_now
+from clubflow.cli_common import NOW_HELP, console, fail, parse_now, run_now
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
 
@@ -45,7 +45,7 @@ def _problems(exc: ValidationError) -> str:
     )
 
 
-def _start(outlet: str, renewal: int = 0) -> str:
+def _start(outlet: str, renewal: int = 0, *, now: str | None = None) -> str:
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
 
@@ -53,7 +53,7 @@ def _start(outlet: str, renewal: int = 0) -> str:
     try:
         run = run_deployment(
             f"{name}/{name}",
-            parameters={"request": {"outlet": outlet, "renewal": renewal}},
+            parameters={"request": {"outlet": outlet, "renewal": renewal}, "now": now},
             timeout=0,
         )
     except ObjectNotFound:
@@ -106,7 +106,8 @@ def register(
         fail(f"outlet {code}: {exc}")
     _print(view)
     if start:
-        console.print(f"outlet {view.code}: qualification run {_start(view.code)}")
+        run_id = _start(view.code, now=run_now(now, moment))
+        console.print(f"outlet {view.code}: qualification run {run_id}")
 
 
 @app.command("list")
@@ -176,7 +177,8 @@ def renew(
         fail(f"outlet {code}: {exc}")
     _print(view)
     if start:
-        console.print(f"outlet {view.code}: renewal run {_start(view.code, view.renewals)}")
+        run_id = _start(view.code, view.renewals, now=run_now(now, moment))
+        console.print(f"outlet {view.code}: renewal run {run_id}")
 
 
 @app.command("risk")
