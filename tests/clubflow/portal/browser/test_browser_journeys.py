@@ -356,7 +356,8 @@ def test_a_dealer_accepts_a_lead_from_the_link_in_their_message(portal, db_url, 
     page = dealer.content()
     assert "+86138****5678" in page and "13812345678" not in page
     dealer.get_by_role("button", name="接收此线索").click()
-    assert "已确认接收此线索" in dealer.content()
+    # The answer page comes after a redirect: wait for it, however busy the machine is.
+    dealer.get_by_text("已确认接收此线索").wait_for(timeout=PAGE_TIMEOUT_MS)
     with session_scope(db_url) as session:
         handoff = session.execute(
             select(LeadHandoff).where(LeadHandoff.lead_id == lead_id)
