@@ -146,3 +146,26 @@ def hq_refusal(actor: Actor | None, *, username: str, action: str) -> str | None
     if actor.role == "campaign_manager":
         return None
     return f"user {actor.username!r} is {actor.role}; {action} is for campaign_manager"
+
+
+# --- deadlines (the hourly sweep reminds and escalates; nothing blocks)
+
+
+@dataclass(frozen=True)
+class ReviewDeadline:
+    due_on: date  # the specialist reviews by then; reminded from that day
+    escalate_on: date  # the campaign manager hears from that day
+
+
+def review_deadline(
+    submitted_on: date, *, working_days: int, escalate_after: int, add_working_days
+) -> ReviewDeadline:
+    """A submission waits `working_days` working days for review, then the specialist is
+    reminded; `escalate_after` working days later it goes to HQ. `add_working_days` is the
+    mainland calendar's (domain.calendar), passed in to keep this pure."""
+    due = add_working_days(submitted_on, working_days)
+    return ReviewDeadline(due, add_working_days(due, escalate_after))
+
+
+def official_account_remind_on(registered_on: date, *, days: int, remind_before: int) -> date:
+    return official_account_due(registered_on, days=days) - timedelta(days=remind_before)

@@ -42,6 +42,13 @@ class ClubChecklistItem(SQLModel, table=True):
     decided_by: str | None = None
     decided_at: datetime | None = ts_field()
     return_reason: str = ""
+    # The sweep's marks: the review reminder and escalation of the current submission
+    # (cleared when it is submitted again), and the official account's due-date reminder and
+    # lateness escalation (once per club).
+    review_reminded_at: datetime | None = ts_field()
+    review_escalated_at: datetime | None = ts_field()
+    due_reminded_at: datetime | None = ts_field()
+    due_escalated_at: datetime | None = ts_field()
 
 
 class ClubScore(SQLModel, table=True):

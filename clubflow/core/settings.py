@@ -325,7 +325,7 @@ class Settings(BaseSettings):
     )
     club_optional_items: list[str] = Field(default_factory=lambda: ["official_account"])
     # The specialist reviews a submission within this many working days; then reminded,
-    # escalated to the campaign manager after as many again.
+    # then escalated (club_review_escalate_after_working_days).
     club_review_working_days: int = Field(3, ge=1)
     # The official account is due this many days after registration (not needed to activate).
     club_official_account_days: int = Field(30, ge=1)
@@ -360,6 +360,12 @@ class Settings(BaseSettings):
     satisfaction_share: float = Field(0.2, gt=0, le=1)
     satisfaction_min: int = Field(3, ge=0)
     satisfaction_max: int = Field(30, ge=1)
+    # --- club onboarding deadlines (issue 16): a submission waits at most
+    # `club_review_working_days` for review, then the specialist is reminded; this many
+    # working days after that it goes to the campaign manager.
+    club_review_escalate_after_working_days: int = Field(3, ge=1)
+    # The dealer is reminded this many days before the official account is due.
+    club_official_account_remind_days: int = Field(7, ge=0)
 
     @field_validator("points_by_class")
     @classmethod

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clubflow.core.settings import Settings
+from clubflow.core.settings import Settings, get_settings
 from domain.club_onboarding import (
     ITEM_LABELS,
     ClubInputError,
@@ -31,6 +31,8 @@ from domain.models import Club, Dealer, Person, Role
 from domain.models_clubs import ClubChecklistItem, ClubOfficer
 from domain.privacy import mask_phone
 from tasks.audit import Refused, actor_of, record_refusal
+from tasks.clubs.notify import active_requests, returned_request
+from tasks.outbox import queue_notifications
 
 
 def _refuse(
@@ -251,6 +253,7 @@ def submit_evidence(
         row.submitted_by = username
         row.submitted_at = now
         row.return_reason = ""
+        row.review_reminded_at = row.review_escalated_at = None  # a new submission's deadline
         submitted.append(item)
     session.flush()
     return submitted
@@ -265,9 +268,14 @@ def review_item(
     approve: bool,
     reason: str,
     now: datetime,
+    settings: Settings | None = None,
 ) -> str:
     """The region's specialist approves an item or returns it with a reason; the club becomes
-    active when every required item has passed. Returns the club's status."""
+    active when every required item has passed. Returns the club's status.
+
+    The dealer hears of a return (with the reason), and the dealer, the club's admins and the
+    specialist of the club becoming active: queued in this transaction, so the decision and
+    its messages commit together."""
     club = club_by_code(session=session, code=club_code)
     refusal = review_refusal(
         actor_of(session=session, username=username),
@@ -295,9 +303,18 @@ def review_item(
     row.decided_by = username
     row.decided_at = now
     states = [ItemState(r.item, r.required, r.status) for r in rows.values()]
+    settings = settings or get_settings()
+    requests = []
+    if not approve:
+        requests += returned_request(
+            session=session, club=club, row=row, settings=settings, now=now
+        )
     if club.status == "pending" and club_status(states) == "active":
         club.status = "active"
+        requests += active_requests(session=session, club=club, settings=settings, now=now)
     session.flush()
+    if requests:
+        queue_notifications(session=session, requests=requests, now=now, settings=settings)
     return club.status
 
 

@@ -23,6 +23,7 @@ from domain.club_report import Kpis, club_kpis
 from domain.models import Club, Dealer
 from domain.models_clubs import ClubAward, ClubScore
 from domain.regions import REGIONS
+from tasks.clubs.notify import award_requests, awards_markdown
 from tasks.common import data_task
 from tasks.outbox import NotificationRequest
 from tasks.planning.club_report import gather_club_facts
@@ -149,6 +150,8 @@ score_month_task = data_task(score_month)
 award_year_task = data_task(award_year)
 place_requests_task = data_task(place_requests)
 ranking_markdown_task = data_task(ranking_markdown)
+award_requests_task = data_task(award_requests)
+awards_markdown_task = data_task(awards_markdown)
 
 
 @task(name="publish-club-ranking", cache_policy=NO_CACHE)
@@ -157,4 +160,11 @@ def publish_club_ranking_task(markdown: str, month: date) -> None:
         key=f"club-ranking-{month:%Y-%m}",
         markdown=markdown,
         description=f"Club ranking {month:%Y-%m}",
+    )
+
+
+@task(name="publish-club-awards", cache_policy=NO_CACHE)
+def publish_club_awards_task(markdown: str, year: int) -> None:
+    create_markdown_artifact(
+        key=f"club-awards-{year}", markdown=markdown, description=f"Club awards {year}"
     )
