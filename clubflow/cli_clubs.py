@@ -27,6 +27,30 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     return out
 
 
+def _route_demo_inbox() -> None:
+    """On a development stack whose channels block is the demo inbox's, the dealer or person
+    HQ just added gets their inbox path too, so their messages arrive. A real block is never
+    touched (HQ adds the new channel there, `clubflow deploy --channels`)."""
+    from clubflow.stack import DEFAULT_HOME, read_channels_document, read_stack_info
+
+    if get_settings().environment != "development" or read_stack_info(DEFAULT_HOME) is None:
+        return
+    from blocks.channels import NotificationChannels
+    from clubflow.world import inbox_channels
+    from tasks.outbox import CHANNELS_BLOCK
+
+    try:
+        document = read_channels_document(CHANNELS_BLOCK)
+        if not document or not document.get("demo_inbox"):
+            return
+        ops = NotificationChannels.load(CHANNELS_BLOCK).roles.get_secret_value()["ops"]
+        with session_scope(get_settings().database_url) as session:
+            channels = inbox_channels(session=session, inbox_url=ops.removesuffix("/role/ops"))
+        channels.save(CHANNELS_BLOCK, overwrite=True)
+    except Exception as exc:  # noqa: BLE001 - the row is added; only the demo route is missing
+        console.print(f"[yellow]demo inbox not updated[/yellow]: {exc}")
+
+
 def _run(action):
     from domain.club_onboarding import ClubInputError
     from tasks.audit import Refused
@@ -64,6 +88,7 @@ def add_dealer_cmd(
             now=moment,
         )
     )
+    _route_demo_inbox()
     console.print(f"dealer {code}: added")
 
 
@@ -95,6 +120,7 @@ def add_person_cmd(
             now=moment,
         )
     )
+    _route_demo_inbox()
     console.print(f"person {username}: added")
 
 
