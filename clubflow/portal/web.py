@@ -22,7 +22,7 @@ from clubflow.portal.security import Signer, same
 from clubflow.portal.signin import read_session
 from clubflow.portal.viewer import Viewer, viewer_for
 from domain.calendar import BUSINESS_TZ
-from domain.privacy import mask_phone
+from domain.privacy import mask_phone, mask_text
 from tasks.audit import Refused, record_refusal
 
 COOKIE = "clubflow_session"
@@ -45,6 +45,7 @@ class Portal:
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         env = self.templates.env
         env.filters["mask_phone"] = mask_phone
+        env.filters["mask"] = mask_text  # free text typed by staff: any phone in it masked
         env.filters["money"] = lambda v: f"¥{float(v or 0):,.2f}"
         env.filters["local"] = lambda d: d.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
 
