@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from domain.models import Activity, Club, Dealer, Person
+from domain.models import Activity, Dealer, Person
 from domain.models_disputes import (
     Dispute,
     DisputeEscalation,
@@ -55,14 +55,17 @@ def _outlet_dealers(session: Session) -> dict[str, int]:
     return found
 
 
-def dispute_lines(*, session: Session, now: datetime) -> list[DisputeLine]:
-    """Every dispute, open ones first (the earliest deadline first), then the closed ones,
-    newest first."""
+def dispute_lines(*, session: Session, now: datetime, code: str | None = None) -> list[DisputeLine]:
+    """Every dispute (or the one named `code`), open ones first (the earliest deadline first),
+    then the closed ones, newest first."""
     dealers = {d.code: d for d in session.execute(select(Dealer)).scalars()}
     by_id = {d.id: d for d in dealers.values()}
     outlets = _outlet_dealers(session)
     lines = []
-    for dispute in session.execute(select(Dispute).order_by(Dispute.id)).scalars():
+    query = select(Dispute).order_by(Dispute.id)
+    if code is not None:
+        query = query.where(Dispute.code == code)
+    for dispute in session.execute(query).scalars():
         dealer = dealers.get(dispute.dealer_code or "")
         if dealer is None and dispute.outlet.strip():
             dealer = by_id.get(outlets.get(dispute.outlet.strip(), -1))
@@ -186,11 +189,3 @@ def incident_actions(*, session: Session, incident: Incident) -> list[tuple[Inci
         ).all()
     )
     return [(row, names.get(row.responsible, "")) for row in rows]
-
-
-def club_of_activity(*, session: Session, code: str | None) -> Club | None:
-    if not code:
-        return None
-    return session.execute(
-        select(Club).join(Activity, Activity.club_id == Club.id).where(Activity.code == code)
-    ).scalar_one_or_none()

@@ -135,12 +135,10 @@ def _sees_dispute(viewer: Viewer, line: DisputeLine) -> bool:
 
 def _seen_dispute(request, session, viewer: Viewer, code: str, action: str) -> DisputeLine:
     _may(request, session, viewer, DISPUTE_READERS, action, code)
-    p = portal(request)
-    line = next(
-        (x for x in dispute_lines(session=session, now=p.now()) if x.dispute.code == code), None
-    )
-    if line is None:
+    lines = dispute_lines(session=session, now=portal(request).now(), code=code)
+    if not lines:
         raise HTTPException(status_code=404)
+    line = lines[0]
     require(
         request,
         session,
@@ -173,11 +171,7 @@ def disputes_page(request: Request, viewer: Viewer = Depends(signed_in), session
 
 
 def _dispute_page(request, session, viewer: Viewer, code: str, *, error="", status=200):
-    line = next(
-        x
-        for x in dispute_lines(session=session, now=portal(request).now())
-        if x.dispute.code == code
-    )
+    [line] = dispute_lines(session=session, now=portal(request).now(), code=code)
     return render(
         request,
         "dispute.html",
