@@ -77,6 +77,16 @@ STEP_ZH = {
     "close": "关闭",
     "report": "上报",
 }
+KIND_ZH = {
+    "customer_dealer": "客户—经销商",
+    "customer_outlet": "客户—二网",
+    "dealer_outlet": "经销商—二网",
+    "accident": "事故",
+    "fire": "火灾",
+    "storm": "恶劣天气",
+    "power_loss": "停电",
+    "complaint_storm": "集中投诉",
+}
 DONE_ZH = {
     "acknowledge": "已受理，进入调解。",
     "mediate": "已记录调解。",
@@ -93,6 +103,7 @@ def _page(request: Request, template: str, values: dict, status_code=200, **extr
         template,
         status_code=status_code,
         values=values,
+        kinds=KIND_ZH,
         dispute_kinds=DISPUTE_KINDS,
         incident_kinds=INCIDENT_KINDS,
         **extra,
@@ -163,6 +174,7 @@ def disputes_page(request: Request, viewer: Viewer = Depends(signed_in), session
     return render(
         request,
         "disputes.html",
+        kinds=KIND_ZH,
         lines=lines,
         statuses=STATUS_ZH,
         steps=STEP_ZH,
@@ -175,6 +187,7 @@ def _dispute_page(request, session, viewer: Viewer, code: str, *, error="", stat
     return render(
         request,
         "dispute.html",
+        kinds=KIND_ZH,
         status_code=status,
         line=line,
         d=line.dispute,
@@ -373,6 +386,7 @@ def incidents_page(request: Request, viewer: Viewer = Depends(signed_in), sessio
     return render(
         request,
         "incidents.html",
+        kinds=KIND_ZH,
         rows=rows,
         statuses=STATUS_ZH,
         may_report=viewer.role in REPORT_ROLES,
@@ -387,6 +401,7 @@ def _incident_page(request, session, viewer: Viewer, code: str, *, error="", sta
     return render(
         request,
         "incident.html",
+        kinds=KIND_ZH,
         status_code=status,
         i=incident,
         actions=incident_actions(session=session, incident=incident),
