@@ -206,6 +206,7 @@ def store_step(
     refused: type[Exception] | tuple[type[Exception], ...] = Refused,
     refused_page: Callable[[str], Response] | None = None,
     invalid_outcome: str = "failed",
+    created: Callable[[Any], str] | None = None,
 ) -> Response:
     """Run one store step of a form and answer it, the same way on every page.
 
@@ -213,7 +214,8 @@ def store_step(
     refused too and shows the 403 error page, or `refused_page` when the form page itself
     says why. Bad input rolls the step back, is audited as `invalid_outcome` and `page`
     shows the form again with the message. Otherwise the step is audited with `detail` and
-    `done` answers (usually a redirect to the changed page)."""
+    `done` answers (usually a redirect to the changed page). A step that creates its subject
+    names it with `created` (its new code) for that audit line."""
     try:
         result = step()
     except refused as exc:
@@ -227,5 +229,6 @@ def store_step(
         session.rollback()
         audit(request, session, viewer, action, subject, outcome=invalid_outcome, detail=str(exc))
         return page(str(exc))
-    audit(request, session, viewer, action, subject, detail=detail(result))
+    named = created(result) if created else subject
+    audit(request, session, viewer, action, named, detail=detail(result))
     return done(result)

@@ -246,7 +246,7 @@ def file_dispute_page(
         refused_page=lambda error: _page(
             request, "dispute_new.html", values, 403, error=f"不能提交：{error}"
         ),
-        detail=lambda row: row.code,
+        created=lambda row: row.code,
         done=lambda row: RedirectResponse(f"/disputes/{row.code}?done=file", status_code=303),
     )
 
@@ -466,7 +466,7 @@ def report_incident_page(
         refused_page=lambda error: _page(
             request, "incident_new.html", values, 403, error=f"不能提交：{error}"
         ),
-        detail=lambda row: row.code,
+        created=lambda row: row.code,
         done=done,
     )
 

@@ -113,7 +113,7 @@ def test_hq_drives_a_filed_dispute_to_settled_every_step_on_the_timeline(portal,
         ("dispute.acknowledge", "person:hq.manager"),
         ("dispute.settle", "person:legal.counsel"),
     ]:
-        assert [(a, o) for a, _s, o, _p in _audit(db_url, action)] == [(actor, "ok")], action
+        assert [(a, s, o) for a, s, o, _p in _audit(db_url, action)] == [(actor, code, "ok")]
     assert [(a, s, o) for a, s, o, _p in _audit(db_url, "dispute.mediate")] == [
         ("person:hq.manager", code, "ok"),
         ("person:legal.counsel", code, "ok"),
