@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
@@ -22,8 +22,8 @@ from clubflow.portal.security import Signer, same
 from clubflow.portal.signin import read_session
 from clubflow.portal.viewer import Viewer, viewer_for
 from domain.calendar import BUSINESS_TZ
-from domain.privacy import mask_phone
-from tasks.audit import record_refusal
+from domain.privacy import mask_phone, mask_text
+from tasks.audit import Refused, record_refusal
 
 COOKIE = "clubflow_session"
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "portal"
@@ -45,6 +45,7 @@ class Portal:
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         env = self.templates.env
         env.filters["mask_phone"] = mask_phone
+        env.filters["mask"] = mask_text  # free text typed by staff: any phone in it masked
         env.filters["money"] = lambda v: f"¥{float(v or 0):,.2f}"
         env.filters["local"] = lambda d: d.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
 
@@ -188,3 +189,46 @@ def render(request: Request, template: str, status_code: int = 200, **context) -
         },
         status_code=status_code,
     )
+
+
+def store_step(
+    request: Request,
+    session: Session,
+    viewer: Viewer,
+    step: Callable[[], Any],
+    *,
+    action: str,
+    subject: str,
+    invalid: type[Exception] | tuple[type[Exception], ...],
+    page: Callable[[str], Response],
+    done: Callable[[Any], Response],
+    detail: Callable[[Any], str] = lambda _result: "",
+    refused: type[Exception] | tuple[type[Exception], ...] = Refused,
+    refused_page: Callable[[str], Response] | None = None,
+    invalid_outcome: str = "failed",
+    created: Callable[[Any], str] | None = None,
+) -> Response:
+    """Run one store step of a form and answer it, the same way on every page.
+
+    The store checks the role and records its refusal (committed): the portal audits it as
+    refused too and shows the 403 error page, or `refused_page` when the form page itself
+    says why. Bad input rolls the step back, is audited as `invalid_outcome` and `page`
+    shows the form again with the message. Otherwise the step is audited with `detail` and
+    `done` answers (usually a redirect to the changed page). A step that creates its subject
+    names it with `created` (its new code) for that audit line."""
+    try:
+        result = step()
+    except refused as exc:
+        session.rollback()  # the store committed its refusal; nothing else of the step stays
+        audit(request, session, viewer, action, subject, outcome="refused", detail=str(exc))
+        session.commit()
+        if refused_page is None:
+            raise Forbidden(str(exc)) from None
+        return refused_page(str(exc))
+    except invalid as exc:
+        session.rollback()
+        audit(request, session, viewer, action, subject, outcome=invalid_outcome, detail=str(exc))
+        return page(str(exc))
+    named = created(result) if created else subject
+    audit(request, session, viewer, action, named, detail=detail(result))
+    return done(result)

@@ -18,18 +18,17 @@ from sqlmodel import Session
 from clubflow.portal.viewer import Viewer
 from clubflow.portal.web import (
     DB,
-    Forbidden,
     audit,
     checked_form,
     portal,
     render,
     require,
     signed_in,
+    store_step,
 )
 from domain.club_onboarding import GRADES, OFFICER_TITLES, ClubInputError
 from domain.models import Club, Role
 from domain.models_clubs import ClubScore
-from tasks.audit import Refused
 from tasks.clubs.onboarding import (
     ClubLine,
     list_clubs,
@@ -149,8 +148,11 @@ def register_club_page(
     code = f"C-{viewer.dealer_code}"  # one club per dealer, named after it
     values = {k: str(v).strip() for k, v in form.items() if k != "csrf"}
     officers = {t: values.get(f"officer_{t}", "") for t in OFFICER_TITLES}
-    try:
-        club = register_club(
+    return store_step(
+        request,
+        session,
+        viewer,
+        lambda: register_club(
             session=session,
             username=viewer.actor,
             dealer_code=viewer.dealer_code,
@@ -160,30 +162,13 @@ def register_club_page(
             officers=officers,
             settings=portal(request).settings,
             now=portal(request).now(),
-        )
-    except Refused as exc:
-        _refused(request, session, viewer, "clubs.register", f"club:{code}", exc)
-    except ClubInputError as exc:
-        session.rollback()
-        audit(
-            request,
-            session,
-            viewer,
-            "clubs.register",
-            f"club:{code}",
-            outcome="failed",
-            detail=str(exc),
-        )
-        return _new_page(request, values, error=str(exc), status=400)
-    audit(request, session, viewer, "clubs.register", f"club:{club.code}")
-    return RedirectResponse(f"/clubs/{club.code}", status_code=303)
-
-
-def _refused(request, session, viewer, action: str, subject: str, exc: Refused):
-    """The store recorded the refusal; the portal's audit too, then the 403 page."""
-    audit(request, session, viewer, action, subject, outcome="refused", detail=str(exc))
-    session.commit()
-    raise Forbidden(str(exc))
+        ),
+        action="clubs.register",
+        subject=f"club:{code}",
+        invalid=ClubInputError,
+        page=lambda error: _new_page(request, values, error=error, status=400),
+        done=lambda club: RedirectResponse(f"/clubs/{club.code}", status_code=303),
+    )
 
 
 # ---------------------------------------------------------------- ranking
@@ -270,37 +255,24 @@ def submit_evidence_page(
         for k, v in form.items()
         if k.startswith("evidence_") and str(v).strip()
     }
-    try:
-        items = submit_evidence(
+    return store_step(
+        request,
+        session,
+        viewer,
+        lambda: submit_evidence(
             session=session,
             username=viewer.actor,
             club_code=code,
             evidence=evidence,
             now=portal(request).now(),
-        )
-    except Refused as exc:
-        _refused(request, session, viewer, "clubs.submit", f"club:{code}", exc)
-    except ClubInputError as exc:
-        session.rollback()
-        audit(
-            request,
-            session,
-            viewer,
-            "clubs.submit",
-            f"club:{code}",
-            outcome="failed",
-            detail=str(exc),
-        )
-        return _club_page(request, session, viewer, code, error=str(exc), status=400)
-    audit(
-        request,
-        session,
-        viewer,
-        "clubs.submit",
-        f"club:{code}",
-        detail=" ".join(items) or "unchanged",
+        ),
+        action="clubs.submit",
+        subject=f"club:{code}",
+        invalid=ClubInputError,
+        page=lambda error: _club_page(request, session, viewer, code, error=error, status=400),
+        detail=lambda items: " ".join(items) or "unchanged",
+        done=lambda _items: RedirectResponse(f"/clubs/{code}?done=submitted", status_code=303),
     )
-    return RedirectResponse(f"/clubs/{code}?done=submitted", status_code=303)
 
 
 @router.post("/clubs/{code}/review")
@@ -314,8 +286,11 @@ def review_item_page(
     _seen_club(request, session, viewer, code, "clubs.review")
     item = str(form.get("item", "")).strip()
     decision = str(form.get("decision", ""))
-    try:
-        status = review_item(
+    return store_step(
+        request,
+        session,
+        viewer,
+        lambda: review_item(
             session=session,
             username=viewer.actor,
             club_code=code,
@@ -323,27 +298,11 @@ def review_item_page(
             approve=decision == "approve",
             reason=str(form.get("reason", "")),
             now=portal(request).now(),
-        )
-    except Refused as exc:
-        _refused(request, session, viewer, "clubs.review", f"club:{code}", exc)
-    except ClubInputError as exc:
-        session.rollback()
-        audit(
-            request,
-            session,
-            viewer,
-            "clubs.review",
-            f"club:{code}",
-            outcome="failed",
-            detail=str(exc),
-        )
-        return _club_page(request, session, viewer, code, error=str(exc), status=400)
-    audit(
-        request,
-        session,
-        viewer,
-        "clubs.review",
-        f"club:{code}",
-        detail=f"{item} {decision} -> {status}",
+        ),
+        action="clubs.review",
+        subject=f"club:{code}",
+        invalid=ClubInputError,
+        page=lambda error: _club_page(request, session, viewer, code, error=error, status=400),
+        detail=lambda status: f"{item} {decision} -> {status}",
+        done=lambda _status: RedirectResponse(f"/clubs/{code}?done=reviewed", status_code=303),
     )
-    return RedirectResponse(f"/clubs/{code}?done=reviewed", status_code=303)

@@ -15,7 +15,16 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from clubflow.portal.viewer import Viewer
-from clubflow.portal.web import DB, audit, checked_form, portal, render, require, signed_in
+from clubflow.portal.web import (
+    DB,
+    audit,
+    checked_form,
+    portal,
+    render,
+    require,
+    signed_in,
+    store_step,
+)
 from domain.complaints import CATEGORIES, ROLES, SEVERITIES, ComplaintError
 from domain.models import Activity, Club, Member, Role
 from domain.models_complaints import Complaint, ComplaintAction, SatisfactionCall
@@ -485,9 +494,10 @@ def complaint_step(
     p = portal(request)
     text = {k: str(form.get(k, "")).strip() for k in ("category", "severity", "handler", "note")}
     subject = f"complaint:{complaint_id}"
-    try:
+
+    def run():
         if step == "receive":
-            receive_complaint(
+            return receive_complaint(
                 session=session,
                 complaint_id=complaint_id,
                 category=text["category"],
@@ -497,8 +507,8 @@ def complaint_step(
                 now=p.now(),
                 settings=p.settings,
             )
-        elif step == "handle":
-            record_action(
+        if step == "handle":
+            return record_action(
                 session=session,
                 complaint_id=complaint_id,
                 note=text["note"],
@@ -506,33 +516,32 @@ def complaint_step(
                 actor=viewer.actor,
                 now=p.now(),
             )
-        else:
-            answer_complaint(
-                session=session,
-                complaint_id=complaint_id,
-                answer=text["note"],
-                actor=viewer.actor,
-                now=p.now(),
-                settings=p.settings,
-            )
-    except ComplaintError as exc:
-        session.rollback()
-        refused = isinstance(exc, ComplaintRefused)
-        audit(
-            request,
-            session,
-            viewer,
-            action,
-            subject,
-            outcome="refused" if refused else "rejected",
-            detail=str(exc),
+        return answer_complaint(
+            session=session,
+            complaint_id=complaint_id,
+            answer=text["note"],
+            actor=viewer.actor,
+            now=p.now(),
+            settings=p.settings,
         )
-        return _staff_page(
-            request,
-            session,
-            session.get(Complaint, complaint_id),
-            error=("无权操作：" if refused else "") + str(exc),
-            status=403 if refused else 409,
-        )
-    audit(request, session, viewer, action, subject)
-    return RedirectResponse(f"/complaints/{complaint_id}?done={step}", status_code=303)
+
+    def again(error: str, status: int):
+        complaint = session.get(Complaint, complaint_id)
+        return _staff_page(request, session, complaint, error=error, status=status)
+
+    return store_step(
+        request,
+        session,
+        viewer,
+        run,
+        action=action,
+        subject=subject,
+        refused=ComplaintRefused,
+        refused_page=lambda error: again("无权操作：" + error, 403),
+        invalid=ComplaintError,
+        invalid_outcome="rejected",
+        page=lambda error: again(error, 409),
+        done=lambda _row: RedirectResponse(
+            f"/complaints/{complaint_id}?done={step}", status_code=303
+        ),
+    )

@@ -139,6 +139,24 @@ def expected(route: str, role: str) -> int | None:
     if route == "/incidents/new":
         reporters = {"campaign_manager", "call_agent", "regional_specialist", "other_specialist"}
         return 200 if role in reporters | chengdu_club else 403
+    # The follow-up pages: the filers, HQ and the specialists read disputes; the reporters
+    # and HQ incidents. The walk's world has none: those who may read find none.
+    dispute_readers = HQ | {
+        "call_supervisor",
+        "call_agent",
+        "dealer",
+        "regional_specialist",
+        "other_specialist",
+    }
+    if route == "/disputes":
+        return 200 if role in dispute_readers else 403
+    if route == "/disputes/{code}":
+        return 404 if role in dispute_readers else 403
+    incident_readers = HQ | chengdu_club | {"call_agent", "regional_specialist", "other_specialist"}
+    if route == "/incidents":
+        return 200 if role in incident_readers else 403
+    if route == "/incidents/{code}":
+        return 404 if role in incident_readers else 403
     specialists = {"regional_specialist", "other_specialist"}
     if route == "/clubs":
         # HQ all, a specialist their region, a dealer's staff and a club's admin their own.
