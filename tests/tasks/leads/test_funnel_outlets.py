@@ -86,3 +86,28 @@ def test_the_daily_report_and_the_cli_show_the_outlet_row(lead_world, db_url):
     assert "by outlet" in shown.output
     line = next(x for x in shown.output.splitlines() if f"CH001 / {OUTLET}" in x)
     assert [cell.strip() for cell in line.split("│")[2:7]] == ["2", "2", "1", "1", "1"]
+
+
+def test_an_active_outlets_cities_are_served_through_its_parent(lead_world, db_url):
+    """Intake takes a lead in a city only an active outlet covers (the parent's region); a
+    pending outlet's city still waits."""
+    from sqlalchemy import select
+
+    from domain.models import Dealer
+    from domain.models_outlets import Outlet
+    from tasks.leads.intake import known_cities
+
+    with session_scope(db_url) as session:
+        be001 = session.execute(select(Dealer).where(Dealer.code == "BE001")).scalar_one()
+        for code, city, status in (
+            ("O-BE001-01", "廊坊", "active"),
+            ("O-BE001-02", "固安", "pending"),
+        ):
+            session.add(
+                Outlet(code=code, name=code, dealer_id=be001.id, cities=[city], status=status,
+                       registered_by="dealer.be001", registered_at=NOW)
+            )  # fmt: skip
+    with session_scope(db_url) as session:
+        cities = known_cities(session=session)
+    assert cities["廊坊"] == "beijing"
+    assert "固安" not in cities
