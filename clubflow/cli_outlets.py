@@ -46,19 +46,12 @@ def _problems(exc: ValidationError) -> str:
 
 
 def _start(outlet: str, renewal: int = 0, *, now: str | None = None) -> str:
-    from prefect.deployments import run_deployment
-    from prefect.exceptions import ObjectNotFound
+    from clubflow.outlets import RunNotStarted, start_qualification
 
-    name = "outlet-qualification"
     try:
-        run = run_deployment(
-            f"{name}/{name}",
-            parameters={"request": {"outlet": outlet, "renewal": renewal}, "now": now},
-            timeout=0,
-        )
-    except ObjectNotFound:
-        fail(f"deployment {name!r} is not served: start the system with `clubflow up`")
-    return str(run.id)
+        return start_qualification(outlet, renewal, now=now)
+    except RunNotStarted as exc:
+        fail(str(exc))
 
 
 def _print(view) -> None:
@@ -192,6 +185,7 @@ def risk(
     """Approve the risk assessment with the checklist's scores (a low score is refused)."""
     from domain.gates import OutcomeError
     from tasks.gates.decisions import DecisionRefused, GateRunError, decide
+    from tasks.outlets.risk import refuse_risk_scores
 
     scores: dict[str, float] = {}
     for value in score:
@@ -202,6 +196,23 @@ def risk(
             fail(f"--score {value!r}: write ITEM=NUMBER, e.g. credit=80")
         if not sep:
             fail(f"--score {value!r}: write ITEM=NUMBER, e.g. credit=80")
+    moment = parse_now(now)
+    settings = get_settings()
+    try:
+        # A checklist the gate would refuse is refused here (and recorded), not "sent".
+        with session_scope(settings.database_url) as session:
+            problem = refuse_risk_scores(
+                session=session,
+                code=code,
+                decider=as_user,
+                scores=scores,
+                now=moment,
+                settings=settings,
+            )
+    except LookupError as exc:
+        fail(str(exc))
+    if problem is not None:
+        fail(f"outlet {code}: refused: {problem}")
     try:
         decide(
             f"outlet:{code}",
@@ -210,10 +221,11 @@ def risk(
             outcome="approve",
             comment=comment,
             extra={"scores": scores},
-            now=parse_now(now),
+            now=moment,
         )
     except (DecisionRefused, GateRunError, LookupError, OutcomeError) as exc:
         fail(str(exc))
     console.print(
-        f"outlet {code}: risk scores sent ({', '.join(f'{k}={v:g}' for k, v in scores.items())})"
+        f"outlet {code}: risk assessment approved "
+        f"({', '.join(f'{k}={v:g}' for k, v in scores.items())})"
     )

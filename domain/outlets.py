@@ -76,6 +76,24 @@ def risk_result(
     return RiskResult(score, score >= pass_mark)
 
 
+def risk_problem(
+    scores: dict[str, float], *, weights: dict[str, float], pass_mark: float
+) -> str | None:
+    """Why approving the risk assessment with `scores` is refused, or None (the flow's check,
+    the CLI and the portal say the same)."""
+    result = risk_result(scores, weights=weights, pass_mark=pass_mark)
+    if result.problem:
+        return result.problem
+    if not result.passed:
+        return f"risk score {result.score:g} is below the pass mark {pass_mark:g}: revise or reject"
+    return None
+
+
+def days_left(expires_on: date, *, today: date) -> int:
+    """Days until a document expires (0 on its last valid day, negative once expired)."""
+    return (expires_on - today).days
+
+
 def documents_problem(kinds: set[str]) -> str | None:
     missing = [k.value for k in DocumentKind if k.value not in kinds]
     return f"documents missing: {', '.join(missing)}" if missing else None

@@ -27,6 +27,8 @@ def seed_lead(
     source: str = "汽车之家",
     agent: str = "agent1",
     arrived: datetime = ARRIVED,
+    outlet: str | None = None,
+    city: str | None = None,
 ) -> int:
     """A lead called valid an hour after it arrived, handed to `dealer` then and (when
     `accepted`) accepted two hours later."""
@@ -38,7 +40,7 @@ def seed_lead(
         phone=f"+86138000{n:05d}",
         name=f"客户{n}",
         model="越野SUV",
-        city=found.city if found else "成都",
+        city=city or (found.city if found else "成都"),
         region_code=found.region_code if found else "chengdu",
         source=source,
         sources=[source],
@@ -49,6 +51,7 @@ def seed_lead(
         agent_id=agent_id,
         closed_at=closed,
         dealer_id=found.id if found and valid else None,
+        outlet_code=outlet if found and valid else None,
         handed_off_at=closed if found and valid else None,
         accepted_at=accepted_at,
         handoff_round=1 if found and valid else 0,

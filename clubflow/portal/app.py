@@ -27,6 +27,7 @@ from clubflow.portal.routes import (
     leads,
     materials,
     members,
+    outlets,
     planning,
     points,
     retention,
@@ -64,6 +65,7 @@ ROUTERS = (
     tiers,
     clubs,
     complaints,
+    outlets,
 )
 
 

@@ -98,7 +98,49 @@ def gate_facts(*, session: Session, gate: GateView) -> Facts:
         facts = quarter_plan_facts(session, gate.subject_id)
         if facts is not None:
             return facts
+    if gate.subject_type == "outlet":
+        facts = outlet_facts(session, gate.subject_code)
+        if facts is not None:
+            return facts
     return Facts(rows=[("对象", f"{gate.subject_type}:{gate.subject_code}")])
+
+
+def outlet_facts(session: Session, code: str) -> Facts | None:
+    """An outlet's parent, cities and contact (masked), and its documents (numbers masked):
+    what the reviewer checks; the region is the parent dealer's."""
+    from domain.models_outlets import DocumentKind
+    from domain.outlets import DOCUMENT_TITLES
+    from tasks.outlets.store import OutletError, load_outlet
+
+    try:
+        view = load_outlet(session=session, code=code)
+    except OutletError:
+        return None
+    rows = [
+        ("二网", f"{view.name} ({view.code})"),
+        ("上级经销商", f"{view.dealer_name} ({view.dealer_code})"),
+        ("覆盖城市", "、".join(view.cities)),
+        ("联系人", f"{view.contact_name or '—'} {view.contact_phone}"),
+        ("状态", view.status),
+        ("已通过", "、".join(view.passed) or "—"),
+    ]
+    if view.risk_score is not None:
+        rows.append(("风险评分", f"{view.risk_score:g}"))
+    return Facts(
+        rows=rows,
+        table_title="资质证照",
+        columns=["证照", "号码", "扫描件", "有效期至"],
+        table=[
+            [
+                DOCUMENT_TITLES.get(DocumentKind(d.kind), d.kind),
+                d.number,
+                d.link or "—",
+                str(d.expires_on),
+            ]
+            for d in view.documents
+        ],  # fmt: skip
+        region_code=view.region_code,
+    )
 
 
 def quarter_plan_facts(session: Session, plan_id: int) -> Facts | None:

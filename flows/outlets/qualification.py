@@ -19,7 +19,7 @@ from domain import calendar
 from domain.calendar import business_date
 from domain.gates import GateKind, GateSpec
 from domain.models import Role
-from domain.outlets import REVIEWS, risk_result
+from domain.outlets import REVIEWS, risk_problem, risk_result
 from flows.gates import ApprovalInput, GateInput, wait_for_decision
 from flows.naming import clock, parameter
 from tasks.outbox import queue_notifications_task
@@ -66,19 +66,11 @@ def _risk_check(answer: GateInput) -> str | None:
     if answer.outcome != "approve":
         return None
     settings = get_settings()
-    result = risk_result(
+    return risk_problem(
         getattr(answer, "scores", {}),
         weights=settings.outlet_risk_weights,
         pass_mark=settings.outlet_risk_pass_mark,
     )
-    if result.problem:
-        return result.problem
-    if not result.passed:
-        return (
-            f"risk score {result.score} is below the pass mark {settings.outlet_risk_pass_mark}: "
-            "revise or reject"
-        )
-    return None
 
 
 def _review(view: OutletView, review: str, renewal: int, now: datetime) -> str:

@@ -1,5 +1,6 @@
 """The conversion funnel: lead → valid → accepted → visited → order, by source, city, dealer
-and agent, with the median time spent at each step. Aggregates only: no phone.
+(and outlet under its dealer) and agent, with the median time spent at each step.
+Aggregates only: no phone.
 
 A cohort is the leads that arrived on the business days `start`..`end`; a step counts once it
 happened by `as_of` (so the funnel of a past day reads the same on every later run). A lead
@@ -24,7 +25,16 @@ from tasks.common import chunks
 STEPS = ("leads", "valid", "accepted", "visited", "orders")
 # The time between two steps (hours), by the name of the step it ends in.
 WAITS = ("valid", "accepted", "visited", "orders")
-DIMENSIONS = {"source": "来源", "city": "城市", "dealer": "经销商", "agent": "客服"}
+DIMENSIONS = {
+    "source": "来源",
+    "city": "城市",
+    "dealer": "经销商",
+    # A lead handed on through a second-tier outlet counts for its parent dealer; this
+    # dimension splits each dealer's leads into its own (本店) and each outlet's.
+    "outlet": "经销商 / 二网",
+    "agent": "客服",
+}
+OWN = "本店"
 
 
 @dataclass
@@ -83,6 +93,7 @@ def deal_funnel(*, session: Session, start: date, end: date, as_of: datetime) ->
             Lead.source,
             Lead.city,
             Lead.dealer_id,
+            Lead.outlet_code,
             Lead.agent_id,
             Lead.status,
             Lead.arrived_at,
@@ -112,10 +123,12 @@ def deal_funnel(*, session: Session, start: date, end: date, as_of: datetime) ->
             "visited": visited is not None,
             "orders": ordered is not None,
         }
+        dealer = dealers.get(lead.dealer_id, "—")
         keys = {
             "source": lead.source,
             "city": lead.city,
-            "dealer": dealers.get(lead.dealer_id, "—"),
+            "dealer": dealer,
+            "outlet": f"{dealer} / {lead.outlet_code or OWN}" if lead.dealer_id else "—",
             "agent": agents.get(lead.agent_id, "—"),
         }
         for target in [funnel.total] + [
@@ -131,14 +144,18 @@ def deal_funnel(*, session: Session, start: date, end: date, as_of: datetime) ->
         ):
             if hours is not None:
                 waits[name].append(max(hours, 0.0))
-    funnel.by = {
-        name: sorted(found.values(), key=lambda r: (-r.leads, r.key))
-        for name, found in rows.items()
-    }
+    funnel.by = {name: sorted(found.values(), key=_order(name)) for name, found in rows.items()}
     funnel.median_hours = {
         name: round(median(values), 1) if values else None for name, values in waits.items()
     }
     return funnel
+
+
+def _order(name: str):
+    """Largest first; the outlet rows stay under their dealer, its own leads first."""
+    if name == "outlet":
+        return lambda r: (r.key.split(" / ")[0], not r.key.endswith(f" / {OWN}"), r.key)
+    return lambda r: (-r.leads, r.key)
 
 
 def duration(hours: float | None) -> str:

@@ -45,6 +45,7 @@ from domain.leads_csv import (
 from domain.leads_plan import CallPlan, ServiceHours, assign_leads, call_plan
 from domain.models import Dealer, Lead, LeadImport, LeadStatus
 from domain.models_leads import LeadReject
+from domain.models_outlets import Outlet, OutletStatus
 from domain.privacy import mask_text
 from domain.tabular import TableError, content_hash, parse_column_map
 from tasks.audit import record_refusal, retry_unless_refused
@@ -82,11 +83,22 @@ class ImportSummary:
 
 
 def known_cities(*, session: Session) -> dict[str, str]:
-    """City → region of the active dealers: a lead's city must be one the network serves."""
+    """City → region of the active dealers: a lead's city must be one the network serves.
+    A city an active second-tier outlet covers is served too, through its parent dealer
+    (in the parent's region)."""
     rows = session.execute(
         select(Dealer.city, Dealer.region_code).where(Dealer.active.is_(True))
     ).all()
-    return {city: region for city, region in rows}
+    cities = {city: region for city, region in rows}
+    outlets = session.execute(
+        select(Outlet.cities, Dealer.region_code)
+        .join(Dealer, Dealer.id == Outlet.dealer_id)
+        .where(Outlet.status == OutletStatus.active, Dealer.active.is_(True))
+    ).all()
+    for covered, region in outlets:
+        for city in covered:
+            cities.setdefault(city, region)
+    return cities
 
 
 class _PlanCache:

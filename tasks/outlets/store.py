@@ -279,6 +279,58 @@ def active_covers(*, session: Session, cities: set[str]) -> list[OutletCover]:
     ]
 
 
+class ReviewState(BaseModel):
+    """Where one of the three reviews stands, from its gates (the newest round or renewal)."""
+
+    review: str
+    title: str
+    owner_role: str
+    state: str  # passed / open / returned / rejected / waiting
+    gate_id: int | None = None
+    round: int | None = None
+    due_on: date | None = None
+
+
+def review_states(*, session: Session, code: str) -> list[ReviewState]:
+    """The three reviews of outlet `code`, in order, each with its newest gate."""
+    from domain.models import Gate, GateStatus
+
+    outlet = _outlet(session, code)
+    gates = list(
+        session.execute(
+            select(Gate)
+            .where(Gate.subject_type == "outlet", Gate.subject_id == outlet.id)
+            .order_by(Gate.id)
+        ).scalars()
+    )
+    states = []
+    for review, (role, title) in REVIEWS.items():
+        mine = [g for g in gates if g.key == review or g.key.startswith(f"{review}_renewal")]
+        gate = mine[-1] if mine else None
+        if gate is not None and gate.status == GateStatus.open:
+            state = "open"
+        elif review in outlet.passed:
+            state = "passed"
+        elif gate is not None and gate.outcome == "reject":
+            state = "rejected"
+        elif gate is not None and gate.outcome == "revise":
+            state = "returned"
+        else:
+            state = "waiting"  # not reached yet, or a renewal waits for its run
+        states.append(
+            ReviewState(
+                review=review,
+                title=title,
+                owner_role=role,
+                state=state,
+                gate_id=gate.id if gate else None,
+                round=gate.round if gate else None,
+                due_on=gate.due_on if gate else None,
+            )
+        )
+    return states
+
+
 register_outlet_task = data_task(register_outlet)
 load_outlet_task = data_task(load_outlet)
 record_review_passed_task = data_task(record_review_passed)

@@ -63,6 +63,7 @@ def _page(request, session, gate: GateView, facts, may_decide: bool, **extra):
         outcomes=("approve",) if gate.key == "quarter_confirm" else OUTCOMES.get(gate.kind, ()),
         history=_history(session, gate.id),
         claim_lines=facts.table if gate.key == "claim_approval" else [],
+        risk_items=_risk_items(request, gate),
         **({"error": "", "notice": ""} | extra),
     )
 
@@ -99,6 +100,14 @@ def decide_gate(
         for name in ("host_region", "crossing_starts_on", "crossing_ends_on"):
             if str(form.get(name, "")).strip():
                 extra[name] = str(form[name]).strip()
+    if _risk_items(request, gate) and outcome == "approve":
+        refused = _refused_scores(request, session, viewer, gate, form)
+        if refused is not None:
+            audit(request, session, viewer, "gate.decide", subject, outcome="refused",
+                  detail=refused)  # fmt: skip
+            session.commit()
+            return _page(request, session, gate, facts, may_decide, error=refused)
+        extra["scores"] = _scores(form, _risk_items(request, gate))[0]
     try:
         decide(
             subject,
@@ -121,6 +130,40 @@ def decide_gate(
     return _page(
         request, session, gate, facts, may_decide, notice=f"已提交：{outcome}，流程继续执行"
     )
+
+
+def _risk_items(request: Request, gate: GateView) -> dict[str, float]:
+    """An outlet's risk assessment takes a 0-100 score per checklist item (item → weight)."""
+    if gate.subject_type == "outlet" and gate.key == "risk":
+        return portal(request).settings.outlet_risk_weights
+    return {}
+
+
+def _scores(form: dict, items: dict[str, float]) -> tuple[dict[str, float], list[str]]:
+    from tasks.outlets.risk import parse_scores
+
+    typed = {item: str(form.get(f"score-{item}", "")).strip() for item in items}
+    return parse_scores({k: v for k, v in typed.items() if v})
+
+
+def _refused_scores(request, session, viewer: Viewer, gate: GateView, form: dict) -> str | None:
+    """Why these scores are refused (recorded on the gate and in the refusals), or None: the
+    decider is told at once, as the CLI tells them, instead of "sent"."""
+    from tasks.outlets.risk import refuse_risk_scores
+
+    scores, bad = _scores(form, _risk_items(request, gate))
+    if bad:
+        return f"评分不是数字：{', '.join(bad)} (scores must be numbers)"
+    p = portal(request)
+    problem = refuse_risk_scores(
+        session=session,
+        code=gate.subject_code,
+        decider=viewer.username or viewer.actor,
+        scores=scores,
+        now=p.now(),
+        settings=p.settings,
+    )
+    return f"已拒绝：{problem}" if problem else None
 
 
 def _claim_lines(form: dict) -> list[dict]:

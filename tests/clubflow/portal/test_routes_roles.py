@@ -30,6 +30,7 @@ ROLES = {
     "campaign_manager": "person:hq.manager",
     "it": "person:it.lead",
     "finance": "person:finance",
+    "legal": "person:legal",
     "agency": "person:agency.lead",
     "call_supervisor": "person:call.supervisor",
     "call_agent": "person:agent1",
@@ -133,11 +134,16 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role == "member" else 403
     # Disputes and incidents (docs/disputes.md): who files, who reports.
     if route == "/disputes/new":
-        return (
-            200 if role in {"campaign_manager", "call_supervisor", "call_agent", "dealer"} else 403
-        )
+        filers = {"campaign_manager", "legal", "call_supervisor", "call_agent", "dealer"}
+        return 200 if role in filers else 403
     if route == "/incidents/new":
-        reporters = {"campaign_manager", "call_agent", "regional_specialist", "other_specialist"}
+        reporters = {
+            "campaign_manager",
+            "legal",
+            "call_agent",
+            "regional_specialist",
+            "other_specialist",
+        }
         return 200 if role in reporters | chengdu_club else 403
     # The follow-up pages: the filers, HQ and the specialists read disputes; the reporters
     # and HQ incidents. The walk's world has none: those who may read find none.
@@ -187,6 +193,15 @@ def expected(route: str, role: str) -> int | None:
         return 303 if role == "member" else 200 if role in filers else 403
     if route == "/complaints/{complaint_id}":
         return 303 if role == "member" else 404 if role in complaint_staff else 403
+    # Second-tier outlets (docs/outlets.md): HQ (with finance and legal, who review them), the
+    # specialists their region's, a dealer's staff their own; {code} names no outlet.
+    outlet_readers = HQ | specialists | {"finance", "legal", "dealer"}
+    if route == "/outlets":
+        return 200 if role in outlet_readers else 403
+    if route == "/outlets/new":
+        return 200 if role == "dealer" else 403  # a dealer's staff register their outlets
+    if route == "/outlets/{code}":
+        return 404 if role in outlet_readers else 403
     return None
 
 
