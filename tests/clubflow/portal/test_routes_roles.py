@@ -148,6 +148,7 @@ def expected(route: str, role: str) -> int | None:
     # The follow-up pages: the filers, HQ and the specialists read disputes; the reporters
     # and HQ incidents. The walk's world has none: those who may read find none.
     dispute_readers = HQ | {
+        "legal",
         "call_supervisor",
         "call_agent",
         "dealer",
@@ -158,7 +159,16 @@ def expected(route: str, role: str) -> int | None:
         return 200 if role in dispute_readers else 403
     if route == "/disputes/{code}":
         return 404 if role in dispute_readers else 403
-    incident_readers = HQ | chengdu_club | {"call_agent", "regional_specialist", "other_specialist"}
+    incident_readers = (
+        HQ
+        | chengdu_club
+        | {
+            "legal",
+            "call_agent",
+            "regional_specialist",
+            "other_specialist",
+        }
+    )
     if route == "/incidents":
         return 200 if role in incident_readers else 403
     if route == "/incidents/{code}":
