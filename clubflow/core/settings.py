@@ -360,6 +360,9 @@ class Settings(BaseSettings):
     satisfaction_share: float = Field(0.2, gt=0, le=1)
     satisfaction_min: int = Field(3, ge=0)
     satisfaction_max: int = Field(30, ge=1)
+    # Lead intake reads a file in chunks of this many lines (ours): memory stays flat whatever
+    # the file's size, and a chunk's rows are stored with a few statements.
+    leads_intake_chunk_rows: int = Field(10_000, ge=1)
 
     @field_validator("points_by_class")
     @classmethod
