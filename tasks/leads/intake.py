@@ -383,9 +383,9 @@ def store_rows(
     for index, row in enumerate(rows):
         agent = plan.get(index)
         row["agent_id"], row["assigned_at"] = agent, now if agent is not None else None
-    summary.assigned = len(plan)
+    summary.assigned += len(plan)
     # Counted by the insert itself (a row whose source_ref exists is skipped, not counted).
-    summary.created = bulk_insert_ignoring_conflicts(session, Lead, rows, on=["source_ref"])
+    summary.created += bulk_insert_ignoring_conflicts(session, Lead, rows, on=["source_ref"])
     if merged_sources:
         table = Lead.__table__
         session.execute(
