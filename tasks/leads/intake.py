@@ -107,14 +107,21 @@ class _PlanCache:
     def __init__(self, hours: ServiceHours) -> None:
         self.hours = hours
         self.cache: dict[tuple[date, bool], CallPlan] = {}
+        # And per arrival instant: a file's rows share a few hundred minutes.
+        self.by_instant: dict[datetime, tuple[date, date, date]] = {}
 
     def plan(self, arrived_at: datetime) -> tuple[date, date, date]:
+        """(local arrival day, call day, third call's day)."""
+        found = self.by_instant.get(arrived_at)
+        if found is not None:
+            return found
         local = arrived_at.astimezone(BUSINESS_TZ)
         key = (local.date(), local < self.hours.day_closes(local.date()))
-        found = self.cache.get(key)
-        if found is None:
-            found = self.cache[key] = call_plan(local, hours=self.hours)
-        return local.date(), found.call_day, found.third_call_due
+        days = self.cache.get(key)
+        if days is None:
+            days = self.cache[key] = call_plan(local, hours=self.hours)
+        found = self.by_instant[arrived_at] = (local.date(), days.call_day, days.third_call_due)
+        return found
 
 
 def _open_leads_by_phone(
@@ -324,7 +331,8 @@ def store_rows(
         since=since,
         import_id=state.import_id if state is not None else None,
     )
-    arrivals = [business_date(row.arrived_at) for row, _, _ in rows] + [business_date(now)]
+    instants = {row.arrived_at for row, _, _ in rows}
+    arrivals = [business_date(moment) for moment in instants] + [business_date(now)]
     hours = service_hours(
         session=session, settings=settings, start=min(arrivals), end=max(arrivals)
     )
@@ -348,9 +356,11 @@ def store_rows(
             merged_into[source_ref] = new_rows[row.phone]["source_ref"]
             summary.merged += 1
             continue
-        planned_at = max(row.arrived_at, plan_from) if plan_from else row.arrived_at
-        _, call_day, third = plans.plan(planned_at)
-        arrived_day = row.arrived_at.astimezone(BUSINESS_TZ).date()
+        if plan_from is None:
+            arrived_day, call_day, third = plans.plan(row.arrived_at)
+        else:
+            _, call_day, third = plans.plan(max(row.arrived_at, plan_from))
+            arrived_day = plans.plan(row.arrived_at)[0]
         new_rows[row.phone] = {
             "phone": row.phone,
             "name": row.name,
