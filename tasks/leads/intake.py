@@ -16,7 +16,6 @@ import csv
 import functools
 import hashlib
 import io
-import itertools
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -580,8 +579,9 @@ def import_lead_stream(
         export_dir(settings.leads_export_dir, business_date(now))
         / f"rejects_import{summary.import_id}.csv"
     )
+    parsed, first = first, None
     try:
-        for parsed in itertools.chain([first] if first else [], chunks_of_file):
+        while parsed is not None:
             # No cyclic collection within a chunk (paused_gc); between chunks it runs as usual.
             with paused_gc():
                 store_chunk(
@@ -593,6 +593,8 @@ def import_lead_stream(
                     summary=summary,
                 )
                 rejects.write(parsed.rejects)
+            parsed = None  # freed before the next chunk is read: one chunk in memory at a time
+            parsed = next(chunks_of_file, None)
     finally:
         summary.rejects_csv = rejects.close()
     if digest.hexdigest() != scan.digest:
