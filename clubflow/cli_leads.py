@@ -41,7 +41,8 @@ def import_file(
     try:
         column_map = parse_column_map(column, LEAD_COLUMNS)
         saved = saved_column_map(get_settings().leads_inbox_dir, source)
-        head = file.read_bytes().split(b"\n", 1)[0] + b"\n"
+        with file.open("rb") as stream:  # the header line only: the file may be huge
+            head = stream.readline()
         check_header(decode(head), LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS, {**saved, **column_map})
     except TableError as exc:
         fail(f"{file.name}: {exc}")

@@ -3,7 +3,7 @@ aliases, column maps, line numbers) is domain.tabular's, as for every other file
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -12,7 +12,14 @@ from typing import Any
 from domain.calendar import BUSINESS_TZ
 from domain.instants import parse_instant
 from domain.phones import PhoneError, mainland_phone
-from domain.tabular import BadLine, decode, iter_records
+from domain.tabular import (
+    BadLine,
+    TableStream,
+    decode,
+    decode_blocks,
+    iter_records,
+    scan_blocks,
+)
 
 LEAD_COLUMNS: dict[str, tuple[str, ...]] = {
     "phone": ("phone", "mobile", "电话", "手机", "手机号", "联系电话"),
@@ -172,24 +179,52 @@ def parse_leads(
 ) -> ParsedLeads:
     """Every good row and every reject (line number and reason) of a lead CSV file.
     `column_map` ({header: column}) names columns the known aliases do not."""
-    decoded = decode(data)
-    parsed = ParsedLeads(encoding=decoded.encoding, rows=[], rejects=_bad(decoded.bad_lines))
-    records = iter_records(decoded, LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS, column_map)
-    for line_no, record, raw in records:
-        try:
-            parsed.rows.append(
-                check_lead(
-                    line_no,
-                    record,
-                    known_cities=known_cities,
-                    default_source=default_source,
-                    received_at=received_at,
-                )
-            )
-        except ValueError as exc:
-            parsed.rejects.append(reject_of(line_no, exc, raw, record))
-    parsed.rejects.sort(key=lambda r: r.line_no)
+    encoding = scan_blocks(lambda: [data]).encoding
+    parsed = ParsedLeads(encoding=encoding, rows=[], rejects=[])
+    for chunk in parse_lead_chunks(
+        [data],
+        encoding=encoding,
+        known_cities=known_cities,
+        default_source=default_source,
+        received_at=received_at,
+        column_map=column_map,
+    ):
+        parsed.rows.extend(chunk.rows)
+        parsed.rejects.extend(chunk.rejects)
     return parsed
+
+
+def parse_lead_chunks(
+    blocks: Iterable[bytes],
+    *,
+    encoding: str,
+    known_cities: set[str] | frozenset[str],
+    default_source: str,
+    received_at: datetime,
+    column_map: dict[str, str] | None = None,
+) -> Iterator[ParsedLeads]:
+    """`parse_leads` block by block (domain.tabular.line_blocks): each block's good rows and
+    rejects (sorted by line), numbered as in the whole file. A header missing a column refuses
+    the file at the first block, before any row is yielded."""
+    table = TableStream(LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS, column_map)
+    for decoded in decode_blocks(blocks, encoding):
+        parsed = ParsedLeads(encoding=encoding, rows=[], rejects=_bad(decoded.bad_lines))
+        for line_no, record, raw in table.records(decoded):
+            try:
+                parsed.rows.append(
+                    check_lead(
+                        line_no,
+                        record,
+                        known_cities=known_cities,
+                        default_source=default_source,
+                        received_at=received_at,
+                    )
+                )
+            except ValueError as exc:
+                parsed.rejects.append(reject_of(line_no, exc, raw, record))
+        parsed.rejects.sort(key=lambda r: r.line_no)
+        yield parsed
+    table.finish()
 
 
 # ---------------------------------------------------------------- outcomes

@@ -12,14 +12,20 @@ Pure: bytes (or text) in, numbered records and refused lines out.
   its source) wins over the aliases.
 - Line numbers: the header is line 1; every record carries the number of its line, and every
   error names it (`line 7: phone: ...`).
+- Streaming (lead files of a million rows): `line_blocks` reads a file in blocks of whole
+  lines, `scan_blocks` chooses the encoding and hashes the bytes in one pass, `decode_blocks`
+  and `TableStream` then number and read each block as `decode` and `iter_records` read a
+  whole file: the same lines, numbers and refusals whatever the block size.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import BinaryIO
 
 BOM = b"\xef\xbb\xbf"
 
@@ -100,7 +106,7 @@ def detect_encoding(data: bytes) -> str:
     return "utf-8" if _failures(lines, "utf-8") <= _failures(lines, "gb18030") else "gb18030"
 
 
-def _lines_of(text: str, encoding: str) -> DecodedFile:
+def _lines_of(text: str, encoding: str, *, start: int = 1) -> DecodedFile:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -108,10 +114,26 @@ def _lines_of(text: str, encoding: str) -> DecodedFile:
         encoding=encoding,
         lines=[
             DecodedLine(number, line.removesuffix("\r"))
-            for number, line in enumerate(lines, start=1)
+            for number, line in enumerate(lines, start=start)
             if line.strip()
         ],
     )
+
+
+def _lines_one_by_one(data: bytes, encoding: str, codec: str, *, start: int = 1) -> DecodedFile:
+    """Each line decoded on its own: an undecodable one is a bad line, the others are kept."""
+    decoded = DecodedFile(encoding=encoding, lines=[])
+    for number, raw in enumerate(_split(data), start=start):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError as exc:
+            decoded.bad_lines.append(
+                BadLine(number, f"line {number}: undecodable as {encoding} at byte {exc.start}")
+            )
+            continue
+        if text.strip():
+            decoded.lines.append(DecodedLine(number, text))
+    return decoded
 
 
 def _whole(data: bytes, encoding: str, codec: str) -> DecodedFile | None:
@@ -141,18 +163,108 @@ def decode(data: bytes | str) -> DecodedFile:
     encoding = detect_encoding(data)
     body = data[len(BOM) :] if encoding == "utf-8-sig" else data
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
-    decoded = DecodedFile(encoding=encoding, lines=[])
-    for number, raw in enumerate(_split(body), start=1):
+    return _lines_one_by_one(body, encoding, codec)
+
+
+# ---------------------------------------------------------------- streaming
+
+
+def line_blocks(stream: BinaryIO, rows: int) -> Iterator[bytes]:
+    """The stream in blocks of `rows` lines; each block but the file's last ends with b"\\n"."""
+    while True:
+        lines = list(islice(stream, rows))
+        if not lines:
+            return
+        yield b"".join(lines)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A file read once through: its encoding (as `decode` would choose it) and its hash."""
+
+    encoding: str
+    digest: str
+
+
+def _decodes(block: bytes, codec: str) -> bool:
+    try:
+        block.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def scan_blocks(open_blocks: Callable[[], Iterable[bytes]]) -> Scan:
+    """The encoding `decode` would choose for the whole file, and its content hash, holding
+    one block at a time. A file that decodes throughout in UTF-8 (or else in GB18030) needs
+    no line vote; only when neither does (a corrupt file: rare) is `open_blocks` called
+    again, and each line votes as in `detect_encoding`."""
+    digest = hashlib.sha256()
+    bom = None
+    valid = {"utf-8": True, "gb18030": True}
+    for block in open_blocks():
+        digest.update(block)
+        if bom is None:
+            bom = block.startswith(BOM)
+        for codec, ok in valid.items():
+            if ok and not bom:  # checked until its first failing block
+                valid[codec] = _decodes(block, codec)
+    if bom:
+        return Scan("utf-8-sig", digest.hexdigest())
+    if valid["utf-8"] or valid["gb18030"]:
+        return Scan("utf-8" if valid["utf-8"] else "gb18030", digest.hexdigest())
+    counts = dict.fromkeys(valid, 0)
+    for block in open_blocks():
+        for codec in counts:
+            if not _decodes(block, codec):  # a block that decodes whole has no failing line
+                counts[codec] += _failures(_split(block), codec)
+    encoding = "utf-8" if counts["utf-8"] <= counts["gb18030"] else "gb18030"
+    return Scan(encoding, digest.hexdigest())
+
+
+def decode_blocks(blocks: Iterable[bytes], encoding: str) -> Iterator[DecodedFile]:
+    """Each block's non-blank lines and bad lines, numbered on from the blocks before it (the
+    header is line 1 of the first): `decode`'s lines of the whole file, block by block."""
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    before = 0  # lines in the blocks before this one
+    for index, block in enumerate(blocks):
+        if index == 0 and encoding == "utf-8-sig":
+            block = block.removeprefix(BOM)
         try:
-            text = raw.decode(codec)
-        except UnicodeDecodeError as exc:
-            decoded.bad_lines.append(
-                BadLine(number, f"line {number}: undecodable as {encoding} at byte {exc.start}")
-            )
-            continue
-        if text.strip():
-            decoded.lines.append(DecodedLine(number, text))
-    return decoded
+            yield _lines_of(block.decode(codec), encoding, start=before + 1)
+        except UnicodeDecodeError:
+            yield _lines_one_by_one(block, encoding, codec, start=before + 1)
+        before += block.count(b"\n") + (1 if block and not block.endswith(b"\n") else 0)
+
+
+class TableStream:
+    """`iter_records` over a file's blocks: the first non-blank line read is the header
+    (checked when it arrives: a missing column refuses the file before any row is taken).
+    `finish()` refuses a file that had no header line at all."""
+
+    def __init__(
+        self,
+        columns: Columns,
+        required: tuple[str, ...],
+        column_map: Mapping[str, str] | None = None,
+    ) -> None:
+        self.columns, self.required, self.column_map = columns, required, column_map
+        self.width: int | None = None
+        self.items: list[tuple[str, int]] = []
+
+    def records(self, decoded: DecodedFile) -> Iterator[tuple[int, dict[str, str], str]]:
+        lines = decoded.lines
+        if self.width is None:
+            if not lines:
+                return
+            header, mapping = check_header(decoded, self.columns, self.required, self.column_map)
+            self.width, self.items = len(header), list(mapping.items())
+            lines = lines[1:]
+        yield from _records(lines, self.width, self.items)
+
+    def finish(self) -> None:
+        if self.width is None:
+            raise TableError("the file has no header line")
 
 
 # ---------------------------------------------------------------- header and columns
@@ -238,9 +350,13 @@ def iter_records(
     """(line number, {field: value}, raw line) for each data line. A line with fewer values
     than the header has `_short` set (its missing fields are "")."""
     header, mapping = check_header(decoded, columns, required, column_map)
-    width = len(header)
-    items = list(mapping.items())
-    for line in decoded.lines[1:]:
+    yield from _records(decoded.lines[1:], len(header), list(mapping.items()))
+
+
+def _records(
+    lines: list[DecodedLine], width: int, items: list[tuple[str, int]]
+) -> Iterator[tuple[int, dict[str, str], str]]:
+    for line in lines:
         text = line.text
         values = _values(text)
         count = len(values)

@@ -366,6 +366,9 @@ class Settings(BaseSettings):
     club_review_escalate_after_working_days: int = Field(3, ge=1)
     # The dealer is reminded this many days before the official account is due.
     club_official_account_remind_days: int = Field(7, ge=0)
+    # Lead intake reads a file in chunks of this many lines (ours): memory stays flat whatever
+    # the file's size, and a chunk's rows are stored with a few statements.
+    leads_intake_chunk_rows: int = Field(10_000, ge=1)
 
     @field_validator("points_by_class")
     @classmethod

@@ -8,12 +8,11 @@ crash between them cannot lose or double a list.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from blocks.channels import NotificationChannels
@@ -44,19 +43,30 @@ class _Isoformat(dict):
         return text
 
 
-def write_call_list(path: Path, leads: list[tuple], *, times: _Isoformat | None = None) -> None:
-    """`times`: a cache shared by the day's lists (arrival times repeat across agents)."""
-    # The agent's own work file: it carries the full phone, like the agent's channel does.
-    # Written in one go (one encode, one write) rather than row by row through the codec.
-    arrived, days = times if times is not None else _Isoformat(), _Isoformat()
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(CALL_LIST_COLUMNS)
-    writer.writerows(
-        (lead_id, name, phone, model, city, source, arrived[at], days[call_day], days[third])
-        for lead_id, name, phone, model, city, source, at, call_day, third in leads
-    )
-    path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
+class _ListFile:
+    """One agent's list for one call day, written as its leads stream in (never all the day's
+    leads in memory at once). The agent's own work file: it carries the full phone, like the
+    agent's channel does. `times`: a cache shared by the day's lists (arrival times repeat
+    across agents)."""
+
+    def __init__(self, path: Path, first: tuple, times: _Isoformat) -> None:
+        self.path, self.first_id, self.third = path, first[0], first[8]
+        self.count = 0
+        self.times, self.days = times, _Isoformat()
+        self.handle = path.open("w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(CALL_LIST_COLUMNS)
+
+    def write(self, leads: list[tuple]) -> None:
+        arrived, days = self.times, self.days
+        self.writer.writerows(
+            (lead_id, name, phone, model, city, source, arrived[at], days[call_day], days[third])
+            for lead_id, name, phone, model, city, source, at, call_day, third in leads
+        )
+        self.count += len(leads)
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 @paused_gc()
@@ -68,6 +78,9 @@ def queue_call_lists(
     channels: NotificationChannels | None = None,
 ) -> CallListResult:
     """Write each agent's new call list (CSV) and queue one notification per list."""
+    today = business_date(now)
+    # Leads stored without a plan (seeded, or from before this area) are due today.
+    day = func.coalesce(Lead.call_day, today)
     rows = session.execute(
         select(
             Person.username,
@@ -85,60 +98,74 @@ def queue_call_lists(
         .join(Person, Person.id == Lead.agent_id)
         .where(Lead.status == LeadStatus.open)
         .where(Lead.listed_at.is_(None))
-        .order_by(Person.username, Lead.call_day, Lead.id)
-    ).all()
-    groups: dict[tuple, list[tuple]] = {}
-    today = business_date(now)
-    for username, agent_name, *lead in rows:
-        # Leads stored without a plan (seeded, or from before this area) are due today.
-        lead[7] = lead[7] or today
-        lead[8] = lead[8] or lead[7] + timedelta(days=1)
-        groups.setdefault((username, agent_name, lead[7]), []).append(tuple(lead))
+        .order_by(Person.username, day, Lead.id)
+        # Streamed in partitions: a list's leads are side by side in this order.
+        .execution_options(yield_per=5000)
+    )
+    lists: dict[tuple, _ListFile] = {}
+    current: _ListFile | None = None
+    key: tuple | None = None
+    times = _Isoformat()
+    last_id = None
+    for partition in rows.partitions():
+        batch: list[tuple] = []
+        for username, agent_name, *lead in partition:
+            lead[7] = lead[7] or today
+            lead[8] = lead[8] or lead[7] + timedelta(days=1)
+            if (username, agent_name, lead[7]) != key:
+                if current is not None:
+                    current.write(batch)
+                    current.close()
+                batch, key = [], (username, agent_name, lead[7])
+                path = export_dir(settings.leads_export_dir, lead[7]) / (
+                    f"calllist_{username}_{lead[0]}.csv"
+                )
+                current = lists[key] = _ListFile(path, tuple(lead), times)
+            batch.append(tuple(lead))
+            last_id = lead[0] if last_id is None else max(last_id, lead[0])
+        if current is not None:
+            current.write(batch)
+    if current is not None:
+        current.close()
     result = CallListResult()
     requests = []
-    times = _Isoformat()
-    if groups:
-        days = [day for _, _, day in groups]
+    if lists:
+        days = [day for _, _, day in lists]
         hours = service_hours(session=session, settings=settings, start=min(days), end=max(days))
-    for (username, agent_name, call_day), leads in groups.items():
-        first_id = leads[0][0]
-        path = export_dir(settings.leads_export_dir, call_day) / (
-            f"calllist_{username}_{first_id}.csv"
-        )
-        write_call_list(path, leads, times=times)
-        result.files.append(str(path))
+    for (username, agent_name, call_day), listed in lists.items():
+        result.files.append(str(listed.path))
         requests.append(
             NotificationRequest(
                 recipient=f"person:{username}",
                 template="leads_call_list",
                 context={
                     "agent_name": agent_name,
-                    "count": len(leads),
+                    "count": listed.count,
                     "call_day": call_day.isoformat(),
                     # The day's service hours: the whole day on a peak date.
                     "hours": "全天 24 小时（高峰日）"
                     if hours.is_peak(call_day)
                     else f"{hours.opens:%H:%M}–{hours.closes:%H:%M}",
-                    "third_call_due": leads[0][8].isoformat(),
-                    "csv_path": str(path),
+                    "third_call_due": listed.third.isoformat(),
+                    "csv_path": str(listed.path),
                 },
-                idem_key=f"leads:calllist:{call_day.isoformat()}:{username}:{first_id}",
+                idem_key=f"leads:calllist:{call_day.isoformat()}:{username}:{listed.first_id}",
             )
         )
         result.lists += 1
-        result.leads += len(leads)
+        result.leads += listed.count
     if requests:
         queue_notifications(
             session=session, requests=requests, now=now, settings=settings, channels=channels
         )
-    if rows:
+    if last_id is not None:
         # The same predicate as the select, bounded by its last id: no id list to bind.
         session.execute(
             update(Lead)
             .where(Lead.status == LeadStatus.open)
             .where(Lead.listed_at.is_(None))
             .where(Lead.agent_id.is_not(None))
-            .where(Lead.id <= max(row[2] for row in rows))
+            .where(Lead.id <= last_id)
             .values(listed_at=now),
             execution_options={"synchronize_session": False},
         )

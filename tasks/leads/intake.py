@@ -13,12 +13,16 @@ Only rows refused for good (a bad phone, an unreadable line) are final.
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
+import io
 import json
 import shutil
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -39,15 +43,21 @@ from domain.leads_csv import (
     ParsedLeads,
     Reject,
     check_lead,
-    parse_leads,
+    parse_lead_chunks,
     reject_of,
 )
-from domain.leads_plan import CallPlan, ServiceHours, assign_leads, call_plan
+from domain.leads_plan import AgentSlot, CallPlan, ServiceHours, assign_leads, call_plan
 from domain.models import Dealer, Lead, LeadImport, LeadStatus
 from domain.models_leads import LeadReject
 from domain.models_outlets import Outlet, OutletStatus
 from domain.privacy import mask_text
-from domain.tabular import TableError, content_hash, parse_column_map
+from domain.tabular import (
+    TableError,
+    content_hash,
+    line_blocks,
+    parse_column_map,
+    scan_blocks,
+)
 from tasks.audit import record_refusal, retry_unless_refused
 from tasks.common import chunks, data_task, run_logger
 from tasks.feeds import advance_cursor, fetch_after, optional_system, source_cursor
@@ -108,32 +118,159 @@ class _PlanCache:
     def __init__(self, hours: ServiceHours) -> None:
         self.hours = hours
         self.cache: dict[tuple[date, bool], CallPlan] = {}
+        # And per arrival instant: a file's rows share a few hundred minutes.
+        self.by_instant: dict[datetime, tuple[date, date, date]] = {}
 
     def plan(self, arrived_at: datetime) -> tuple[date, date, date]:
+        """(local arrival day, call day, third call's day)."""
+        found = self.by_instant.get(arrived_at)
+        if found is not None:
+            return found
         local = arrived_at.astimezone(BUSINESS_TZ)
         key = (local.date(), local < self.hours.day_closes(local.date()))
-        found = self.cache.get(key)
-        if found is None:
-            found = self.cache[key] = call_plan(local, hours=self.hours)
-        return local.date(), found.call_day, found.third_call_due
+        days = self.cache.get(key)
+        if days is None:
+            days = self.cache[key] = call_plan(local, hours=self.hours)
+        found = self.by_instant[arrived_at] = (local.date(), days.call_day, days.third_call_due)
+        return found
 
 
 def _open_leads_by_phone(
-    *, session: Session, phones: list[str], since: datetime
+    *, session: Session, phones: list[str], since: datetime, import_id: int | None = None
 ) -> dict[str, tuple[int, list[str]]]:
-    """Open leads within the window, by normalised phone (the oldest wins)."""
+    """Open leads within the window, by normalised phone (the oldest wins); with `import_id`,
+    also that import's own leads (stored by its earlier chunks, whatever their arrival)."""
     found: dict[str, tuple[int, list[str]]] = {}
+    window = (Lead.status == LeadStatus.open) & (Lead.arrived_at >= since)
+    if import_id is not None:
+        window = window | (Lead.import_id == import_id)
     for batch in chunks(phones, 50_000):
         rows = session.execute(
             select(Lead.phone, Lead.id, Lead.sources)
             .where(in_values(session, Lead.phone, batch))
-            .where(Lead.status == LeadStatus.open)
-            .where(Lead.arrived_at >= since)
+            .where(window)
             .order_by(Lead.id)
         ).all()
         for phone, lead_id, sources in rows:
             found.setdefault(phone, (lead_id, list(sources or [])))
     return found
+
+
+class _FileState:
+    """What one import carries from chunk to chunk: the cities served, the agents' slots
+    (each chunk's assignment continues where the last one left the agents' loads), and the
+    first rejects for the artifact."""
+
+    def __init__(self, *, session: Session, ref_prefix: str, import_id: int = 0) -> None:
+        self.import_id, self.ref_prefix = import_id, ref_prefix
+        self.cities = known_cities(session=session)
+        self.slots: list[AgentSlot] | None = None  # read once, at the first chunk's assignment
+
+
+def open_import(
+    *,
+    session: Session,
+    source: str,
+    digest: str,
+    filename: str | None,
+    encoding: str,
+    now: datetime,
+) -> ImportSummary:
+    """The import's LeadImport row (unique content hash); `already_imported` when these bytes
+    were imported before: then nothing more is stored."""
+    summary = ImportSummary(source=source, filename=filename, encoding=encoding)
+    ids = insert_ignoring_conflicts(
+        session,
+        LeadImport,
+        [
+            {
+                "source": source,
+                "content_hash": digest,
+                "filename": filename,
+                "kind": "leads",
+                "encoding": encoding,
+                "business_day": business_date(now),
+                "imported_at": now,
+                "rows": 0,
+                "created": 0,
+                "merged": 0,
+                "rejected": 0,
+            }
+        ],
+        on=["content_hash"],
+    )
+    if ids:
+        summary.import_id = ids[0]
+        return summary
+    summary.already_imported = True
+    summary.import_id, summary.rows = session.execute(
+        select(LeadImport.id, LeadImport.rows).where(LeadImport.content_hash == digest)
+    ).one()
+    return summary
+
+
+def store_chunk(
+    *,
+    session: Session,
+    parsed: ParsedLeads,
+    state: _FileState,
+    now: datetime,
+    settings: Settings,
+    summary: ImportSummary,
+) -> None:
+    """Store one chunk of an import: its good rows (merging duplicates, also with the rows of
+    the import's earlier chunks) and its rejects; the counts add up in `summary`."""
+    summary.rows += len(parsed.rows) + len(parsed.rejects)
+    store_rows(
+        session=session,
+        rows=[(row, state.import_id, f"{state.ref_prefix}:{row.ref}") for row in parsed.rows],
+        now=now,
+        settings=settings,
+        summary=summary,
+        state=state,
+    )
+    final = sum(1 for r in parsed.rejects if not r.pending)
+    summary.rejected += final
+    summary.pending += len(parsed.rejects) - final
+    insert_ignoring_conflicts(
+        session,
+        LeadReject,
+        [
+            {
+                "import_id": state.import_id,
+                "line_no": r.line_no,
+                "reason": r.reason,
+                "raw": r.raw,
+                "pending": r.pending,
+                "field": r.field,
+                "record": r.record or {},
+                # The key the lead will have once stored: a retry stores it once, ever.
+                "source_ref": (
+                    f"{state.ref_prefix}:{(r.record or {}).get('ref') or f'line{r.line_no}'}"
+                    if r.pending
+                    else None
+                ),
+            }
+            for r in parsed.rejects
+        ],
+        on=["import_id", "line_no"],
+    )
+    room = 50 - len(summary.reject_samples)
+    summary.reject_samples += [(r.line_no, mask_text(r.reason)) for r in parsed.rejects[:room]]
+
+
+def close_import(*, session: Session, summary: ImportSummary) -> None:
+    """The import's counts, once all its chunks are stored."""
+    session.execute(
+        update(LeadImport)
+        .where(LeadImport.id == summary.import_id)
+        .values(
+            rows=summary.rows,
+            created=summary.created,
+            merged=summary.merged,
+            rejected=summary.rejected,
+        )
+    )
 
 
 def store_leads(
@@ -147,79 +284,38 @@ def store_leads(
     settings: Settings,
     ref_prefix: str,
 ) -> ImportSummary:
-    """Store one file's good rows (merging duplicates) and rejects; a repeat adds nothing."""
-    summary = ImportSummary(
+    """Store one batch's good rows (merging duplicates) and rejects; a repeat adds nothing."""
+    summary = open_import(
+        session=session,
         source=source,
+        digest=digest,
         filename=filename,
         encoding=parsed.encoding,
-        rows=len(parsed.rows) + len(parsed.rejects),
-    )
-    ids = insert_ignoring_conflicts(
-        session,
-        LeadImport,
-        [
-            {
-                "source": source,
-                "content_hash": digest,
-                "filename": filename,
-                "kind": "leads",
-                "encoding": parsed.encoding,
-                "business_day": business_date(now),
-                "imported_at": now,
-                "rows": len(parsed.rows) + len(parsed.rejects),
-                "created": 0,
-                "merged": 0,
-                "rejected": 0,
-            }
-        ],
-        on=["content_hash"],
-    )
-    if not ids:
-        summary.already_imported = True
-        summary.import_id = session.execute(
-            select(LeadImport.id).where(LeadImport.content_hash == digest)
-        ).scalar_one()
-        return summary
-    import_id = summary.import_id = ids[0]
-    store_rows(
-        session=session,
-        rows=[(row, import_id, f"{ref_prefix}:{row.ref}") for row in parsed.rows],
         now=now,
-        settings=settings,
-        summary=summary,
     )
-    final = [r for r in parsed.rejects if not r.pending]
-    summary.rejected, summary.pending = len(final), len(parsed.rejects) - len(final)
-    insert_ignoring_conflicts(
-        session,
-        LeadReject,
-        [
-            {
-                "import_id": import_id,
-                "line_no": r.line_no,
-                "reason": r.reason,
-                "raw": r.raw,
-                "pending": r.pending,
-                "field": r.field,
-                "record": r.record or {},
-                # The key the lead will have once stored: a retry stores it once, ever.
-                "source_ref": (
-                    f"{ref_prefix}:{(r.record or {}).get('ref') or f'line{r.line_no}'}"
-                    if r.pending
-                    else None
-                ),
-            }
-            for r in parsed.rejects
-        ],
-        on=["import_id", "line_no"],
+    if summary.already_imported:
+        return summary
+    state = _FileState(session=session, ref_prefix=ref_prefix, import_id=summary.import_id)
+    store_chunk(
+        session=session, parsed=parsed, state=state, now=now, settings=settings, summary=summary
     )
-    session.execute(
-        update(LeadImport)
-        .where(LeadImport.id == import_id)
-        .values(created=summary.created, merged=summary.merged, rejected=summary.rejected)
-    )
-    summary.reject_samples = [(r.line_no, mask_text(r.reason)) for r in parsed.rejects[:50]]
+    close_import(session=session, summary=summary)
     return summary
+
+
+def _take(slots: list[AgentSlot], plan: dict[int, int]) -> list[AgentSlot]:
+    """The slots after `plan`'s assignments: as agents_on_duty would read them back."""
+    given: dict[int, int] = {}
+    for agent in plan.values():
+        given[agent] = given.get(agent, 0) + 1
+    return [
+        replace(
+            slot,
+            open_load=slot.open_load + given.get(slot.agent_id, 0),
+            remaining_today=slot.remaining_today - given.get(slot.agent_id, 0),
+        )
+        for slot in slots
+    ]
 
 
 def store_rows(
@@ -230,17 +326,24 @@ def store_rows(
     settings: Settings,
     summary: ImportSummary,
     plan_from: datetime | None = None,
+    state: _FileState | None = None,
 ) -> dict[str, int | str]:
     """Store checked rows (row, import id, lead key): merge into open leads of the same phone,
     insert the rest (a key stored before is skipped), assign them. `plan_from` starts the
-    call plan no earlier than then (a pending row that only now can be called).
+    call plan no earlier than then (a pending row that only now can be called). `state`: the
+    import these rows are a chunk of (its earlier chunks' leads take merges like open ones).
     Returns, for each merged row, the open lead's id or the key of the new lead it joined."""
-    cities = known_cities(session=session)
+    cities = state.cities if state is not None else known_cities(session=session)
     since = now - timedelta(days=settings.lead_open_window_days)
     phones = sorted({row.phone for row, _, _ in rows})
-    existing = _open_leads_by_phone(session=session, phones=phones, since=since)
-
-    arrivals = [business_date(row.arrived_at) for row, _, _ in rows] + [business_date(now)]
+    existing = _open_leads_by_phone(
+        session=session,
+        phones=phones,
+        since=since,
+        import_id=state.import_id if state is not None else None,
+    )
+    instants = {row.arrived_at for row, _, _ in rows}
+    arrivals = [business_date(moment) for moment in instants] + [business_date(now)]
     hours = service_hours(
         session=session, settings=settings, start=min(arrivals), end=max(arrivals)
     )
@@ -264,9 +367,11 @@ def store_rows(
             merged_into[source_ref] = new_rows[row.phone]["source_ref"]
             summary.merged += 1
             continue
-        planned_at = max(row.arrived_at, plan_from) if plan_from else row.arrived_at
-        _, call_day, third = plans.plan(planned_at)
-        arrived_day = row.arrived_at.astimezone(BUSINESS_TZ).date()
+        if plan_from is None:
+            arrived_day, call_day, third = plans.plan(row.arrived_at)
+        else:
+            _, call_day, third = plans.plan(max(row.arrived_at, plan_from))
+            arrived_day = plans.plan(row.arrived_at)[0]
         new_rows[row.phone] = {
             "phone": row.phone,
             "name": row.name,
@@ -290,13 +395,18 @@ def store_rows(
     # more than the insert itself), earliest call day first like assign-leads, so each agent
     # gets a share of today's calls. Leads beyond today's capacity wait for assign-leads.
     rows = sorted(new_rows.values(), key=lambda r: (r["call_day"], r["arrived_at"]))
-    plan = assign_leads(range(len(rows)), agents_on_duty(session=session, now=now, hours=hours))
+    slots = state.slots if state is not None else None
+    if slots is None:
+        slots = agents_on_duty(session=session, now=now, hours=hours)
+    plan = assign_leads(range(len(rows)), slots)
+    if state is not None:
+        state.slots = _take(slots, plan)
     for index, row in enumerate(rows):
         agent = plan.get(index)
         row["agent_id"], row["assigned_at"] = agent, now if agent is not None else None
-    summary.assigned = len(plan)
+    summary.assigned += len(plan)
     # Counted by the insert itself (a row whose source_ref exists is skipped, not counted).
-    summary.created = bulk_insert_ignoring_conflicts(session, Lead, rows, on=["source_ref"])
+    summary.created += bulk_insert_ignoring_conflicts(session, Lead, rows, on=["source_ref"])
     if merged_sources:
         table = Lead.__table__
         session.execute(
@@ -391,18 +501,120 @@ def retry_pending_leads(*, session: Session, now: datetime, settings: Settings) 
     return result
 
 
-def write_rejects_csv(rejects: list[Reject], *, path: Path) -> str:
-    """The rejects as a CSV the source's owner can fix and send again (raw lines kept)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["line", "reason", "raw"])
-        for reject in rejects:
-            writer.writerow([reject.line_no, reject.reason, reject.raw])
-    return str(path)
+class _RejectsFile:
+    """The import's rejects as a CSV the source's owner can fix and send again (raw lines
+    kept), written chunk by chunk; opened at the first reject (none: no file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: Any = None
+
+    def write(self, rejects: list[Reject]) -> None:
+        if not rejects:
+            return
+        if self.handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = self.path.open("w", encoding="utf-8-sig", newline="")
+            self.writer = csv.writer(self.handle)
+            self.writer.writerow(["line", "reason", "raw"])
+        self.writer.writerows([r.line_no, r.reason, r.raw] for r in rejects)
+
+    def close(self) -> str | None:
+        if self.handle is None:
+            return None
+        self.handle.close()
+        return str(self.path)
 
 
-@paused_gc()
+class FileChangedError(RuntimeError):
+    """The file's bytes changed between the two reads of an import (still being written):
+    nothing is stored, and the task's retry reads it again."""
+
+
+def import_lead_stream(
+    open_stream: Callable[[], BinaryIO],
+    *,
+    session: Session,
+    source: str,
+    filename: str | None,
+    now: datetime,
+    settings: Settings,
+    column_map: dict[str, str] | None = None,
+) -> ImportSummary:
+    """Parse and store one lead file in chunks of `leads_intake_chunk_rows` lines, so memory
+    stays flat whatever its size; its rejects go to a CSV beside the day's exports.
+
+    Two reads: the first hashes the bytes (a file imported before adds nothing) and chooses
+    the encoding as for the whole file; the second parses and stores chunk by chunk. All the
+    chunks commit together (the caller's transaction): a crash leaves all of it or nothing.
+    `column_map` ({header: column}) names columns the known aliases do not."""
+    size = settings.leads_intake_chunk_rows
+
+    def blocks() -> Iterator[bytes]:
+        with open_stream() as stream:
+            yield from line_blocks(stream, size)
+
+    scan = scan_blocks(blocks)
+    digest = hashlib.sha256()
+
+    def hashed() -> Iterator[bytes]:
+        for block in blocks():
+            digest.update(block)
+            yield block
+
+    state = _FileState(session=session, ref_prefix=f"file:{scan.digest[:16]}")
+    chunks_of_file = parse_lead_chunks(
+        hashed(),
+        encoding=scan.encoding,
+        known_cities=set(state.cities),
+        default_source=source,
+        received_at=now,
+        column_map=column_map,
+    )
+    # The first chunk is read first: a header missing a column refuses the file (TableError)
+    # before anything is stored, imported before or not.
+    first = next(chunks_of_file, None)
+    summary = open_import(
+        session=session,
+        source=source,
+        digest=scan.digest,
+        filename=filename,
+        encoding=scan.encoding,
+        now=now,
+    )
+    if summary.already_imported:
+        chunks_of_file.close()
+        return summary
+    state.import_id = summary.import_id
+    # Named by the import's id: a rolled-back import leaves at most a file no row names.
+    rejects = _RejectsFile(
+        export_dir(settings.leads_export_dir, business_date(now))
+        / f"rejects_import{summary.import_id}.csv"
+    )
+    parsed, first = first, None
+    try:
+        while parsed is not None:
+            # No cyclic collection within a chunk (paused_gc); between chunks it runs as usual.
+            with paused_gc():
+                store_chunk(
+                    session=session,
+                    parsed=parsed,
+                    state=state,
+                    now=now,
+                    settings=settings,
+                    summary=summary,
+                )
+                rejects.write(parsed.rejects)
+            parsed = None  # freed before the next chunk is read: one chunk in memory at a time
+            parsed = next(chunks_of_file, None)
+    finally:
+        summary.rejects_csv = rejects.close()
+    if digest.hexdigest() != scan.digest:
+        raise FileChangedError(f"{filename or source}: the file changed while it was read")
+    close_import(session=session, summary=summary)
+    return summary
+
+
 def import_lead_bytes(
     data: bytes,
     *,
@@ -413,33 +625,16 @@ def import_lead_bytes(
     settings: Settings,
     column_map: dict[str, str] | None = None,
 ) -> ImportSummary:
-    """Parse and store one lead file; its rejects go to a CSV beside the day's exports.
-    `column_map` ({header: column}) names columns the known aliases do not."""
-    digest = content_hash(data)
-    parsed = parse_leads(
-        data,
-        known_cities=set(known_cities(session=session)),
-        default_source=source,
-        received_at=now,
-        column_map=column_map,
-    )
-    summary = store_leads(
+    """`import_lead_stream` of bytes in memory (a small file, a test)."""
+    return import_lead_stream(
+        lambda: io.BytesIO(data),
         session=session,
-        parsed=parsed,
         source=source,
-        digest=digest,
         filename=filename,
         now=now,
         settings=settings,
-        ref_prefix=f"file:{digest[:16]}",
+        column_map=column_map,
     )
-    if parsed.rejects and not summary.already_imported:
-        # Named by the import's id: a rolled-back import leaves at most a file no row names.
-        day_dir = export_dir(settings.leads_export_dir, business_date(now))
-        summary.rejects_csv = write_rejects_csv(
-            parsed.rejects, path=day_dir / f"rejects_import{summary.import_id}.csv"
-        )
-    return summary
 
 
 def column_map_path(inbox: str, source: str) -> Path:
@@ -625,8 +820,8 @@ def import_lead_files_task(
             # The source's saved mapping, then this run's own (which wins).
             mapping = {**saved_column_map(settings.leads_inbox_dir, name), **(column_map or {})}
             with session_scope(settings.database_url) as session:
-                summary = import_lead_bytes(
-                    path.read_bytes(),
+                summary = import_lead_stream(
+                    functools.partial(path.open, "rb"),  # in chunks: never the whole file
                     session=session,
                     source=name,
                     filename=path.name,
