@@ -178,7 +178,7 @@ class Stack:
         return [m for m in self.inbox() if m["path"].strip("/") == path.strip("/")]
 
     def deliver(self, now: str) -> None:
-        """The every-minute outbox delivery, run at a chosen business time."""
+        """One outbox delivery run (the deployment, on demand) at a chosen business time."""
         run = self.run("deliver-notifications", {"now": now})
         assert run.state_name == "Completed", run.state
 
