@@ -125,10 +125,10 @@ def run_outbox(url: str, day: list[tuple[datetime, bool]]) -> dict:
                 _stamp_arrivals(session, batch, settings)
             due = _due_count(session, now)
             following = _next_due(session)
-        releasing = [r for r in releases if r <= now and r not in drained]
-        for r in releasing:
-            if not due:
-                drained[r] = (now - r).total_seconds()
+            releasing = [r for r in releases if r <= now and r not in drained]
+            for r in releasing:
+                if not _unsent_before(session, r):  # everything that arrived before it is sent
+                    drained[r] = (now - r).total_seconds()
         if not releasing:
             max_backlog = max(max_backlog, due)  # the held messages' release is not backlog
         took = 0.0
@@ -162,6 +162,18 @@ def run_outbox(url: str, day: list[tuple[datetime, bool]]) -> dict:
         "duplicates": sink.duplicates + sum(1 for c in keys.values() if c > 1),
         "lost": NOTIFICATIONS - len(keys),
     }
+
+
+def _unsent_before(session, moment: datetime) -> int:
+    from sqlalchemy import func, select
+
+    from domain.models import Notification, NotificationStatus
+
+    return session.execute(
+        select(func.count()).where(
+            Notification.created_at < moment, Notification.status != NotificationStatus.sent
+        )
+    ).scalar_one()
 
 
 def _next_due(session) -> datetime | None:

@@ -129,10 +129,20 @@ def run_loop(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m clubflow.delivery")
     parser.parse_args(argv)
+    from clubflow.core.logging import install_masking
     from deployments.steps import prepare_process
 
     prepare_process(register_blocks=False)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Its own console handler: the stack's deliver.log (and a worker's console) shows each pass.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    # A line per pass; the outbox's own lines (one per message sent) only when one fails.
+    for name, level in (("clubflow.delivery", logging.INFO), ("clubflow.outbox", logging.WARNING)):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
+    install_masking()  # the new handler masks too
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
