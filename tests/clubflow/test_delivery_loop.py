@@ -93,3 +93,20 @@ def test_nothing_is_sent_while_the_deployment_is_paused(channels, sink, settings
     finally:
         stop.set()
         thread.join(WAIT)
+
+
+def test_clubflow_deliver_sends_what_is_due_once_without_a_flow_run(channels, sink):
+    from prefect.client.orchestration import get_client
+    from typer.testing import CliRunner
+
+    from clubflow.cli import app
+
+    _queue("cli:once", urgent=False)
+    with get_client(sync_client=True) as client:
+        runs = client.count_flow_runs()
+        result = CliRunner().invoke(app, ["deliver"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        assert "1 sent, 0 to retry, 0 deferred, 0 dead, 0 waiting" in result.output
+        assert client.count_flow_runs() == runs
+    again = CliRunner().invoke(app, ["deliver"], env={"COLUMNS": "200"})
+    assert "0 sent" in again.output and len(sink.messages) == 1
