@@ -208,6 +208,31 @@ def worker(
     os.execvpe(argv[0], argv, env)
 
 
+@app.command()
+def deliver(
+    loop: bool = typer.Option(
+        False, "--loop", help="Keep delivering (what `clubflow up` runs) until Ctrl-C"
+    ),
+) -> None:
+    """Deliver the outbox now, without a flow run; --loop keeps delivering (a worker machine
+    runs it beside `clubflow worker`; docs/outbox.md)."""
+    from clubflow.delivery import main as loop_main
+    from tasks.outbox import deliver_all_due, load_channels
+
+    if loop:
+        loop_main([])
+        return
+    from datetime import UTC, datetime
+
+    report = deliver_all_due(
+        now=datetime.now(UTC), settings=get_settings(), channels=load_channels()
+    )
+    console.print(
+        f"{report.sent} sent, {report.retried} to retry, {report.deferred} deferred, "
+        f"{report.dead} dead, {report.waiting} waiting"
+    )
+
+
 # -- area command groups --
 from clubflow.cli_campaigns import app as campaigns_app  # noqa: E402 - campaign, decide, inbox
 

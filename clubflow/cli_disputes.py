@@ -184,7 +184,7 @@ def report(
 
 def _deliver_now() -> None:
     """Send the urgent messages at once (as the portal's sign-in code); should the channels be
-    unreachable now, the minute's delivery run sends them (urgent: quiet hours do not apply)."""
+    unreachable now, the delivery loop sends them (urgent: quiet hours do not apply)."""
     from datetime import UTC, datetime
 
     from tasks.outbox import deliver_due, load_channels

@@ -1,8 +1,9 @@
 """`clubflow up`: a Prefect server, the project database, blocks, the demo world, every deployment.
 
-The parts (server, demo inbox, serve process) are supervised: a part that dies is restarted with
-a backoff; everything stops only on Ctrl-C or SIGTERM. `up` writes `<home>/stack.json` (API URL,
-data folder, database URL, pids) so a CLI command in another shell finds the running stack.
+The parts (server, demo inbox, serve process, delivery loop, portal) are supervised: a part that
+dies is restarted with a backoff; everything stops only on Ctrl-C or SIGTERM. `up` writes
+`<home>/stack.json` (API URL, data folder, database URL, pids) so a CLI command in another shell
+finds the running stack.
 """
 
 from __future__ import annotations
@@ -437,6 +438,10 @@ def run_stack(
 
         supervisor.add(
             Part("serve", [sys.executable, "-m", "deployments.serve"], env=dict(HEARTBEAT_ENV))
+        )
+        # The outbox is delivered by this loop, not by a flow run a minute (docs/outbox.md).
+        supervisor.add(
+            Part("deliver", [sys.executable, "-m", "clubflow.delivery"], log=home / "deliver.log")
         )
         supervisor.add(
             Part(

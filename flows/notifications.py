@@ -1,4 +1,5 @@
-"""Deliver the outbox: every minute, and right after a flow queues something urgent."""
+"""Deliver the outbox once, on demand (the delivery loop of clubflow/delivery.py delivers
+as a rule; this deployment has no schedule and is its pause switch)."""
 
 from __future__ import annotations
 

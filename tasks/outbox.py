@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 import time as time_module
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -276,6 +277,16 @@ def withhold_without_consent(*, session: Session, notifications: list[Notificati
     return withheld
 
 
+def waiting_count(*, session: Session) -> int:
+    """Rows pending (due or not): a range of the (status, next_attempt_at) index, not a count
+    over the whole table, which a delivery pass would pay every few seconds."""
+    return session.execute(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.status == NotificationStatus.pending)
+    ).scalar_one()
+
+
 def outbox_counts(*, session: Session) -> dict[str, int]:
     rows = session.execute(select(Notification.status, func.count()).group_by(Notification.status))
     return {str(status): count for status, count in rows.all()}
@@ -431,6 +442,19 @@ class _Run:
         return self.now + elapsed + budget + SEND_MARGIN
 
 
+_SENDERS: list[ThreadPoolExecutor] = []
+_SENDERS_LOCK = threading.Lock()
+
+
+def _senders() -> ThreadPoolExecutor:
+    """One pool of sender threads per process, kept between passes: a delivery loop makes a
+    pass every few seconds, and starting 16 threads each time cost more than the sends."""
+    with _SENDERS_LOCK:
+        if not _SENDERS:
+            _SENDERS.append(ThreadPoolExecutor(WORKERS, thread_name_prefix="outbox"))
+        return _SENDERS[0]
+
+
 def deliver(
     notification: Notification, urls: list[str], run: _Run
 ) -> tuple[list[int], Outcome, str | None]:
@@ -482,25 +506,58 @@ def deliver(
     return delivered, worst, error
 
 
-def claim_one(*, session: Session, notification_id: int, now: datetime, lease_until: datetime):
-    """Lease one due row; None when another sender has it (or it is no longer due)."""
-    previous = session.execute(
-        select(Notification.status).where(Notification.id == notification_id)
-    ).scalar_one_or_none()
-    result = session.execute(
-        update(Notification)
-        .where(Notification.id == notification_id, _due(now))
-        .values(status=NotificationStatus.sending, lease_until=lease_until)
+def claim_many(
+    *, session: Session, notification_ids: list[int], now: datetime, lease_until: datetime
+) -> list[Notification]:
+    """Lease the given rows that are still due, in one transaction; the rows leased (any
+    another sender holds, or that are no longer due, are left out). A row retaken from a
+    sender that crashed holding it, or after no answer, is marked a resend (`_resend`)."""
+    if not notification_ids:
+        return []
+    leased = {"status": NotificationStatus.sending, "lease_until": lease_until}
+    crashed = set(
+        session.execute(
+            update(Notification)
+            .where(
+                Notification.id.in_(notification_ids),
+                Notification.status == NotificationStatus.sending,
+                Notification.lease_until < now,
+            )
+            .values(**leased)
+            .returning(Notification.id)
+        ).scalars()
+    )
+    waiting = set(
+        session.execute(
+            update(Notification)
+            .where(
+                Notification.id.in_(notification_ids),
+                Notification.status == NotificationStatus.pending,
+                Notification.next_attempt_at <= now,
+            )
+            .values(**leased)
+            .returning(Notification.id)
+        ).scalars()
     )
     session.commit()
-    if result.rowcount != 1:
-        return None
-    row = session.get(Notification, notification_id)
-    # Retaken from a sender that crashed holding it, or after no answer: a resend.
-    row._resend = previous == NotificationStatus.sending or (row.last_error or "").startswith(
-        UNKNOWN_MARK
+    ids = crashed | waiting
+    if not ids:
+        return []
+    rows = {
+        row.id: row
+        for row in session.execute(select(Notification).where(Notification.id.in_(ids))).scalars()
+    }
+    for row in rows.values():
+        row._resend = row.id in crashed or (row.last_error or "").startswith(UNKNOWN_MARK)
+    return [rows[i] for i in notification_ids if i in rows]
+
+
+def claim_one(*, session: Session, notification_id: int, now: datetime, lease_until: datetime):
+    """Lease one due row; None when another sender has it (or it is no longer due)."""
+    rows = claim_many(
+        session=session, notification_ids=[notification_id], now=now, lease_until=lease_until
     )
-    return row
+    return rows[0] if rows else None
 
 
 @dataclass
@@ -550,34 +607,55 @@ def _record(
         next_attempt_at=row.next_attempt_at,
         dead=row.status == NotificationStatus.dead,
     )
-    session.commit()
+    session.add(row)
     return result
+
+
+def _chunks_of(rows: list[Notification], size: int) -> Iterator[list[Notification]]:
+    """A lane's rows in claim chunks: non-urgent rows `size` at a time (one transaction to
+    lease them, one to record them); an urgent row alone, so its lease stays one row's and a
+    crashed sender's code is retaken within a minute or so."""
+    chunk: list[Notification] = []
+    for row in rows:
+        if row.urgent:
+            if chunk:
+                yield chunk
+                chunk = []
+            yield [row]
+            continue
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _lane(
     rows: list[Notification], urls: dict[int, list[str]], problems: dict[int, str], run: _Run
 ) -> list[_RowResult]:
-    """Deliver rows one after another (one of a channel's lanes)."""
+    """Deliver rows one after another (one of a channel's lanes), a chunk per transaction:
+    the chunk's lease covers all its sends, and its results are recorded in one commit."""
     results = []
-    for candidate in rows:
-        with session_scope(run.url) as session:
-            row = claim_one(
+    with session_scope(run.url) as session:
+        for chunk in _chunks_of(rows, run.settings.outbox_claim_chunk):
+            claimed = claim_many(
                 session=session,
-                notification_id=candidate.id,
+                notification_ids=[c.id for c in chunk],
                 now=run.now,
-                lease_until=run.lease_until(len(urls.get(candidate.id, []))),
+                lease_until=run.lease_until(sum(len(urls.get(c.id, [])) or 1 for c in chunk)),
             )
-            if row is None:
-                continue
-            if candidate.id in problems:  # no channel for the recipient: an attempt spent
-                delivered, outcome, error = (
-                    row.delivered_channels,
-                    Outcome.refused,
-                    problems[candidate.id],
-                )
-            else:
-                delivered, outcome, error = deliver(row, urls[candidate.id], run)
-            results.append(_record(session, row, delivered, outcome, error, run))
+            for row in claimed:
+                if row.id in problems:  # no channel for the recipient: an attempt spent
+                    delivered, outcome, error = (
+                        row.delivered_channels,
+                        Outcome.refused,
+                        problems[row.id],
+                    )
+                else:
+                    delivered, outcome, error = deliver(row, urls[row.id], run)
+                results.append(_record(session, row, delivered, outcome, error, run))
+            session.commit()
     return results
 
 
@@ -634,8 +712,10 @@ def deliver_due(
     jobs = [lane for channel_lanes in lanes.values() for lane in channel_lanes if lane]
     results: list[_RowResult] = []
     if jobs:
-        with ThreadPoolExecutor(min(WORKERS, len(jobs)), thread_name_prefix="outbox") as pool:
-            for lane_results in pool.map(lambda lane: _lane(lane, urls, problems, run), jobs):
+        if len(jobs) == 1:  # one lane: no thread to start (most passes of a quiet minute)
+            results.extend(_lane(jobs[0], urls, problems, run))
+        else:
+            for lane_results in _senders().map(lambda lane: _lane(lane, urls, problems, run), jobs):
                 results.extend(lane_results)
     died = []
     for r in sorted(results, key=lambda r: r.id):
@@ -668,7 +748,7 @@ def deliver_due(
         report.alerts = alert_ops(
             session=session, now=now, settings=settings, died=died, failing=failing
         )
-        report.waiting = outbox_counts(session=session).get(NotificationStatus.pending, 0)
+        report.waiting = waiting_count(session=session)
     return report
 
 
@@ -788,14 +868,11 @@ def queue_notifications_task(
     return result
 
 
-@task(name="deliver-queued-notifications", retries=2, retry_delay_seconds=[5, 30])
-def deliver_notifications_task(
-    now: datetime | None = None, settings: Settings | None = None
+def deliver_all_due(
+    *, now: datetime, settings: Settings, channels: NotificationChannels
 ) -> DeliveryReport:
-    """Deliver every due row of the outbox (batch after batch) and record each result."""
-    settings = settings or get_settings()
-    now = now or datetime.now(UTC)
-    channels = load_channels()
+    """Deliver every due row of the outbox, batch after batch: what the delivery loop runs
+    each time it wakes (clubflow/delivery.py) and what the deployment's task runs."""
     started = time_module.monotonic()
     total = DeliveryReport()
     while True:
@@ -816,6 +893,16 @@ def deliver_notifications_task(
             report.claimed < settings.outbox_batch_size and not report.alerts
         ):
             return total
+
+
+@task(name="deliver-queued-notifications", retries=2, retry_delay_seconds=[5, 30])
+def deliver_notifications_task(
+    now: datetime | None = None, settings: Settings | None = None
+) -> DeliveryReport:
+    """Deliver every due row of the outbox (batch after batch) and record each result."""
+    settings = settings or get_settings()
+    now = now or datetime.now(UTC)
+    return deliver_all_due(now=now, settings=settings, channels=load_channels())
 
 
 def dead_notifications(*, session: Session, limit: int = 100) -> list[dict[str, Any]]:

@@ -369,6 +369,17 @@ class Settings(BaseSettings):
     # Lead intake reads a file in chunks of this many lines (ours): memory stays flat whatever
     # the file's size, and a chunk's rows are stored with a few statements.
     leads_intake_chunk_rows: int = Field(10_000, ge=1)
+    # The delivery loop (`clubflow up`'s deliver part, `clubflow deliver --loop`): everything
+    # due every this many seconds, and an urgent message (a sign-in or decision code, an
+    # incident) as soon as a look for one, every `outbox_loop_urgent_poll_seconds`, finds it.
+    outbox_loop_seconds: float = Field(10.0, gt=0)
+    outbox_loop_urgent_poll_seconds: float = Field(1.0, gt=0)
+    # Rows a sender claims (and records) in one transaction: fewer commits per message; the
+    # lease covers the whole chunk's sends.
+    outbox_claim_chunk: int = Field(20, ge=1)
+    # Finished flow runs of housekeeping deployments (tag `housekeeping`) are kept this many
+    # days, then the daily prune-housekeeping-runs deletes them (business runs are kept).
+    housekeeping_runs_keep_days: float = Field(2.0, gt=0)
 
     @field_validator("points_by_class")
     @classmethod

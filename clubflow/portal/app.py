@@ -70,8 +70,8 @@ ROUTERS = (
 
 
 def deliver_urgent(settings: Settings) -> Callable[[], Any]:
-    """Send what is due at once (a sign-in code cannot wait for the minute's delivery run);
-    the outbox's lease keeps this and the delivery run from sending a row twice."""
+    """Send what is due at once (a sign-in code should not wait even for the delivery loop's
+    next look); the outbox's lease keeps this and the loop from sending a row twice."""
 
     def run() -> None:
         from tasks.outbox import deliver_due, load_channels

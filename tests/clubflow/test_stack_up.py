@@ -106,7 +106,7 @@ def test_up_restarts_a_killed_serve_process_and_another_shell_finds_it(tmp_path)
         wait_for("clubflow is up", lambda: "clubflow is up" in "".join(output), 480, output)
         info = json.loads(stack_file.read_text())
         assert info["api_url"] == f"http://127.0.0.1:{port}/api"
-        assert set(info["parts"]) == {"server", "inbox", "serve", "portal"}
+        assert set(info["parts"]) == {"server", "inbox", "serve", "deliver", "portal"}
         auth_file = tmp_path / ".clubflow" / "api-auth"
         assert auth_file.stat().st_mode & 0o777 == 0o600
         auth = tuple(auth_file.read_text().strip().split(":", 1))

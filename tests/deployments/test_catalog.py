@@ -13,9 +13,38 @@ from deployments.catalog import PREFECT_YAML, load_catalog
 SPECS = load_catalog()
 
 
-def test_prefect_yaml_declares_the_outbox_delivery_every_minute():
+def test_the_outbox_delivery_has_no_schedule_the_loop_delivers():
+    # The delivery loop of `clubflow up` / `clubflow deliver --loop` delivers every few
+    # seconds; the deployment stays for one-off runs and as the loop's pause switch.
     by_name = {s.name: s for s in SPECS}
-    assert by_name["deliver-notifications"].schedules == ({"interval": 60},)
+    assert by_name["deliver-notifications"].schedules == ()
+    assert by_name["prune-housekeeping-runs"].schedules == (
+        {"cron": "10 4 * * *", "timezone": "Asia/Shanghai"},
+    )
+
+
+AREAS = {
+    "notifications", "housekeeping", "leads", "activity", "campaign", "gates", "planning",
+    "report", "members", "points", "retention", "disputes", "outlets", "clubs", "complaints",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_every_deployment_is_tagged_by_area_and_audience(spec):
+    from domain.models import Role
+
+    areas = [t for t in spec.tags if t in AREAS]
+    audiences = [t.removeprefix("for:") for t in spec.tags if t.startswith("for:")]
+    assert areas, f"{spec.name}: no area tag in {spec.tags}"
+    assert audiences, f"{spec.name}: no for:<role> tag in {spec.tags}"
+    assert set(audiences) <= set(Role.__members__), f"{spec.name}: unknown role in {spec.tags}"
+    assert set(spec.tags) <= AREAS | {f"for:{a}" for a in audiences}, spec.tags
+
+
+def test_the_housekeeping_deployments_are_it_s_and_nothing_else_is_housekeeping():
+    housekeeping = sorted(s.name for s in SPECS if "housekeeping" in s.tags)
+    assert housekeeping == ["deliver-notifications", "prune-housekeeping-runs", "recover-runs"]
+    assert all("for:it" in s.tags for s in SPECS if s.name in housekeeping)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)

@@ -178,7 +178,7 @@ class Stack:
         return [m for m in self.inbox() if m["path"].strip("/") == path.strip("/")]
 
     def deliver(self, now: str) -> None:
-        """The every-minute outbox delivery, run at a chosen business time."""
+        """One outbox delivery run (the deployment, on demand) at a chosen business time."""
         run = self.run("deliver-notifications", {"now": now})
         assert run.state_name == "Completed", run.state
 
@@ -359,6 +359,9 @@ def _run_stack(home: Path) -> Iterator[Stack]:
         _wait_for_output(process, log, "clubflow is up", START_TIMEOUT)
         with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"]}):
             _quiet_schedules(catalog_names())
+            # The delivery loop follows the deliver-notifications pause: once it says so, every
+            # message is sent by a delivery the test starts, at the test's `now`.
+            _wait_for_output(process, home / ".clubflow" / "deliver.log", "delivery paused", 60)
             yield Stack(home=home, port=port, env=env, process=process)
     finally:
         _stop(process)

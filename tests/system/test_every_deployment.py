@@ -127,6 +127,7 @@ def test_every_deployment_runs_once_on_the_stack(stack):
     start("campaign-pipeline", {"plan": EVERY_PLAN, "now": NOW})
     # Housekeeping over Prefect's own runs: its clock is the server's (nothing is stranded).
     start("recover-runs", {})
+    start("prune-housekeeping-runs", {})
     start(
         "register-members",
         {
