@@ -304,9 +304,12 @@ def baseline_open(api_url: str, work: list[tuple[UUID, dict]], openers: int) -> 
     return time.perf_counter() - started
 
 
-def execute_runs(ids_file: str, times_file: str) -> None:
-    """An opener process: execute the listed runs in-process, one after the other, as a serve
-    process's engine does (without starting a process per run); write each one's seconds."""
+def execute_runs(work_file: str, times_file: str, deadline: float) -> None:
+    """An opener process: create each listed run of its deployment and execute it in-process,
+    one after the other, as a serve process's engine does (without starting a process per
+    run), until the list or the time (`deadline`, wall clock) ends; write each one's seconds."""
+    import json
+
     from prefect.client.orchestration import get_client
 
     from deployments.catalog import load_catalog
@@ -315,29 +318,32 @@ def execute_runs(ids_file: str, times_file: str) -> None:
     flows = {}
     times = []
     with get_client(sync_client=True) as client:
-        for line in Path(ids_file).read_text().split():
-            name, run_id = line.split("=")
+        for line in Path(work_file).read_text().splitlines():
+            if time.time() > deadline:
+                break
+            name, deployment_id, parameters = json.loads(line)
             if name not in flows:
                 flows[name] = specs[name].load_flow()
             t0 = time.perf_counter()
-            execute_in_process(flows[name], client.read_flow_run(UUID(run_id)))
+            run = client.create_flow_run_from_deployment(UUID(deployment_id), parameters=parameters)
+            execute_in_process(flows[name], run)
             times.append(time.perf_counter() - t0)
-    Path(times_file).write_text("\n".join(f"{t:.4f}" for t in times))
+            Path(times_file).write_text("\n".join(f"{t:.4f}" for t in times))
 
 
 def open_gates(
-    api_url: str, deployments: dict, work_items: list[tuple[str, dict]], openers: int, work: Path
+    api_url: str,
+    deployments: dict,
+    work_items: list[tuple[str, dict]],
+    args,
+    work: Path,
 ) -> tuple[float, list[float]]:
-    """Create every run, then let `openers` processes execute them in-process until each
-    suspends (the wall time includes those processes' start, a few seconds)."""
-    from prefect.client.orchestration import get_client
+    """`args.openers` processes create the runs and execute them in-process until each
+    suspends (the wall time includes those processes' start, a few seconds), within
+    `args.open_budget_s` seconds when given."""
+    import json
 
     started = time.perf_counter()
-    with get_client(sync_client=True) as client:
-        runs = [
-            (name, client.create_flow_run_from_deployment(deployments[name][0], parameters=p).id)
-            for name, p in work_items
-        ]
     env = clean_env(
         PREFECT_API_URL=api_url,
         CLUBFLOW_DATABASE_URL=os.environ["CLUBFLOW_DATABASE_URL"],
@@ -345,12 +351,19 @@ def open_gates(
         PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW="ignore",
         PYTHONPATH=str(ROOT),
     )
+    deadline = time.time() + (args.open_budget_s or 10**9)
     children = []
-    for i in range(openers):
-        ids, out = work / f"open-{i}.ids", work / f"open-{i}.times"
-        ids.write_text("\n".join(f"{name}={run_id}" for name, run_id in runs[i::openers]))
+    for i in range(args.openers):
+        todo, out = work / f"open-{i}.jsonl", work / f"open-{i}.times"
+        todo.write_text(
+            "\n".join(
+                json.dumps([name, str(deployments[name][0]), p], ensure_ascii=False)
+                for name, p in work_items[i :: args.openers]
+            )
+        )
         code = (
-            f"from benchmarks.gates import execute_runs; execute_runs({str(ids)!r}, {str(out)!r})"
+            "from benchmarks.gates import execute_runs; "
+            f"execute_runs({str(todo)!r}, {str(out)!r}, {deadline})"
         )
         log_file = (work / "logs" / f"opener-{i}.log").open("w")
         children.append(
@@ -741,19 +754,23 @@ def _measure(args, work, procs, server, api_url, url, clubs, machine_env) -> lis
     n = len(work_items)
 
     # 1. open
-    log(f"baseline: {n} bare runs set Suspended through the API ...")
-    base_s = baseline_open(
-        api_url, [(deployments[name][0], p) for name, p in work_items], args.openers
-    )
     log(f"opening {n} gates in-process ...")
-    open_s, each = open_gates(api_url, deployments, work_items, args.openers, work)
+    open_s, each = open_gates(api_url, deployments, work_items, args, work)
+    executed = max(len(each), 1)
+    log(f"baseline: {executed} bare runs set Suspended through the API ...")
+    base_s = baseline_open(
+        api_url, [(deployments[name][0], p) for name, p in work_items[:executed]], args.openers
+    )
     with psycopg.connect(url) as conn:
         opened = conn.execute("SELECT count(*) FROM gate WHERE status = 'open'").fetchone()[0]
-    paused = count_paused(api_url) - n  # the baseline's bare runs are Paused too
+    paused = count_paused(api_url) - executed  # the baseline's bare runs are Paused too
     print(
-        f"baseline: {n} bare runs created and set Suspended through the API {base_s:.2f} s",
+        f"baseline: {executed} bare runs created and set Suspended through the API {base_s:.2f} s",
         flush=True,
     )
+    if executed < n:
+        print(f"open budget {args.open_budget_s:g} s: {executed} of {n} runs executed")
+    # The baseline made as many runs as were opened, with as many parallel clients.
     lines = [
         f"gates_open suspended={paused} gates_open={opened} open_s={open_s:.1f} "
         f"per_run_s={statistics.median(each):.3f} baseline_s={base_s:.1f} "
@@ -862,6 +879,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--decisions", type=int, default=20, help="per worker count (1, 2)")
     parser.add_argument("--openers", type=int, default=2, help="processes opening the gates")
+    parser.add_argument(
+        "--open-budget-s", type=float, default=0, help="stop opening after this long (0: never)"
+    )
     parser.add_argument("--chains", type=int, default=2, help="20-gate runs for the curve")
     args = parser.parse_args(argv if argv is not None else [])
     print(
