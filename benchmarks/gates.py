@@ -744,12 +744,13 @@ def _measure(args, work, procs, server, api_url, url, clubs, machine_env) -> lis
                 client.read_deployment_by_name(f"{name}/{name}").id,
                 specs[name].load_flow(),
             )
+    # The campaigns first, so that a time budget still opens them.
     work_items = [
-        ("activity-lifecycle", {"proposal": proposal(*c), "now": PROPOSED.isoformat()})
-        for c in clubs
-    ] + [
         ("campaign-pipeline", {"plan": campaign_plan(n), "now": CAMPAIGN_NOW.isoformat()})
         for n in range(1, args.campaigns + 1)
+    ] + [
+        ("activity-lifecycle", {"proposal": proposal(*c), "now": PROPOSED.isoformat()})
+        for c in clubs
     ]
     n = len(work_items)
 
