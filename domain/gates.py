@@ -308,3 +308,30 @@ def replay_conflict(
         f"opened {expected.label} there). Finish this run with {old} (serve that code and "
         "retry the run), or void its open gates and start the flow again"
     )
+
+
+@dataclass
+class RunReplay:
+    """A run's gates as an execution finds them when it starts: the gates it opened, in
+    order, and the decided ones by label (with their accepted decisions)."""
+
+    recorded: list[RecordedGate]
+    decided: dict[str, GateReached]
+
+    def decided_gate(self, asked: GateSpec, *, met: list[int], version: str) -> GateReached | None:
+        """The decided gate `asked` when the replay may return it as it was read: decided at
+        the start of this execution, on the run's recorded path (None: ask the store)."""
+        reached = self.decided.get(asked.label)
+        if reached is None or reached.gate is None:
+            return None
+        changed = not all(g.process_version == version for g in self.recorded)
+        if changed and len(met) >= len(self.recorded):
+            return None  # past the recorded path under changed code: the store decides
+        conflict = replay_conflict(
+            recorded=self.recorded,
+            met=met,
+            asked=asked.label,
+            asked_id=reached.gate.id,
+            version=version,
+        )
+        return None if conflict else reached

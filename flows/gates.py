@@ -23,7 +23,14 @@ from pydantic import Field, ValidationError
 from clubflow.core.settings import get_settings
 from domain.calendar import business_date
 from domain.decision_codes import code_is_sent
-from domain.gates import DecisionResult, GateKind, GateSpec, GateView, refusals_note
+from domain.gates import (
+    DecisionResult,
+    GateKind,
+    GateSpec,
+    GateView,
+    RunReplay,
+    refusals_note,
+)
 from domain.models import GateStatus
 from flows.naming import clock
 from tasks.gates.codes import send_decision_code_task
@@ -37,6 +44,7 @@ from tasks.gates.store import (
     reach_gate_task,
     record_decision_task,
     refused_answers_task,
+    run_replay_task,
 )
 from tasks.outbox import NotificationRequest, queue_notifications_task
 
@@ -134,6 +142,22 @@ def _met_in_this_execution() -> list[int]:
     return held[1]
 
 
+# The run's gates as this execution found them when it started (read once, by the first gate
+# it meets): a replay returns the decided ones from here without a task run each.
+_REPLAY: ContextVar[tuple[object, RunReplay] | None] = ContextVar(
+    "clubflow_gates_replay", default=None
+)
+
+
+def _replay_of_this_execution(flow_run_id: str, settings) -> RunReplay:
+    context = FlowRunContext.get()
+    held = _REPLAY.get()
+    if held is None or held[0] is not context:
+        held = (context, run_replay_task(flow_run_id=flow_run_id, settings=settings))
+        _REPLAY.set(held)
+    return held[1]
+
+
 def _show_waiting(
     gate: GateView, description: str, refused: DecisionResult | None = None
 ) -> GateView:
@@ -174,14 +198,23 @@ def wait_for_decision(
     now = clock(now)
     settings = get_settings()
     met = _met_in_this_execution()
-    reached = reach_gate_task(
-        spec=spec,
-        now=now,
-        flow_run_id=flow_run_id,
-        process_version=process_version(),
-        met=list(met),
-        settings=settings,
+    version = process_version()
+    # A gate decided before this execution started returns at once: the replay through N
+    # decided gates costs one store read, not N task runs (flat resume time, docs/scale.md).
+    reached = _replay_of_this_execution(flow_run_id, settings).decided_gate(
+        spec, met=list(met), version=version
     )
+    if reached is not None:
+        get_run_logger().info("gate %s is decided (replayed)", spec.label)
+    else:
+        reached = reach_gate_task(
+            spec=spec,
+            now=now,
+            flow_run_id=flow_run_id,
+            process_version=version,
+            met=list(met),
+            settings=settings,
+        )
     if reached.conflict:
         run = FlowRunContext.get().flow_run
         raise ProcessVersionChanged(f"run {run.name!r} ({run.id}): {reached.conflict}")

@@ -23,6 +23,7 @@ from domain.gates import (
     OutcomeError,
     RecordedGate,
     RefusedAnswer,
+    RunReplay,
     check_gate_move,
     normalise_outcome,
     refusal_reason,
@@ -150,6 +151,30 @@ def reach_gate(
     )
     run_logger("gates").info("gate %s is %s (due %s)", spec.label, gate.status, gate.due_on)
     return GateReached(gate=gate, decision=decided)
+
+
+def run_replay(*, session: Session, flow_run_id: str) -> RunReplay:
+    """What a replay of this run will meet first: the gates it opened, in order, and the
+    decided ones with their accepted decisions. Read once per execution, so replaying N
+    decided gates costs one read, not N task runs (docs/scale.md)."""
+    gates = (
+        session.execute(select(Gate).where(Gate.flow_run_id == flow_run_id).order_by(Gate.id))
+        .scalars()
+        .all()
+    )
+    recorded = [
+        RecordedGate(id=g.id, label=GateView.of(g).label, process_version=g.process_version)
+        for g in gates
+    ]
+    decided = {}
+    for gate in gates:
+        if gate.status == GateStatus.decided:
+            decision = accepted_decision(session=session, gate_id=gate.id)
+            if decision is not None:
+                decided[GateView.of(gate).label] = GateReached(
+                    gate=GateView.of(gate), decision=decision
+                )
+    return RunReplay(recorded=recorded, decided=decided)
 
 
 def read_gate(*, session: Session, gate_id: int) -> GateView:
@@ -453,6 +478,7 @@ def refused_answers(*, session: Session, gate_id: int, limit: int = 3) -> list[R
     ]
 
 
+run_replay_task = data_task(run_replay, retries=2, retry_delay_seconds=[2, 10])
 reach_gate_task = data_task(reach_gate, retries=2, retry_delay_seconds=[2, 10])
 refused_answers_task = data_task(refused_answers, retries=2, retry_delay_seconds=[2, 10])
 record_decision_task = data_task(record_decision, retries=2, retry_delay_seconds=[2, 10])

@@ -6,11 +6,16 @@ import pytest
 
 from domain.gates import (
     Decider,
+    DecisionResult,
     GateKind,
     GateMoveError,
+    GateReached,
+    GateSpec,
+    GateView,
     Level,
     OutcomeError,
     RecordedGate,
+    RunReplay,
     check_gate_move,
     escalation_date,
     levels_due,
@@ -167,3 +172,51 @@ def test_gates_opened_before_versions_were_recorded_count_as_another_version():
     assert "waited under a version from before versions were recorded" in conflict(
         old, [1], "campaign:C budget r1", None, version=V1
     )
+
+
+def _spec(key: str) -> GateSpec:
+    return GateSpec(
+        subject_type="campaign",
+        subject_id=7,
+        subject_code="C",
+        key=key,
+        title=key,
+        owner_role="campaign_manager",
+        due_on=date(2026, 9, 1),
+    )
+
+
+def _decided(gate_id: int, key: str) -> GateReached:
+    gate = GateView(
+        id=gate_id, subject_type="campaign", subject_id=7, subject_code="C", subject_title="",
+        key=key, round=1, title=key, kind="approval", status=GateStatus.decided,
+        owner_role="campaign_manager", owner_region=None, due_on=date(2026, 9, 1),
+    )  # fmt: skip
+    decision = DecisionResult(
+        gate_id=gate_id, accepted=True, outcome="approve", decider="hq.manager",
+        gate_status=GateStatus.decided,
+    )  # fmt: skip
+    return GateReached(gate=gate, decision=decision)
+
+
+def test_a_replay_returns_the_gates_decided_before_the_execution_without_the_store():
+    replay = RunReplay(
+        recorded=[REVIEW, SIGNOFF, RecordedGate(3, "campaign:C feasibility r1", V1)],
+        decided={REVIEW.label: _decided(1, "plan_review"), SIGNOFF.label: _decided(2, "signoff")},
+    )
+    assert replay.decided_gate(_spec("plan_review"), met=[], version=V1).gate.id == 1
+    assert replay.decided_gate(_spec("signoff"), met=[1], version=V1).decision.outcome == "approve"
+    # The gate it waited at was open when the execution started: the store is asked.
+    assert replay.decided_gate(_spec("feasibility"), met=[1, 2], version=V1) is None
+
+
+def test_a_replay_under_new_code_out_of_the_recorded_order_asks_the_store():
+    replay = RunReplay(
+        recorded=[REVIEW, SIGNOFF],
+        decided={REVIEW.label: _decided(1, "plan_review"), SIGNOFF.label: _decided(2, "signoff")},
+    )
+    assert replay.decided_gate(_spec("plan_review"), met=[], version=V2).gate.id == 1
+    # Sign-off asked first: a conflict, which the store's path reports (and fails the run).
+    assert replay.decided_gate(_spec("signoff"), met=[], version=V2) is None
+    # Past the recorded path under new code the store decides too.
+    assert replay.decided_gate(_spec("signoff"), met=[1, 2], version=V2) is None
