@@ -213,20 +213,19 @@ def deliver(
     loop: bool = typer.Option(
         False, "--loop", help="Keep delivering (what `clubflow up` runs) until Ctrl-C"
     ),
+    now: str = typer.Option("", help="Send what is due by this time. " + NOW_HELP),
 ) -> None:
     """Deliver the outbox now, without a flow run; --loop keeps delivering (a worker machine
-    runs it beside `clubflow worker`; docs/outbox.md)."""
+    runs it beside `clubflow worker`; docs/outbox.md). The loop reads the clock at each pass."""
     from clubflow.delivery import main as loop_main
     from tasks.outbox import deliver_all_due, load_channels
 
     if loop:
+        if now:
+            fail("--now is for one delivery; the loop delivers what is due by the clock")
         loop_main([])
         return
-    from datetime import UTC, datetime
-
-    report = deliver_all_due(
-        now=datetime.now(UTC), settings=get_settings(), channels=load_channels()
-    )
+    report = deliver_all_due(now=parse_now(now), settings=get_settings(), channels=load_channels())
     console.print(
         f"{report.sent} sent, {report.retried} to retry, {report.deferred} deferred, "
         f"{report.dead} dead, {report.waiting} waiting"

@@ -47,7 +47,7 @@ def prune_housekeeping_runs(
             return deleted
 
 
-@task(name="prune-housekeeping-runs")
+@task(name="delete-old-housekeeping-runs")
 def prune_housekeeping_runs_task(now: datetime, settings: Settings | None = None) -> int:
     """Delete housekeeping runs older than `housekeeping_runs_keep_days`."""
     settings = settings or get_settings()
