@@ -19,18 +19,21 @@ from domain.models_audit import Refusal
 pytestmark = pytest.mark.slow
 
 
-def _final_task_run(flow_run_id, prefix: str, *, wait_s: float = 10.0):
+def _final_task_run(flow_run_id, prefix: str, *, wait_s: float = 60.0):
     """The flow run's task run named `prefix…` once the server has recorded its final state
-    (task run states reach the server as events, a moment after the run returns)."""
+    (task runs reach the server as events, a moment after the run returns: on a busy machine
+    the run may not be there yet at all)."""
     deadline = time.monotonic() + wait_s
     with get_client(sync_client=True) as client:
         while True:
-            [task_run] = [
+            found = [
                 t
                 for t in client.read_task_runs()
                 if t.flow_run_id == flow_run_id and t.name.startswith(prefix)
             ]
-            if (task_run.state and task_run.state.is_final()) or time.monotonic() > deadline:
+            final = [t for t in found if t.state and t.state.is_final()]
+            if final or time.monotonic() > deadline:
+                [task_run] = final or found
                 return task_run
             time.sleep(0.2)
 
