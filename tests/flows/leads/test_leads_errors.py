@@ -8,6 +8,7 @@ import time
 import pytest
 from cli_support import one_line_error
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -26,11 +27,13 @@ def _final_task_run(flow_run_id, prefix: str, *, wait_s: float = 60.0):
     deadline = time.monotonic() + wait_s
     with get_client(sync_client=True) as client:
         while True:
-            found = [
-                t
-                for t in client.read_task_runs()
-                if t.flow_run_id == flow_run_id and t.name.startswith(prefix)
-            ]
+            # Asked by flow run: the server returns a page of runs in no useful order.
+            runs = client.read_task_runs(
+                task_run_filter=TaskRunFilter(
+                    flow_run_id=TaskRunFilterFlowRunId(any_=[flow_run_id])
+                )
+            )
+            found = [t for t in runs if t.name.startswith(prefix)]
             final = [t for t in found if t.state and t.state.is_final()]
             if final or time.monotonic() > deadline:
                 [task_run] = final or found
