@@ -158,9 +158,11 @@ def test_an_outlet_is_registered_reviewed_three_times_and_receives_its_citys_lea
     assert (lead.city, lead.region_code) == (CITY, "beijing")
 
     outcomes = [
-        {"id": 1, "lead_id": lead.id, "call_no": 1, "outcome": "有意购车",
+        {"id": FIRST, "lead_id": lead.id, "call_no": 1, "outcome": "有意购车",
          "called_at": "2027-03-02 15:00", "agent": "agent1"},
     ]  # fmt: skip
+    # The call centre's ids only grow, and the stack's cursor has read other tests' outcomes:
+    # an id of 1 would be taken as read already.
     api = FakeApi(token="centre-token-outlet", collections={"outcomes": outcomes})
     with serve_fake_api(api):
         api.block().save("call-centre", overwrite=True)

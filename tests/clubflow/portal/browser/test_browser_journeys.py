@@ -111,6 +111,7 @@ def test_a_club_admin_proposes_and_the_specialist_approves_in_a_second_session(
         specialist, served.base_url, served.sink, "specialist.chengdu", "person/specialist.chengdu"
     )
     specialist.get_by_text("雨林穿越 冬季站").first.click()  # from my tasks to the gate page
+    specialist.wait_for_load_state()
     page = specialist.content()
     assert "场地费" in page and "¥1,500.00" in page and "¥1,800.00" in page  # lines and total
     assert "¥4,500.00" in page  # the subsidy requested
@@ -254,6 +255,7 @@ def test_the_club_admin_files_recap_and_claim_with_a_file_and_sees_the_points_ar
     admin.fill("[name=media_reads]", "12000")
     admin.fill("[name=feedback_score]", "4.6")
     admin.get_by_role("button", name="提交总结").click()
+    admin.wait_for_load_state()  # the click starts the navigation; content() needs it loaded
     assert "活动总结已提交" in admin.content()
 
     receipt = tmp_path / "发票.pdf"
@@ -264,6 +266,7 @@ def test_the_club_admin_files_recap_and_claim_with_a_file_and_sees_the_points_ar
     admin.fill("[name=note-1]", "营地场地费")
     admin.set_input_files("[name=evidence-1]", str(receipt))
     admin.get_by_role("button", name="提交补贴申报").click()
+    admin.wait_for_load_state()  # the click starts the navigation; content() needs it loaded
     assert "补贴申报已提交" in admin.content()
 
     [run] = off_thread(runner.run_pending)
