@@ -100,6 +100,20 @@ def file_dispute(
     session.add(dispute)
     session.flush()
     _audit(session=session, actor=username, action="dispute.file", subject=dispute.code, now=now)
+    # Whoever acknowledges it (HQ) hears of it now, not only when the deadline has passed.
+    queue_notifications(
+        session=session,
+        requests=[
+            NotificationRequest(
+                recipient="role:campaign_manager",
+                template="dispute_filed",
+                context={**_context(dispute), "ack_due": f"{dispute.ack_due_at:%Y-%m-%d %H:%M}"},
+                idem_key=f"dispute:{dispute.id}:filed",
+            )
+        ],
+        now=now,
+        settings=settings,
+    )
     return dispute
 
 

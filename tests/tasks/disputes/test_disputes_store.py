@@ -48,6 +48,12 @@ def test_filed_masked_acknowledged_mediated_settled(world, db_url):
         assert dispute.code == "DSP-20260302-001"
         assert "13812345678" not in dispute.claimant and "138" in dispute.claimant
         assert dispute.ack_due_at == datetime(2026, 3, 3, 23, 59, tzinfo=SHANGHAI)
+        told = session.execute(select(Notification)).scalar_one()
+        assert (told.recipient, told.title) == (
+            "role:campaign_manager",
+            "新纠纷待受理：DSP-20260302-001",
+        )
+        assert "请于 2026-03-03 23:59 前受理" in told.body and "13812345678" not in told.body
         acknowledge_dispute(
             session=session, username="hq.manager", code=dispute.code, now=FILED, settings=SETTINGS
         )
@@ -112,7 +118,9 @@ def test_litigation_records_the_case_and_tells_legal(world, db_url):
             "成都市武侯区人民法院",
             date(2026, 3, 20),
         )
-        note = session.execute(select(Notification)).scalar_one()
+        note = session.execute(
+            select(Notification).where(Notification.template == "dispute_litigation")
+        ).scalar_one()
         assert note.recipient == "role:legal"
         assert "案号：(2026)川0107民初123号" in note.body
 
@@ -145,5 +153,9 @@ def test_overdue_acknowledgement_escalates_once_per_level(world, db_url):
             select(DisputeEscalation.level, DisputeEscalation.escalated_to)
         ).all()
         assert sorted(levels) == [(1, "role:campaign_manager"), (2, "role:legal")]
-        bodies = list(session.execute(select(Notification.body)).scalars())
+        bodies = list(
+            session.execute(
+                select(Notification.body).where(Notification.template == "dispute_escalation")
+            ).scalars()
+        )
         assert len(bodies) == 2 and all("「受理」已逾期" in b for b in bodies)
