@@ -226,4 +226,7 @@ def worker_command(*, api_url: str, name: str, limit: int) -> tuple[list[str], d
     if limit:
         argv += ["--limit", str(limit)]
     env = {**os.environ, "PREFECT_API_URL": api_url, **HEARTBEAT_ENV}
+    # A resumed run starts within a poll (Prefect's own default is 10 s); a value set on the
+    # machine wins.
+    env.setdefault("PREFECT_WORKER_QUERY_SECONDS", str(get_settings().run_poll_seconds))
     return argv, env

@@ -437,7 +437,14 @@ def run_stack(
             )
 
         supervisor.add(
-            Part("serve", [sys.executable, "-m", "deployments.serve"], env=dict(HEARTBEAT_ENV))
+            Part(
+                "serve",
+                [sys.executable, "-m", "deployments.serve"],
+                env={
+                    **HEARTBEAT_ENV,
+                    "PREFECT_RUNNER_POLL_FREQUENCY": str(settings.run_poll_seconds),
+                },
+            )
         )
         # The outbox is delivered by this loop, not by a flow run a minute (docs/outbox.md).
         supervisor.add(

@@ -373,6 +373,10 @@ class Settings(BaseSettings):
     # due every this many seconds, and an urgent message (a sign-in or decision code, an
     # incident) as soon as a look for one, every `outbox_loop_urgent_poll_seconds`, finds it.
     outbox_loop_seconds: float = Field(10.0, gt=0)
+    # How often the serve process (`clubflow up`) and `clubflow worker` ask the server for runs
+    # to start, a resumed gate's run included: Prefect's default of 10 s would add up to 10 s
+    # to every decision (docs/scale.md). One cheap query a second per process.
+    run_poll_seconds: int = Field(1, ge=1)
     outbox_loop_urgent_poll_seconds: float = Field(1.0, gt=0)
     # Rows a sender claims (and records) in one transaction: fewer commits per message; the
     # lease covers the whole chunk's sends.
