@@ -16,7 +16,11 @@ from domain.models import Person
 from domain.models_disputes import Dispute, Incident
 from tasks.gates.inbox import inbox_source
 
-STEP = {"filed": ("受理", "acknowledge"), "mediating": ("结案", "settle --agreement ...")}
+# The step an open dispute owes: its word on "my tasks" and the command that takes it.
+STEP = {
+    "filed": ("受理", "clubflow disputes acknowledge {code} --as {user}"),
+    "mediating": ("结案", "clubflow disputes settle {code} --agreement ... --as {user}"),
+}
 
 
 @inbox_source("disputes-open")
@@ -38,8 +42,7 @@ def disputes_to_handle(*, session: Session, person: Person, today: date) -> list
                 title=f"纠纷待{word} · {dispute.summary}",
                 due_on=due_on,
                 overdue=due_on is not None and due_on < today,
-                command=f"clubflow disputes {command.split()[0]} {dispute.code} "
-                + " ".join(command.split()[1:] + ["--as", person.username]),
+                command=command.format(code=dispute.code, user=person.username),
                 link=f"/disputes/{dispute.code}",
             )
         )
@@ -53,16 +56,18 @@ def incidents_to_handle(*, session: Session, person: Person, today: date) -> lis
     query = select(Incident).where(Incident.status == "open").order_by(Incident.id)
     if person.role == "regional_specialist":
         query = query.where(Incident.region_code == person.region_code)
-    return [
-        InboxItem(
-            kind="incident",
-            subject=f"incident:{incident.code}",
-            title=f"突发事件处理中 · {incident.what}",
-            # Handled at once: due the day it was reported.
-            due_on=calendar.business_date(incident.reported_at),
-            overdue=calendar.business_date(incident.reported_at) < today,
-            command=f"clubflow incidents act {incident.code} --as {person.username} ...",
-            link=f"/incidents/{incident.code}",
+    items = []
+    for incident in session.execute(query).scalars():
+        reported_on = calendar.business_date(incident.reported_at)  # handled at once: due then
+        items.append(
+            InboxItem(
+                kind="incident",
+                subject=f"incident:{incident.code}",
+                title=f"突发事件处理中 · {incident.what}",
+                due_on=reported_on,
+                overdue=reported_on < today,
+                command=f"clubflow incidents act {incident.code} --as {person.username} ...",
+                link=f"/incidents/{incident.code}",
+            )
         )
-        for incident in session.execute(query).scalars()
-    ]
+    return items
