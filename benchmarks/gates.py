@@ -492,12 +492,13 @@ def decide_once(api_url: str, env: dict[str, str], work: Path, review) -> tuple[
 
 
 def decide_with_workers(
-    procs: Processes, api_url: str, reviews, n_workers: int, machine_env, work: Path
+    procs: Processes, api_url: str, reviews, n_workers: int, machine_env, work: Path, *, warm: bool
 ) -> tuple[list[float], list[float]]:
-    names = [f"bench-w{n_workers}-{i}" for i in range(1, n_workers + 1)]
+    start = "warm" if warm else "cold"
+    names = [f"bench-w{n_workers}-{start}-{i}" for i in range(1, n_workers + 1)]
     workers = [
         procs.start(
-            [str(BIN / "clubflow"), "worker", "--name", name],
+            [str(BIN / "clubflow"), "worker", "--name", name, "--warm" if warm else "--no-warm"],
             name=name,
             env={**machine_env, "PREFECT_WORKER_QUERY_SECONDS": "1"},
             cwd=work / name,
@@ -779,18 +780,26 @@ def _measure(args, work, procs, server, api_url, url, clubs, machine_env) -> lis
     ]
     print(lines[-1], flush=True)
 
-    # 3. decisions through real workers (before the sweep's extra gates)
-    reviews = open_reviews(url, 2 * args.decisions)
-    for n_workers, batch in ((1, reviews[: args.decisions]), (2, reviews[args.decisions :])):
-        log(f"{len(batch)} decisions with {n_workers} worker(s) ...")
-        latencies, cli = decide_with_workers(procs, api_url, batch, n_workers, machine_env, work)
+    # 3. decisions through real workers (before the sweep's extra gates). The baseline: the
+    # same decisions with the warm start off, each run a new `python -m prefect.engine`.
+    configs = ((1, False), (1, True), (2, True))
+    reviews = open_reviews(url, len(configs) * args.decisions)
+    decide_p95 = 0.0
+    for i, (n_workers, warm) in enumerate(configs):
+        batch = reviews[i * args.decisions : (i + 1) * args.decisions]
+        start = "warm" if warm else "cold"
+        log(f"{len(batch)} decisions with {n_workers} worker(s), {start} start ...")
+        latencies, cli = decide_with_workers(
+            procs, api_url, batch, n_workers, machine_env, work, warm=warm
+        )
         lines.append(
-            f"gates_decide workers={n_workers} decisions={len(latencies)} "
+            f"gates_decide workers={n_workers} start={start} decisions={len(latencies)} "
             f"p50_s={statistics.median(latencies):.2f} p95_s={p95(latencies):.2f} "
-            f"cli_p50_s={statistics.median(cli):.2f}"
+            f"cli_p50_s={statistics.median(cli):.2f}" + ("" if warm else " (baseline)")
         )
         print(lines[-1], flush=True)
-    decide_p95 = max(float(line.split("p95_s=")[1].split()[0]) for line in lines[1:3])
+        if warm:
+            decide_p95 = max(decide_p95, p95(latencies))
 
     # 4. resume against gates passed
     log("resume curve ...")

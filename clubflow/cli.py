@@ -5,7 +5,6 @@ Area command groups (campaign, activity, leads, ...) register at the bottom, one
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -197,15 +196,18 @@ def worker(
     api_url: str = typer.Option(..., envvar="PREFECT_API_URL", help="The Prefect server's API"),
     name: str = typer.Option("", help="Worker name (default: Prefect's)"),
     limit: int = typer.Option(0, min=0, help="At most this many runs at once (0: no limit)"),
+    warm: bool = typer.Option(
+        True, help="Fork runs from a process that has imported the flows (--no-warm: cold)"
+    ),
 ) -> None:
     """Start a worker of the `clubflow` pool on this machine (needs CLUBFLOW_DATABASE_URL)."""
-    from clubflow.deploy import DeployError, worker_command
+    from clubflow.deploy import DeployError
+    from clubflow.worker import run_worker
 
     try:
-        argv, env = worker_command(api_url=api_url, name=name, limit=limit)
+        run_worker(api_url=api_url, name=name, limit=limit, warm=warm, console=console)
     except DeployError as exc:
         fail(str(exc))
-    os.execvpe(argv[0], argv, env)
 
 
 @app.command()

@@ -97,15 +97,22 @@ def _first_error(exc: Exception) -> str:
     return str(exc)
 
 
+# The pool's runs start with the project's launcher (clubflow/warmstart): a fork of a warm
+# process on a `clubflow worker`, `python -m prefect.engine` anywhere else.
+RUN_COMMAND = "clubflow-run"
+
+
 def ensure_work_pool(console: Console) -> None:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.client.schemas.actions import WorkPoolCreate, WorkPoolUpdate
     from prefect.exceptions import ObjectAlreadyExists
     from prefect.workers.process import ProcessWorker
 
     template = ProcessWorker.get_default_base_job_template()
+    properties = template["variables"]["properties"]
     # Every flow run of the pool sends heartbeats, whatever the worker's own environment.
-    template["variables"]["properties"]["env"]["default"] = dict(HEARTBEAT_ENV)
+    properties["env"]["default"] = dict(HEARTBEAT_ENV)
+    properties["command"]["default"] = RUN_COMMAND
     with get_client(sync_client=True) as client:
         try:
             client.create_work_pool(
@@ -117,9 +124,17 @@ def ensure_work_pool(console: Console) -> None:
                 raise DeployError(
                     f"work pool {WORK_POOL!r} exists with type {pool.type!r}, not 'process'"
                 ) from None
+            existing = pool.base_job_template
+            command = existing.get("variables", {}).get("properties", {}).get("command", {})
+            if command.get("default") is None:
+                # A pool made before the launcher existed: give it the launcher, keep the rest.
+                command["default"] = RUN_COMMAND
+                client.update_work_pool(WORK_POOL, WorkPoolUpdate(base_job_template=existing))
+                console.print(f"work pool {WORK_POOL!r} exists: its runs now start {RUN_COMMAND}")
+                return
             console.print(f"work pool {WORK_POOL!r} exists: kept")
             return
-    console.print(f"work pool {WORK_POOL!r} created (process)")
+    console.print(f"work pool {WORK_POOL!r} created (process, runs start {RUN_COMMAND})")
 
 
 def deploy_all(console: Console) -> list[str]:

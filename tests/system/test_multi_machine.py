@@ -1,9 +1,9 @@
 """The multi-machine installation exactly as the README gives it, on PostgreSQL.
 
 A Prefect server whose database is PostgreSQL, the project database on PostgreSQL, one
-`clubflow deploy`, and two `prefect worker start --pool clubflow` processes started outside the
-project folder (the pull step must find the project by itself). A gated flow suspends, is
-decided through `clubflow decide` and reaches its next gate; a scheduled deployment (the
+`clubflow deploy`, and two `clubflow worker` processes started outside the project folder (the
+pull step must find the project by itself). A gated flow suspends, is decided through
+`clubflow decide` and reaches its next gate in a run forked by a worker's warm start; a scheduled deployment (the
 outbox) runs on a worker and delivers to a loopback inbox. Every process is bounded in time
 and stopped in teardown.
 """
@@ -177,7 +177,7 @@ def test_deploy_and_two_workers_on_postgresql(tmp_path, pg_databases, processes)
             timeout=600,
         )
         assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-        assert "work pool 'clubflow' created (process)" in deploy.stdout
+        assert "work pool 'clubflow' created (process, runs start clubflow-run)" in deploy.stdout
         assert "channels block clubflow-notification-channels/default created" in deploy.stdout
 
         # Deploying again keeps what exists (the channels block above all).
@@ -197,12 +197,11 @@ def test_deploy_and_two_workers_on_postgresql(tmp_path, pg_databases, processes)
         # Two workers, each in its own folder that is not the project.
         for n in (1, 2):
             processes(
-                [str(BIN / "prefect"), "worker", "start", "--pool", "clubflow",
-                 "--name", f"worker-{n}"],
+                [str(BIN / "clubflow"), "worker", "--name", f"worker-{n}"],
                 cwd=tmp_path / f"worker-{n}",
-                env={**machine_env, "PREFECT_WORKER_QUERY_SECONDS": "1"},
+                env=machine_env,
                 log=logs / f"worker-{n}.log",
-            )  # fmt: skip
+            )
 
         with temporary_settings({PREFECT_API_URL: api_url}):
             with get_client(sync_client=True) as client:
@@ -235,6 +234,10 @@ def test_deploy_and_two_workers_on_postgresql(tmp_path, pg_databases, processes)
                 )  # fmt: skip
                 assert decide.returncode == 0, decide.stdout + decide.stderr
                 wait_for("the manager's gate", lambda: suspended_at("manager_review"), 240)
+                # Every execution of the run was forked by a warm-start server, none cold.
+                everything = "".join(p.read_text() for p in logs.glob("worker-*.log"))
+                assert f"flow run {run.id} forked as pid" in everything, _worker_logs(logs)
+                assert "starting the run cold" not in everything
 
                 # A scheduled deployment, run now with an explicit business time.
                 outbox = run_deployment(
