@@ -8,8 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
-from sqlalchemy import func, select
 
 from clubflow.cli_common import (
     DEBUG,
@@ -94,6 +92,9 @@ def demo(
 @app.command()
 def status(now: str = typer.Option("", help=NOW_HELP)) -> None:
     """What is waiting: open gates (overdue first), queued notifications, open leads."""
+    from rich.table import Table
+    from sqlalchemy import func, select
+
     from domain.models import Gate, GateStatus, Lead, LeadStatus
     from tasks.outbox import outbox_counts
 

@@ -14,7 +14,6 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 from sqlmodel import Session
 
 from clubflow.cli_common import NOW_HELP, fail, parse_now, run_now
@@ -376,6 +375,8 @@ def pay(
 @app.command()
 def show(code: str = typer.Argument(...)) -> None:
     """Where an activity stands: status, dated steps, participants, claim."""
+    from rich.table import Table
+
     from clubflow.core.db import session_scope
     from clubflow.core.settings import get_settings
     from tasks.activities.checkin import participant_count

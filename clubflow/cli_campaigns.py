@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from clubflow import cli_gates
 from clubflow.cli_common import NOW_HELP, console, fail, parse_now
@@ -236,6 +235,8 @@ def show(code: str) -> None:
 
 
 def _show_timeline(view) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{view.name}: timeline")
     for col in ("step", "from", "due", "status"):
         table.add_column(col)

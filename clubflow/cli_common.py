@@ -86,9 +86,7 @@ class GuardedGroup(TyperGroup):
 
 def require_migrated(url: str) -> None:
     """One answer for every command on a database that is not (fully) migrated."""
-    from alembic.script import ScriptDirectory
-
-    from clubflow.core.db import DatabaseError, alembic_config, check_database, current_revision
+    from clubflow.core.db import DatabaseError, check_database, current_revision, head_revision
 
     try:
         check_database(url)
@@ -97,7 +95,7 @@ def require_migrated(url: str) -> None:
         fail(str(exc))
     if current is None:
         fail(NOT_MIGRATED)
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    head = head_revision()
     if current != head:
         fail(
             f"the database is at revision {current}, this clubflow needs {head}: "

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from rich.table import Table
 
 from clubflow.cli_common import NOW_HELP, console, parse_now
 
@@ -58,6 +57,8 @@ def inbox(
     today: str = typer.Option("", help="Business date to judge overdue (default: --now's date)"),
 ) -> None:
     """Everything waiting on you (gates to decide, claims, leads...), overdue first."""
+    from rich.table import Table
+
     from domain.calendar import business_date
     from tasks.gates.decisions import inbox as read_inbox
 

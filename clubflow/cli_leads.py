@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from clubflow.cli_common import NOW_HELP, console, fail, parse_now
@@ -32,6 +31,8 @@ def import_file(
 ) -> None:
     """Import a lead file now: dedupe, assign, plan the calls, send the agents their lists.
     Rows whose city has no dealer yet are kept pending and come in on a later run."""
+    from rich.table import Table
+
     from domain.leads_csv import LEAD_COLUMNS, REQUIRED_LEAD_COLUMNS
     from domain.tabular import TableError, check_header, decode, parse_column_map
     from flows.leads.intake import leads_intake
@@ -87,6 +88,7 @@ def columns(
 
 
 def _print_rejects() -> None:
+    from rich.table import Table
     from sqlalchemy import select
 
     from domain.models import LeadImport
@@ -325,6 +327,8 @@ def funnel(
     accepted → visited → order, by source, city, dealer and agent, with median times."""
     from datetime import date
 
+    from rich.table import Table
+
     from tasks.leads.funnel import DIMENSIONS, STEPS, deal_funnel, duration
 
     try:
@@ -379,6 +383,8 @@ def revisits(
 ) -> None:
     """The week's revisit list (leads unconverted for over two months) and each result."""
     from datetime import date
+
+    from rich.table import Table
 
     from domain.calendar import business_date
     from domain.leads_revisit import week_of as monday_of

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
 from sqlalchemy import select
 
 from clubflow.cli_common import console, fail, parse_now
@@ -131,6 +130,8 @@ def activate(
 @app.command("show")
 def show(member_no: str = typer.Argument(..., help="Member number, e.g. M000061")) -> None:
     """A member's card: status, tier, rank, points, segment, and the last ledger rows."""
+    from rich.table import Table
+
     from domain.models import Club, Member, PointsEntry
 
     settings = get_settings()

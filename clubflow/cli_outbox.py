@@ -6,7 +6,6 @@ Recipients, texts and errors are shown masked.
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 from clubflow.core.db import session_scope
@@ -33,6 +32,8 @@ def list_messages(
     limit: int = typer.Option(50, "--limit", min=1, max=5000),
 ) -> None:
     """List messages, newest first: status, recipient, template, attempts, last error, next try."""
+    from rich.table import Table
+
     if ctx.invoked_subcommand is not None:
         return
     from tasks.outbox import list_notifications

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 plan_app = typer.Typer(help="Quarter plans and monthly club plans.", no_args_is_help=True)
 rotation_app = typer.Typer(help="The regional rotation of crossing events.", no_args_is_help=True)
@@ -18,6 +21,8 @@ crossing_app = typer.Typer(help="Cross-region crossings: challenges.", no_args_i
 
 
 def _table(title: str, rows: list[dict]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for column in rows[0] if rows else ():
         table.add_column(str(column))
@@ -101,6 +106,8 @@ def rotation_show_command(
     now: str = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """The rotation history and the next seven hosts the rule would choose."""
+    from rich.table import Table
+
     from domain.regions import region_info
     from domain.rotation import Quarter, RotationError
     from tasks.planning.plans import load_rotation_records, next_quarter, upcoming_hosts

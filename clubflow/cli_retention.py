@@ -8,7 +8,6 @@ member's consent); refusals are recorded. Phones are always shown masked.
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 from clubflow.cli_members import app
@@ -22,6 +21,8 @@ def list_callbacks(
     all_: bool = typer.Option(False, "--all", help="Closed call-backs too"),
 ) -> None:
     """Lost members' call-backs: who calls whom, which call is next, the churn reason."""
+    from rich.table import Table
+
     from tasks.retention.callbacks import agent_callbacks
 
     with session_scope(get_settings().database_url) as session:
@@ -110,6 +111,8 @@ def consent(
     now: str | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """Show a member's consent; with --channel, --purpose and --allow/--deny, change it."""
+    from rich.table import Table
+
     from domain.consent import parse_consent_pair
     from tasks.audit import Refused
     from tasks.retention.consent import consent_table, set_consent

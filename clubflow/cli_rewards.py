@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from clubflow.cli_common import NOW_HELP, console, fail, parse_now
 from clubflow.core.db import session_scope
@@ -199,6 +198,8 @@ def list_catalogue(
 ) -> None:
     """The catalogue: price, stock, redemption window, voucher days, expiry policy."""
     from datetime import date
+
+    from rich.table import Table
 
     from tasks.members.rewards_catalogue import list_rewards
 

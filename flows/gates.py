@@ -33,13 +33,13 @@ from domain.gates import (
 )
 from domain.models import GateStatus
 from flows.naming import clock
-from tasks.gates.codes import send_decision_code_task
+from tasks.gates.code_sending import send_decision_code_task
 from tasks.gates.runs import (
     label_run_task,
     publish_gate_decided_task,
     publish_gate_waiting_task,
 )
-from tasks.gates.store import (
+from tasks.gates.store_tasks import (
     keep_gate_artifact_task,
     reach_gate_task,
     record_decision_task,

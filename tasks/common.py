@@ -8,6 +8,9 @@ The shape of a task module (docs in CONTRIBUTING.md):
 
 The data function is plain: tests and the CLI call it with a session. The task opens one
 transaction around it, so a step commits whole or not at all, and a retry starts clean.
+
+Prefect is imported where a task is made, not here: a module of data functions alone
+(what `clubflow decide` reads gates with) loads without it.
 """
 
 from __future__ import annotations
@@ -15,12 +18,9 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
-
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from prefect.exceptions import MissingContextError
 
 from clubflow.core.db import session_scope
 from clubflow.core.settings import Settings, get_settings
@@ -33,10 +33,15 @@ IN_BATCH = 5000  # values per IN (...) list: well under SQLite's and PostgreSQL'
 def run_logger(area: str) -> logging.Logger | logging.LoggerAdapter:
     """The Prefect run logger inside a run (its lines show in the UI), else `clubflow.<area>`
     (the CLI, tests). Both mask phone and ID numbers."""
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger(f"clubflow.{area}")
+    if "prefect" in sys.modules:  # a process that never imported Prefect runs no flow
+        from prefect import get_run_logger
+        from prefect.exceptions import MissingContextError
+
+        try:
+            return get_run_logger()
+        except MissingContextError:
+            pass
+    return logging.getLogger(f"clubflow.{area}")
 
 
 def chunks(items: Iterable[T], size: int = IN_BATCH) -> Iterator[list[T]]:
@@ -60,6 +65,9 @@ def data_task(fn: Callable[..., R] | None = None, /, *, name: str | None = None,
     otherwise; `options` go to `prefect.task` (retries, tags…). Results are not cached: a
     data step must run each time it is called.
     """
+    from prefect import task
+    from prefect.cache_policies import NO_CACHE
+
     if fn is None:
         return functools.partial(data_task, name=name, **options)
 

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from clock import WORLD_NOW
 from prefect.settings import (
+    PREFECT_API_URL,
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
     PREFECT_SERVER_ANALYTICS_ENABLED,
@@ -55,7 +56,14 @@ def prefect_server() -> Iterator[None]:
     ):
         with prefect_test_harness(server_startup_timeout=120):
             register_block_types()
-            yield
+            # The environment names the API, as it does for the CLI and the stack's processes:
+            # `decide` resumes runs over HTTP here too (test_gate_resume_api.py takes the
+            # Prefect-client path).
+            os.environ["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
+            try:
+                yield
+            finally:
+                os.environ.pop("PREFECT_API_URL", None)
 
 
 def _pg_available() -> bool:

@@ -11,7 +11,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
-from clubflow.core.db import alembic_config, current_revision, get_engine, migrate
+from clubflow.core.db import (
+    alembic_config,
+    current_revision,
+    get_engine,
+    head_revision,
+    migrate,
+)
 from domain import load_all_models
 
 
@@ -56,6 +62,16 @@ def test_a_database_of_the_first_schema_upgrades_in_place_keeping_its_rows(any_d
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT name_zh FROM region")).scalar_one() == "成都卫"
         assert conn.execute(sa.text("SELECT idem_key FROM notification")).scalar_one() == "k1"
+
+
+def test_the_revisions_read_without_alembic_are_alembics(sqlite_url):
+    # Every command's schema check reads them without importing alembic.
+    assert current_revision(sqlite_url) is None
+    migrate(sqlite_url)
+    assert head_revision() == _head(sqlite_url)
+    with get_engine(sqlite_url).connect() as conn:
+        recorded = MigrationContext.configure(conn).get_current_revision()
+    assert current_revision(sqlite_url) == recorded == head_revision()
 
 
 def test_migrating_twice_changes_nothing(sqlite_url):

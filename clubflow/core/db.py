@@ -1,22 +1,29 @@
 """Engine, sessions and migrations of the project's own database (SQLite file or PostgreSQL),
-and the two insert-or-ignore helpers every area writes with."""
+and the two insert-or-ignore helpers every area writes with.
+
+Alembic is imported only to migrate: every command checks the schema's revision first, and
+that check reads the version table and the migration files directly (importing alembic and
+loading its scripts cost a second of every command)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"  # alembic's default: env.py names no other
 ROWS_PER_STATEMENT = 5000  # rows per INSERT batch: well under SQLite's and PostgreSQL's limits
 
 
@@ -78,6 +85,8 @@ def session_scope(url: str) -> Iterator[Session]:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["database_url"] = url
@@ -86,15 +95,48 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the schema to `revision`; a database made by an earlier version upgrades in place."""
+    from alembic import command
+
     check_database(url)
     command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
+    """The schema's revision as alembic recorded it; None for a database never migrated."""
     with get_engine(url).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not sa.inspect(conn).has_table(VERSION_TABLE):
+            return None
+        versions = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+        found = list(versions)
+    if len(found) > 1:  # alembic's own check: the chain here never branches
+        raise DatabaseError(f"{safe_url(url)} is at several revisions at once: {found}")
+    return found[0] if found else None
+
+
+# A migration file's `revision = "0026"` and `down_revision = "0022"` (or None) lines.
+_REVISION_LINE = re.compile(
+    r"""^(revision|down_revision)\b[^=\n]*=\s*(?:(['"])([^'"\n]+)\2|None)\s*$""", re.MULTILINE
+)
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest revision of the migration files, read from their revision lines; alembic
+    reads the scripts itself when those lines do not tell (a merge, a branch)."""
+    parent: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        lines = {m[0]: m[2] or None for m in _REVISION_LINE.findall(path.read_text("utf-8"))}
+        if not lines.get("revision") or "down_revision" not in lines:
+            return _alembic_head()
+        parent[lines["revision"]] = lines["down_revision"]
+    heads = set(parent) - set(parent.values())
+    return heads.pop() if len(heads) == 1 else _alembic_head()
+
+
+def _alembic_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def insert_ignoring_conflicts(

@@ -27,7 +27,7 @@ from tasks.activities.claims import (
 )
 from tasks.activities.store import read_activity_task
 from tasks.gates.runs import label_run_task
-from tasks.gates.store import record_overruling_task
+from tasks.gates.store_tasks import record_overruling_task
 
 
 class ClaimDecisionInput(GateInput):

@@ -7,22 +7,18 @@ the decider on the spot (whoever can call this reaches the store, which is the p
 lacks). The flow checks the decider and the code again and records the decision
 (flows/gates.py). Not tasks: the CLI and other flows' tasks call
 them, and they read the settings themselves as the edge they are.
+
+Deciding imports no Prefect (its import costs seconds): the run is resumed over the API's
+HTTP (tasks/gates/run_api.py); only a run that died, and waking a run, load Prefect.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
-
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.objects import StateType
-from prefect.client.schemas.responses import SetStateStatus
-from prefect.exceptions import ObjectNotFound
-from prefect.input.run_input import keyset_from_paused_state
-from prefect.states import Scheduled
 
 from clubflow.core.db import session_scope
 from clubflow.core.settings import get_settings
@@ -31,6 +27,7 @@ from domain.gates import GateView, InboxItem, OutcomeError, normalise_outcome
 from domain.models import GateStatus
 from tasks.gates.codes import issue_code
 from tasks.gates.inbox import waiting_on
+from tasks.gates.run_api import RunView, run_api
 from tasks.gates.store import check_decider, find_open_gate, read_gate, record_decision
 
 
@@ -108,43 +105,33 @@ def resume_at_gate(
     is put back to replay at once, recorded as the recover-runs sweep would, and the wait goes
     on: the replayed run suspends here again and is resumed with this answer.
     """
-    run_id = UUID(gate.flow_run_id)
+    run_id = str(UUID(gate.flow_run_id))
     deadline = time.monotonic() + wait_seconds
     last = "not suspended yet"
     next_check = time.monotonic()
     found: tuple[Any, Any] | None = None  # (what was wrong, what was done) once diagnosed
-    with get_client(sync_client=True) as client:
+    with run_api() as api:
         while True:
-            try:
-                run = client.read_flow_run(run_id)
-            except ObjectNotFound:
-                raise GateRunError(f"gate #{gate.id}: run {run_id} does not exist") from None
-            state = run.state
-            if (
-                state is not None
-                and state.is_final()
-                and (state.type != StateType.CRASHED or found is not None)
-            ):
+            run = api.read_run(run_id)
+            if run is None:
+                raise GateRunError(f"gate #{gate.id}: run {run_id} does not exist")
+            if run.is_final and (run.state_type != "CRASHED" or found is not None):
                 if found is not None and found[0] is not None:
                     raise GateRunError(_explain(gate, run, found, last))
                 raise GateRunError(
-                    f"gate #{gate.id}: run {run.name!r} is {state.name}; start the flow again"
+                    f"gate #{gate.id}: run {run.name!r} is {run.state_name}; start the flow again"
                 )
-            if (
-                state is not None
-                and state.type == StateType.PAUSED
-                and str(state.state_details.pause_key or "").startswith(f"gate-{gate.id}-")
-            ):
-                keyset = keyset_from_paused_state(state)
-                if _has_input(client, run_id, keyset["schema"]):
-                    response = client.resume_flow_run(run_id, run_input=run_input)
-                    if response.status == SetStateStatus.ACCEPT:
+            if run.state_type == "PAUSED" and run.pause_key.startswith(f"gate-{gate.id}-"):
+                if run.form_key:
+                    response = api.resume(run_id, run_input)
+                    if response.status == "ACCEPT":
                         return
-                    last = response.details.reason if response.details else str(response.status)
-                    if "schema not found" not in str(last).lower():
-                        raise GateRunError(f"gate #{gate.id}: resume refused: {last}")
-            elif state is not None:
-                last = f"run is {state.name}"
+                    # Refused, changing nothing, until the run has stored its form: wait on.
+                    if "schema not found" not in response.reason.lower():
+                        refused = response.reason or response.status
+                        raise GateRunError(f"gate #{gate.id}: resume refused: {refused}")
+            elif run.state_type is not None:
+                last = f"run is {run.state_name}"
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + 1.0
                 if found is None or found[0] is None:
@@ -156,12 +143,30 @@ def resume_at_gate(
             time.sleep(0.25)
 
 
-def _recover_if_dead(run, decider: str) -> tuple[Any, Any]:
+def _recover_if_dead(run: RunView, decider: str) -> tuple[Any, Any]:
     """Put a run whose process died back to replay (once; recorded like the sweep's)."""
+    # Judged against the run's real heartbeats, so the real clock, not a business `now`.
+    now = datetime.now(UTC)
+    if not _may_be_dead(run, now):
+        return None, None
     from tasks.recovery import recover_run
 
-    # Judged against the run's real heartbeats, so the real clock, not a business `now`.
-    return recover_run(str(run.id), now=datetime.now(UTC), by=f"decide:{decider or '?'}")
+    return recover_run(run.id, now=now, by=f"decide:{decider or '?'}")
+
+
+def _may_be_dead(run: RunView, now: datetime) -> bool:
+    """Whether the recovery's diagnosis (tasks/recovery.py `diagnose`) could find the run
+    dead: one that entered Running, Pending or Suspended less than the silence it is allowed
+    ago is alive, so a decision given as its run is about to suspend loads no Prefect."""
+    settings = get_settings()
+    allowed = {
+        "RUNNING": settings.recovery_stale_after_seconds,
+        "PENDING": settings.recovery_stale_after_seconds,
+        "PAUSED": settings.recovery_suspend_grace_seconds,
+    }.get(run.state_type or "")
+    if allowed is None:
+        return run.state_type == "CRASHED"
+    return run.state_at is None or now - run.state_at > timedelta(seconds=allowed)
 
 
 def _stop_if_decided(gate: GateView) -> None:
@@ -177,7 +182,7 @@ def _stop_if_decided(gate: GateView) -> None:
         )
 
 
-def _explain(gate: GateView, run, found: tuple[Any, Any] | None, last: str) -> str:
+def _explain(gate: GateView, run: RunView, found: tuple[Any, Any] | None, last: str) -> str:
     """What happened to the run waiting at `gate`, and what happens next."""
     settings = get_settings()
     stranded, recovery = found or (None, None)
@@ -185,7 +190,7 @@ def _explain(gate: GateView, run, found: tuple[Any, Any] | None, last: str) -> s
     head = f"gate #{gate.id}: run {run.name!r}"
     if stranded is None:
         hint = ""
-        if run.state is not None and run.state.type in (StateType.RUNNING, StateType.PENDING):
+        if run.state_type in ("RUNNING", "PENDING"):
             hint = (
                 f"; if its process died, recover-runs replays it once it has been silent "
                 f"{settings.recovery_stale_after_seconds} s (it runs every {every} min); "
@@ -208,20 +213,17 @@ def _explain(gate: GateView, run, found: tuple[Any, Any] | None, last: str) -> s
     )
 
 
-def _has_input(client, run_id: UUID, key: str) -> bool:
-    try:
-        client.read_flow_run_input(run_id, key)
-    except Exception:  # noqa: BLE001 - 404 until the run stored it
-        return False
-    return True
-
-
 def wake_run(flow_run_id: str | None) -> bool:
     """Start a suspended run again from the top without an answer (its subject changed, e.g.
     the plan after sign-off or the launch date): the flow re-reads the store and opens what is
     due now. A run that is not suspended is left alone. Returns whether it was woken."""
     if not flow_run_id:
         return False
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import StateType
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Scheduled
+
     with get_client(sync_client=True) as client:
         try:
             run = client.read_flow_run(UUID(flow_run_id))

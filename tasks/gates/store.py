@@ -1,7 +1,9 @@
 """Gates in the store: open one (checking a replay under changed code), read it, record a
 decision or a refusal, overrule an accepted answer, void gates and stale sign-offs.
 
-Data functions take the session; the ones flows call become tasks at the bottom.
+Data functions take the session; the ones flows call become tasks in
+tasks/gates/store_tasks.py, apart so that `clubflow decide` and the portal read and decide
+gates without importing Prefect.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from domain.gates import (
     replay_conflict,
 )
 from domain.models import Decision, Gate, GateStatus, Person
-from tasks.common import data_task, run_logger
+from tasks.common import run_logger
 from tasks.gates.codes import check_decision_code, use_code
 from tasks.gates.signing import sign
 
@@ -461,9 +463,6 @@ def keep_gate_artifact(*, session: Session, gate_id: int, artifact_id: str) -> N
     session.execute(update(Gate).where(Gate.id == gate_id).values(artifact_id=artifact_id))
 
 
-# ---------------------------------------------------------------- tasks
-
-
 def refused_answers(*, session: Session, gate_id: int, limit: int = 3) -> list[RefusedAnswer]:
     """The gate's latest refused answers, newest first: the form shows them next time."""
     rows = session.execute(
@@ -476,11 +475,3 @@ def refused_answers(*, session: Session, gate_id: int, limit: int = 3) -> list[R
         RefusedAnswer(decider=r.decider, at=r.decided_at, reason=r.refusal_reason or "")
         for r in rows
     ]
-
-
-run_replay_task = data_task(run_replay, retries=2, retry_delay_seconds=[2, 10])
-reach_gate_task = data_task(reach_gate, retries=2, retry_delay_seconds=[2, 10])
-refused_answers_task = data_task(refused_answers, retries=2, retry_delay_seconds=[2, 10])
-record_decision_task = data_task(record_decision, retries=2, retry_delay_seconds=[2, 10])
-record_overruling_task = data_task(record_overruling, retries=2, retry_delay_seconds=[2, 10])
-keep_gate_artifact_task = data_task(keep_gate_artifact, retries=2, retry_delay_seconds=[2, 10])

@@ -29,6 +29,20 @@ def test_an_unmigrated_database_gets_one_answer_for_every_command(
     assert cli.invoke(app, [*args[:1], "--help"]).exit_code == 0
 
 
+def test_a_database_behind_the_code_is_told_to_migrate(sqlite_url, settings_env):
+    from alembic import command
+
+    from clubflow.core.db import alembic_config, head_revision
+
+    settings_env(database_url=sqlite_url)
+    command.upgrade(alembic_config(sqlite_url), "0001")
+    result = cli.invoke(app, ["status"])
+    assert one_line_error(result) == (
+        f"error: the database is at revision 0001, this clubflow needs {head_revision()}: "
+        "run clubflow migrate"
+    )
+
+
 def test_an_impossible_yaml_date_names_the_line_and_the_field(db_url, world, tmp_path):
     plan = tmp_path / "plan.yaml"
     plan.write_text(

@@ -25,12 +25,14 @@ def deployments() -> dict[str, Flow]:
 def objects_of(kind: type, *packages: str) -> dict[str, set[str]]:
     """Name → the dotted places defining a `kind` (Task or Flow) with that name."""
     names: dict[str, set[str]] = defaultdict(set)
+    seen: set[int] = set()  # one place per object, however many modules import it
     for package in packages:
         root = importlib.import_module(package)
         for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
             module = importlib.import_module(info.name)
             for attr, value in vars(module).items():
-                if isinstance(value, kind) and value.fn.__module__ == info.name:
+                if isinstance(value, kind) and id(value) not in seen:
+                    seen.add(id(value))
                     names[value.name].add(f"{info.name}.{attr}")
     return names
 

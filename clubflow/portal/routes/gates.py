@@ -194,7 +194,7 @@ def send_code(
     session: Session = DB,
 ):
     """A decision code for the Prefect UI's form, sent to the signed-in decider's channel."""
-    from tasks.gates.codes import send_decision_code
+    from tasks.gates.code_sending import send_decision_code
 
     gate, facts, may_decide = _gate(request, session, viewer, gate_id, "gate.code")
     p = portal(request)
@@ -207,7 +207,7 @@ def send_code(
         subject=f"gate:{gate_id}",
         reason=f"{viewer.actor} 不能决定此审批，无决定码 (may not decide gate #{gate_id})",
     )
-    from tasks.gates.codes import run_link
+    from tasks.gates.code_sending import run_link
 
     sent = send_decision_code(
         session=session,

@@ -16,7 +16,7 @@ from clubflow.core.settings import get_settings
 from clubflow.world import WorldSize, seed_demo_world
 from domain.gates import GateSpec
 from domain.models import Decision, DecisionCode, GateStatus, Notification, Role
-from tasks.gates.codes import send_decision_code
+from tasks.gates.code_sending import send_decision_code
 from tasks.gates.store import open_gate, record_decision
 
 NOW = datetime(2026, 8, 3, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
