@@ -4,8 +4,8 @@ A Prefect server whose database is PostgreSQL, the project database on PostgreSQ
 `clubflow deploy`, and two `clubflow worker` processes started outside the project folder (the
 pull step must find the project by itself). A gated flow suspends, is decided through
 `clubflow decide` and reaches its next gate in a run forked by a worker's warm start; a
-scheduled deployment (the outbox) runs on a worker and delivers to a loopback inbox. Every process is bounded in time
-and stopped in teardown.
+scheduled deployment (the outbox) runs on a worker and delivers to a loopback inbox. Every
+process is bounded in time and stopped in teardown.
 """
 
 from __future__ import annotations
